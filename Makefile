@@ -1,0 +1,48 @@
+# The two commands of the README: `make demo` and `make test`. Both work on a fresh Debian machine.
+PYTHON ?= python3
+VENV ?= .venv
+DEMO_VENV ?= .venv-demo
+BIN := $(VENV)/bin
+PACKAGES := confo-core confo-file confo-redis confo-zookeeper confo-etcd
+EDITABLE := $(foreach p,$(PACKAGES),-e ./$(p))
+
+.PHONY: demo test lint typecheck pytest servers venv bench clean
+
+## demo: install confo-core and confo-file into a fresh venv and run the quickstart (no server)
+demo:
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DEMO_VENV)/bin/python -m pip install -q ./confo-core ./confo-file
+	$(DEMO_VENV)/bin/python tools/rundoc.py --verbose README.md
+
+## test: install the servers and every package, lint, type-check, run every test
+test: servers venv lint typecheck pytest
+
+servers:
+	tools/install-servers.sh
+
+venv: $(BIN)/.installed
+
+$(BIN)/.installed: $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(EDITABLE) -r requirements-dev.txt
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy --strict confo-core/src
+
+pytest: venv
+	$(BIN)/pytest -q
+
+## bench: run benchmarks/ against real servers; writes docs/benchmarks.md and its plot
+bench: servers venv
+	$(BIN)/python -m pip install -q -r requirements-bench.txt
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) $(DEMO_VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,74 @@
+"""Finding the backend class for a backend type, through entry points.
+
+A backend type (``"redis"``) resolves to the class that an installed distribution registers under
+that name in the ``confo.backends`` entry-point group. Only the type asked for is imported, so
+``import confo`` stays cheap and a broken plugin for another type harms nothing.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import EntryPoint, entry_points
+
+from confo.errors import BackendNotInstalledError, PluginError
+
+ENTRY_POINT_GROUP = "confo.backends"
+
+# Where the backends of this project live, for the "pip install ..." advice.
+DISTRIBUTIONS = {
+    "file": "confo-file",
+    "etcd": "confo-etcd",
+    "zookeeper": "confo-zookeeper",
+    "redis": "confo-redis",
+}
+
+
+def installed_types() -> list[str]:
+    """The backend types that installed distributions register, sorted."""
+    return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+
+
+def backend_class(backend_type: str) -> type:
+    """Import and return the class registered for ``backend_type``."""
+    found = entry_points(group=ENTRY_POINT_GROUP, name=backend_type)
+    if not found:
+        raise BackendNotInstalledError(_not_installed(backend_type), name=backend_type)
+    if len(found) > 1:
+        owners = ", ".join(sorted(_owner(ep) for ep in found))
+        raise PluginError(
+            f"Several installed distributions register the Confo backend type {backend_type!r}: "
+            f"{owners}. Uninstall all but one."
+        )
+    (entry_point,) = found
+    try:
+        loaded = entry_point.load()
+    except Exception as exc:
+        raise PluginError(
+            f"The Confo backend {backend_type!r} from {_owner(entry_point)} failed to import: "
+            f"{exc!r}. Reinstall it: pip install --force-reinstall {_owner(entry_point)}"
+        ) from exc
+    if not isinstance(loaded, type):
+        raise PluginError(
+            f"The entry point {entry_point.value!r} of {_owner(entry_point)} for backend type "
+            f"{backend_type!r} is a {type(loaded).__name__}, not a class."
+        )
+    return loaded
+
+
+def _owner(entry_point: EntryPoint) -> str:
+    dist = entry_point.dist
+    return dist.name if dist is not None else entry_point.value
+
+
+def _not_installed(backend_type: str) -> str:
+    distribution = DISTRIBUTIONS.get(backend_type)
+    installed = ", ".join(installed_types()) or "none"
+    if distribution:
+        return (
+            f"The Confo backend {backend_type!r} is not installed. "
+            f"Install it with: pip install {distribution}  (installed backends: {installed})"
+        )
+    return (
+        f"No installed distribution registers the Confo backend type {backend_type!r} "
+        f"(installed backends: {installed}). A backend registers its class under the "
+        f"{ENTRY_POINT_GROUP!r} entry-point group; see docs/plugins.md."
+    )

@@ -1,0 +1,133 @@
+"""Every error Confo raises.
+
+All of them derive from :class:`ConfoError`, and also from the builtin that fits where one does
+(a missing key is also a ``KeyError``, a bad name also a ``ValueError``), so callers can catch
+whichever they think in. Messages say what went wrong, with which name, and how to fix it.
+
+The CamelCase ``...Exception`` names are the ones the original Confo documented; they are kept so
+code written against it keeps working. The ``...Error`` names are the ones this version added.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendAuthenticationError",
+    "BackendExistsError",
+    "BackendNotFoundException",
+    "BackendNotInstalledError",
+    "BackendUnavailableError",
+    "BackendsActivationException",
+    "ConfigurationNotFoundError",
+    "ConfoError",
+    "CorruptDataError",
+    "CredentialsError",
+    "FieldNotFoundError",
+    "FileNotFoundException",
+    "InvalidNameError",
+    "InvalidValueError",
+    "NamespaceExistsException",
+    "NamespaceNotFoundError",
+    "NamespaceNotLoadedException",
+    "PluginError",
+    "StoreLimitError",
+    "ZookeeperHostNotFoundException",
+    "ZookeeperPortNotFoundException",
+]
+
+
+class ConfoError(Exception):
+    """Base class of every error Confo raises."""
+
+    def __str__(self) -> str:
+        # KeyError's own __str__ shows the repr of its argument (quotes and escapes); a message
+        # meant for people must read as written.
+        return Exception.__str__(self)
+
+
+# --- plugins and backends -------------------------------------------------------------------
+
+
+class PluginError(ConfoError):
+    """A backend plugin is installed but broken, ambiguous, or not a valid Confo backend."""
+
+
+class BackendNotInstalledError(ConfoError, ImportError):
+    """No installed distribution registers the requested backend type."""
+
+
+class BackendNotFoundException(ConfoError, KeyError):
+    """No backend was loaded under that name in this manager."""
+
+
+class BackendExistsError(ConfoError, ValueError):
+    """A backend is already loaded under that name."""
+
+
+class BackendsActivationException(ConfoError):
+    """A namespace or configuration call was made with no active backend."""
+
+
+class CredentialsError(ConfoError, ValueError):
+    """The credentials dictionary is missing a key or holds a value of the wrong kind."""
+
+
+class ZookeeperHostNotFoundException(CredentialsError):
+    """The ZooKeeper credentials give no host."""
+
+
+class ZookeeperPortNotFoundException(CredentialsError):
+    """The ZooKeeper credentials give no port."""
+
+
+class BackendUnavailableError(ConfoError, ConnectionError):
+    """The store could not be reached, or went away during a call."""
+
+
+class BackendAuthenticationError(ConfoError, PermissionError):
+    """The store refused the credentials, or the identity may not do what was asked."""
+
+
+class FileNotFoundException(ConfoError, FileNotFoundError):
+    """The file backend's ``config_path`` does not exist."""
+
+
+# --- namespaces ------------------------------------------------------------------------------
+
+
+class NamespaceNotLoadedException(ConfoError):
+    """A configuration call was made with no current namespace, or for one not loaded here."""
+
+
+class NamespaceNotFoundError(ConfoError, KeyError):
+    """The store has no namespace of that name."""
+
+
+class NamespaceExistsException(ConfoError, ValueError):
+    """The namespace already exists and the call asked for a new one, or its key is taken."""
+
+
+# --- configurations and values ---------------------------------------------------------------
+
+
+class ConfigurationNotFoundError(ConfoError, KeyError):
+    """The current namespace holds no configuration of that name."""
+
+
+class FieldNotFoundError(ConfoError, KeyError):
+    """The configuration holds no field of that name."""
+
+
+class InvalidNameError(ConfoError, ValueError):
+    """A namespace, configuration or backend name that cannot be stored safely."""
+
+
+class InvalidValueError(ConfoError, ValueError):
+    """A value that JSON cannot hold, or a configuration that is not a JSON object."""
+
+
+class CorruptDataError(ConfoError, ValueError):
+    """Data in the store is not what Confo wrote there (not JSON, or not a JSON object)."""
+
+
+class StoreLimitError(ConfoError, ValueError):
+    """A write is larger than the store accepts (a ZooKeeper znode over its size limit)."""

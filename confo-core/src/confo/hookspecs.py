@@ -1,0 +1,111 @@
+# mypy: disable-error-code="empty-body"
+"""The hooks a Confo backend implements.
+
+Each loaded backend gets its own pluggy plugin manager holding one backend plugin (an instance of
+the class its distribution registers under the ``confo.backends`` entry point) plus any wrapper
+plugins passed to ``Confo.load_backend(..., plugins=[...])``. A hook call therefore always
+concerns exactly one store connection, and the hooks take no "which backend" argument.
+
+Wrappers (``@hookimpl(wrapper=True)``) see every call to every backend they are loaded with: the
+place for validation, encryption of secret fields, auditing or metrics without touching a backend.
+
+Rules every backend follows:
+
+- Raise only :mod:`confo.errors` exceptions. Translate the client library's errors; name the
+  namespace, configuration or key concerned, and the host and port, never a password.
+- Leave the store unchanged when a call fails wherever the store allows it (transactions).
+- Return data the manager may keep: no shared or cached dicts.
+
+Planned hooks, for which the records in :mod:`confo.model` leave room: per-configuration
+revisions in :class:`~confo.model.Snapshot` and expected revisions in
+:class:`~confo.model.Changes` (conflict detection), and ``confo_watch`` (push of changes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from confo.markers import hookspec
+from confo.model import Changes, Snapshot
+from confo.names import NameKind
+
+
+@hookspec
+def confo_connect(credentials: Mapping[str, Any], timeout: float) -> None:
+    """Connect to the store and make sure Confo's root exists there.
+
+    :param credentials: the dictionary given to ``load_backend``; its keys are the backend's own.
+    :param timeout: seconds within which to succeed or fail.
+    :raises CredentialsError: a key is missing or has the wrong type (name the key).
+    :raises BackendUnavailableError: the store did not answer in time (name host and port).
+    :raises BackendAuthenticationError: the store refused the credentials.
+    """
+
+
+@hookspec
+def confo_check_name(kind: NameKind, name: str) -> None:
+    """Refuse a name that the store cannot hold, beyond the shared rules of :mod:`confo.names`.
+
+    Called before anything is written, including at ``set``, so a bad name fails early. Every
+    implementation is called (plugins may add rules); the shared rules have already passed.
+
+    :param kind: ``"namespace"`` or ``"configuration"``.
+    :param name: the name to check.
+    :raises InvalidNameError: the store cannot hold it; say why and what to use instead.
+    """
+
+
+@hookspec(firstresult=True)
+def confo_list_namespaces() -> list[str]:
+    """Return the names of the namespaces in the store, sorted, as plain names (no prefixes).
+
+    Read live: namespaces created by other processes show up. Should not read configurations.
+
+    :raises BackendUnavailableError: the store went away.
+    """
+
+
+@hookspec
+def confo_create_namespace(namespace: str) -> None:
+    """Create ``namespace`` in the store. Creating one that exists is not an error.
+
+    :raises NamespaceExistsException: the name is taken by something that is not a namespace.
+    :raises BackendUnavailableError: the store went away.
+    """
+
+
+@hookspec
+def confo_delete_namespace(namespace: str) -> None:
+    """Delete ``namespace`` and every configuration in it, all at once where the store can.
+
+    :raises NamespaceNotFoundError: the store has no such namespace.
+    :raises BackendUnavailableError: the store went away.
+    """
+
+
+@hookspec(firstresult=True)
+def confo_read(namespace: str) -> Snapshot:
+    """Return every configuration in ``namespace``, read in bulk (not one round trip each).
+
+    :raises NamespaceNotFoundError: the store has no such namespace.
+    :raises CorruptDataError: a stored value is not a JSON object (name its key or file).
+    :raises BackendUnavailableError: the store went away.
+    """
+
+
+@hookspec
+def confo_write(namespace: str, changes: Changes) -> None:
+    """Apply ``changes`` to ``namespace``, creating the namespace if it is missing.
+
+    All or nothing where the store allows it (one transaction). Where the store limits the size
+    of a transaction, the backend documents what it does past that limit.
+
+    :raises StoreLimitError: a configuration is larger than the store accepts; nothing written.
+    :raises BackendUnavailableError: the store went away; say whether anything was written.
+    """
+
+
+@hookspec
+def confo_close() -> None:
+    """Close the connection and release its threads and sockets. Called once; never raises."""

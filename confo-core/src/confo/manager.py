@@ -1,0 +1,273 @@
+"""The configuration manager: backends, namespaces and configurations behind one API.
+
+``Confo()`` returns the process-wide shared manager (the original Confo was a singleton, and its
+documentation relies on a second ``Confo()`` seeing the first one's backends).
+``Confo(shared=False)`` returns an independent one, for tests or several tenants in one process.
+
+Every public method takes one re-entrant lock, held across its store I/O too: a configuration
+manager is read far more than written, and a simple lock makes each call atomic with respect to
+the others. Threads that must not share ``use_namespace`` use ``namespace(name)`` handles.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any, ClassVar
+
+from confo.errors import (
+    BackendExistsError,
+    BackendNotFoundException,
+    BackendsActivationException,
+    CredentialsError,
+    NamespaceExistsException,
+    NamespaceNotLoadedException,
+)
+from confo.names import check_name
+from confo.namespace import MISSING, BackendSession, Namespace, loaded_state
+from confo.store import Store
+from confo.values import JSONObject
+
+log = logging.getLogger(__name__)
+
+
+class Confo:
+    """Load backends, choose a namespace, read and edit configurations, persist and reload."""
+
+    _shared: ClassVar[Confo | None] = None
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __new__(cls, *, shared: bool = True) -> Confo:
+        if not shared:
+            return super().__new__(cls)
+        with Confo._shared_lock:
+            if Confo._shared is None:
+                Confo._shared = super().__new__(cls)
+            return Confo._shared
+
+    def __init__(self, *, shared: bool = True) -> None:
+        if getattr(self, "_sessions", None) is not None:
+            return  # the shared instance, already set up by an earlier Confo()
+        self._lock = threading.RLock()
+        self._sessions: dict[str, BackendSession] = {}
+        self._active: str | None = None
+
+    def __repr__(self) -> str:
+        with self._lock:
+            return f"<Confo backends={list(self._sessions)} active={self._active!r}>"
+
+    def __enter__(self) -> Confo:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- backends ----------------------------------------------------------------------------
+
+    def load_backend(
+        self,
+        credentials: Mapping[str, Any],
+        name: str,
+        backend_type: str,
+        *,
+        plugins: Iterable[object] = (),
+    ) -> None:
+        """Connect to a store now and register it under ``name``; fail fast if it cannot.
+
+        ``plugins`` are extra pluggy plugins (hook wrappers) loaded with this backend only.
+
+        :raises BackendExistsError: a backend is already loaded under ``name``.
+        :raises BackendNotInstalledError: no installed distribution provides ``backend_type``.
+        :raises BackendUnavailableError, BackendAuthenticationError, CredentialsError: from the
+            backend's connect.
+        """
+        check_name("backend", name)
+        if not isinstance(credentials, Mapping):
+            raise CredentialsError(
+                f"Credentials for backend {name!r} must be a dict, "
+                f"not {type(credentials).__name__}."
+            )
+        self._ensure_free(name)
+        store = Store(name, backend_type, plugins)
+        store.connect(credentials)  # outside the lock: it may wait up to its timeout
+        with self._lock:
+            try:
+                self._ensure_free(name)
+            except BackendExistsError:
+                store.close()  # another thread loaded the same name meanwhile
+                raise
+            self._sessions[name] = BackendSession(store, self._lock)
+        log.info("loaded backend %r of type %r", name, backend_type)
+
+    def _ensure_free(self, name: str) -> None:
+        with self._lock:
+            if name in self._sessions:
+                raise BackendExistsError(
+                    f"A backend named {name!r} is already loaded; backend names are unique. "
+                    f"Choose another name, or close_backend({name!r}) first."
+                )
+
+    def get_backends(self) -> dict[str, Any]:
+        """``{'all_backends': [names, most recently loaded first], 'active_backend': name}``."""
+        with self._lock:
+            return {"all_backends": list(reversed(self._sessions)), "active_backend": self._active}
+
+    def activate_backend(self, name: str) -> None:
+        """Make ``name`` the backend that namespace and configuration calls use."""
+        with self._lock:
+            self._session_named(name)
+            self._active = name
+
+    def close_backend(self, name: str) -> None:
+        """Close one backend's connection and forget what this manager held for it."""
+        with self._lock:
+            session = self._session_named(name)
+            del self._sessions[name]
+            if self._active == name:
+                self._active = None
+        session.store.close()
+
+    def close(self) -> None:
+        """Close every backend. The manager stays usable: load a backend again to go on."""
+        with self._lock:
+            names = list(self._sessions)
+        for name in names:
+            self.close_backend(name)
+
+    def _session_named(self, name: str) -> BackendSession:
+        session = self._sessions.get(name)
+        if session is None:
+            loaded = ", ".join(map(repr, self._sessions)) or "none"
+            raise BackendNotFoundException(
+                f"No backend named {name!r} is loaded (loaded: {loaded}). "
+                "Call load_backend(credentials, name, backend_type) first."
+            )
+        return session
+
+    def _session(self) -> BackendSession:
+        if self._active is None:
+            raise BackendsActivationException(
+                "No backend is active. Call activate_backend(name) with one of "
+                f"{list(self._sessions)} (load one with load_backend first if that list is empty)."
+            )
+        return self._sessions[self._active]
+
+    # --- namespaces --------------------------------------------------------------------------
+
+    def create_namespace(self, namespace: str, *, exist_ok: bool = True) -> None:
+        """Create ``namespace`` in the store now. Creating an existing one is not an error unless
+        ``exist_ok`` is False (then NamespaceExistsException)."""
+        with self._lock:
+            store = self._session().store
+            name = store.check_name("namespace", namespace)
+            if not exist_ok and name in store.list_namespaces():
+                raise NamespaceExistsException(
+                    f"Namespace {name!r} already exists in backend {store.name!r}."
+                )
+            store.create_namespace(name)
+
+    def use_namespace(self, namespace: str) -> None:
+        """Make ``namespace`` current, reading it from the store the first time.
+
+        Switching away and back keeps unsaved edits. :raises NamespaceNotFoundError: if the store
+        has no such namespace (create it with create_namespace).
+        """
+        with self._lock:
+            session = self._session()
+            name = session.store.check_name("namespace", namespace)
+            session.state(name)
+            session.current = name
+
+    def namespace(self, namespace: str) -> Namespace:
+        """A handle on ``namespace`` of the active backend that leaves the current namespace alone.
+
+        Use it where threads or web workers would otherwise step on each other's use_namespace.
+        """
+        with self._lock:
+            session = self._session()
+            name = session.store.check_name("namespace", namespace)
+            session.state(name)
+            return session.handle(name)
+
+    def get_namespaces(self) -> dict[str, Any]:
+        """``{'all_namespaces': [names in the store, live], 'current_namespace': name or None}``."""
+        with self._lock:
+            session = self._session()
+            return {
+                "all_namespaces": session.store.list_namespaces(),
+                "current_namespace": session.current,
+            }
+
+    def get_count(self) -> int:
+        """The number of namespaces in the active backend's store."""
+        with self._lock:
+            return len(self._session().store.list_namespaces())
+
+    def delete_namespace(self, namespace: str) -> None:
+        """Delete ``namespace`` and all its configurations from the store now.
+
+        :raises NamespaceNotFoundError: the store has no such namespace.
+        """
+        with self._lock:
+            session = self._session()
+            name = session.store.check_name("namespace", namespace)
+            session.store.delete_namespace(name)
+            session.forget(name)
+
+    def _current(self) -> Namespace:
+        session = self._session()
+        if session.current is None:
+            raise NamespaceNotLoadedException(
+                f"No namespace is in use on backend {session.store.name!r}. Call "
+                "use_namespace(name) first (create_namespace(name) if it does not exist)."
+            )
+        return session.handle(session.current)
+
+    # --- configurations (the current namespace) ----------------------------------------------
+
+    def set(self, config: str, field: str | JSONObject, value: Any = None) -> None:
+        """Set a field, or a whole configuration (``field`` a dict, ``value`` None). In memory."""
+        with self._lock:
+            self._current().set(config, field, value)
+
+    def get(self, config: str, field: str | None = None, default: Any = MISSING) -> Any:
+        """A copy of a configuration or a field; missing raises a KeyError, unless default."""
+        with self._lock:
+            return self._current().get(config, field, default)
+
+    def get_all(self) -> dict[str, JSONObject]:
+        """A copy of every configuration in the current namespace."""
+        with self._lock:
+            return self._current().get_all()
+
+    def delete(self, config: str, field: str | None = None) -> None:
+        """Delete a configuration or one field, in memory; persist carries it to the store."""
+        with self._lock:
+            self._current().delete(config, field)
+
+    def reload(self) -> None:
+        """Replace the current namespace in memory with what the store holds now."""
+        with self._lock:
+            self._current().reload()
+
+    def persist(
+        self, namespace: str | bool | None = None, config: str | bool | None = None
+    ) -> None:
+        """Write changes to the store: of every namespace held here, of one, or one configuration.
+
+        ``None`` and ``False`` both mean "not given", as in the original documentation. A
+        configuration without a namespace means one in the current namespace. Each namespace is
+        written in one transaction where the store allows it.
+        """
+        with self._lock:
+            session = self._session()
+            config_name = config if isinstance(config, str) else None
+            if isinstance(namespace, str):
+                loaded_state(session, namespace)
+                session.handle(namespace).persist(config_name)
+            elif config_name is not None:
+                self._current().persist(config_name)
+            else:
+                for name in list(session.states):
+                    session.handle(name).persist()

@@ -1,0 +1,48 @@
+"""The one rule for names, shared by every backend.
+
+A namespace or configuration name becomes a folder, a file, a znode or a key. Whatever would be
+unsafe in any of them is refused here, before anything is written; a backend adds its own rules
+through the ``confo_check_name`` hook (Redis refuses ``-`` in namespace names, for instance).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from confo.errors import InvalidNameError
+
+NameKind = Literal["namespace", "configuration", "backend"]
+
+MAX_NAME_LENGTH = 200
+"""Long enough for any real name, short enough for a file name of 255 bytes on every system."""
+
+# C0 and C1 control characters, DEL, and the path separators of every platform.
+_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
+
+
+def check_name(kind: NameKind, name: object) -> str:
+    """Return ``name`` if it is safe to store as a ``kind`` name, else raise InvalidNameError."""
+    if not isinstance(name, str):
+        raise InvalidNameError(
+            f"The {kind} name must be a string, not {type(name).__name__} ({name!r})."
+        )
+    problem = _problem(name)
+    if problem:
+        raise InvalidNameError(f"Invalid {kind} name {name!r}: {problem}.")
+    return name
+
+
+def _problem(name: str) -> str | None:
+    if not name:
+        return "it is empty"
+    if name in (".", ".."):
+        return "'.' and '..' are reserved by file systems and ZooKeeper"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"it is {len(name)} characters long; the limit is {MAX_NAME_LENGTH}"
+    if name != name.strip():
+        return "it starts or ends with whitespace; remove it"
+    bad = _FORBIDDEN.search(name)
+    if bad:
+        return f"it contains {bad.group()!r}; names may not hold '/', '\\' or control characters"
+    return None

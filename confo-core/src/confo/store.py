@@ -1,0 +1,90 @@
+"""One loaded backend: a store connection behind its own small plugin manager.
+
+The manager never calls a backend object directly; it calls the hooks of that backend's plugin
+manager, so wrapper plugins loaded with it see every call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pluggy
+
+from confo import hookspecs
+from confo.discovery import backend_class
+from confo.errors import ConfoError, PluginError
+from confo.markers import PROJECT_NAME
+from confo.model import Changes, Snapshot
+from confo.names import NameKind, check_name
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 5.0
+"""Seconds ``load_backend`` waits for a store, unless the credentials give ``timeout``."""
+
+
+class Store:
+    """A connected backend of type ``backend_type``, loaded under ``name``."""
+
+    def __init__(self, name: str, backend_type: str, plugins: Iterable[object] = ()) -> None:
+        self.name = name
+        self.backend_type = backend_type
+        self.backend: object = backend_class(backend_type)()
+        self._pm = pluggy.PluginManager(PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        try:
+            self._pm.register(self.backend, name=f"backend:{backend_type}")
+            for plugin in plugins:
+                self._pm.register(plugin)
+        except (ValueError, pluggy.PluginValidationError) as exc:
+            raise PluginError(
+                f"Backend {name!r}: a plugin does not fit Confo's hooks: {exc}"
+            ) from exc
+        self._hook = self._pm.hook
+
+    def __repr__(self) -> str:
+        return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
+
+    def connect(self, credentials: Mapping[str, Any]) -> None:
+        timeout = credentials.get("timeout", DEFAULT_TIMEOUT)
+        self._hook.confo_connect(credentials=credentials, timeout=float(timeout))
+        log.debug("connected backend %r (%s)", self.name, self.backend_type)
+
+    def check_name(self, kind: NameKind, name: object) -> str:
+        checked = check_name(kind, name)
+        self._hook.confo_check_name(kind=kind, name=checked)
+        return checked
+
+    def list_namespaces(self) -> list[str]:
+        names: list[str] = self._required(self._hook.confo_list_namespaces(), "list_namespaces")
+        return names
+
+    def create_namespace(self, namespace: str) -> None:
+        self._hook.confo_create_namespace(namespace=namespace)
+
+    def delete_namespace(self, namespace: str) -> None:
+        self._hook.confo_delete_namespace(namespace=namespace)
+
+    def read(self, namespace: str) -> Snapshot:
+        snapshot: Snapshot = self._required(self._hook.confo_read(namespace=namespace), "read")
+        return snapshot
+
+    def write(self, namespace: str, changes: Changes) -> None:
+        if changes:
+            self._hook.confo_write(namespace=namespace, changes=changes)
+
+    def close(self) -> None:
+        try:
+            self._hook.confo_close()
+        except ConfoError as exc:  # closing must not stop the caller from moving on
+            log.warning("closing backend %r: %s", self.name, exc)
+
+    def _required(self, result: Any, hook: str) -> Any:
+        if result is None:
+            raise PluginError(
+                f"The {self.backend_type!r} backend implements no confo_{hook} hook, "
+                "which Confo needs."
+            )
+        return result

@@ -1,0 +1,18 @@
+"""Test helpers for Confo backends and their users (needs pytest: ``confo-core[testing]``).
+
+- :class:`BackendConformance`: the conformance suite every backend runs against a real store.
+- :class:`ServerProcess`: start a real server on a free 127.0.0.1 port (each backend subclasses it).
+"""
+
+from confo.testing.conformance import BackendConformance, RawStore, unique
+from confo.testing.servers import ServerError, ServerProcess, free_port, tcp_exchange
+
+__all__ = [
+    "BackendConformance",
+    "RawStore",
+    "ServerError",
+    "ServerProcess",
+    "free_port",
+    "tcp_exchange",
+    "unique",
+]

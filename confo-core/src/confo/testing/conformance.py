@@ -1,0 +1,443 @@
+"""The conformance suite every Confo backend runs against a real store.
+
+Use it from a backend's tests::
+
+    from confo.testing import BackendConformance, RawStore
+
+    class TestMyBackend(BackendConformance):
+        backend_type = "mybackend"
+
+        @pytest.fixture
+        def credentials(self, my_server):      # how to reach a real, running store
+            return {"host": "127.0.0.1", "port": my_server.port}
+
+        @pytest.fixture
+        def raw(self, my_server) -> RawStore:  # the store seen through its own client
+            return MyRawStore(...)
+
+Every test makes its own namespaces with unique names, so one store serves the whole run.
+Capability flags (class attributes) describe what a backend cannot do.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, Protocol
+
+import pytest
+
+from confo.errors import (
+    BackendsActivationException,
+    ConfigurationNotFoundError,
+    CorruptDataError,
+    FieldNotFoundError,
+    InvalidNameError,
+    InvalidValueError,
+    NamespaceExistsException,
+    NamespaceNotFoundError,
+    NamespaceNotLoadedException,
+)
+from confo.manager import Confo
+
+BACKEND = "under_test"
+
+ROUND_TRIP: dict[str, Any] = {
+    "text": 'héllo ✓ 世界 "quoted" \\ back',
+    "int": 2**53 + 1,
+    "negative": -7,
+    "float": 0.1,
+    "true": True,
+    "false": False,
+    "null": None,
+    "list": [1, "two", [3.0], {"four": 4}],
+    "nested": {"a": {"b": {"c": []}}, "empty": {}},
+    "": "an empty key is a valid JSON key",
+}
+
+BAD_NAMES = [
+    "",
+    ".",
+    "..",
+    "a/b",
+    "a\\b",
+    "tab\there",
+    "nul\x00",
+    "line\nbreak",
+    " padded",
+    "x" * 201,
+]
+BAD_VALUES = [{1, 2}, float("nan"), float("inf"), object(), b"bytes", {1: "int key"}]
+
+
+class RawStore(Protocol):
+    """The store seen through its own client, in Confo's layout, bypassing Confo."""
+
+    def put(self, namespace: str, config: str, data: bytes) -> None:
+        """Store ``data`` as configuration ``config`` of ``namespace``, making both as needed."""
+
+    def get(self, namespace: str, config: str) -> bytes | None:
+        """The bytes stored for the configuration, or None if there is none."""
+
+
+def unique(prefix: str = "ns") -> str:
+    """A fresh name, so tests sharing one store never see each other's data."""
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+class BackendConformance:
+    """Tests every backend must pass. Subclass as ``Test<Name>`` and provide the fixtures
+    ``credentials`` and ``raw`` and the class attribute ``backend_type``."""
+
+    backend_type: ClassVar[str]
+    # How many configurations the large-persist test writes: above etcd's 128 operations per
+    # transaction, so backends that split transactions are exercised.
+    many_configs: ClassVar[int] = 300
+
+    # --- fixtures ----------------------------------------------------------------------------
+
+    @pytest.fixture
+    def credentials(self) -> Mapping[str, Any]:
+        raise NotImplementedError("a backend's test class provides the credentials fixture")
+
+    @pytest.fixture
+    def raw(self) -> RawStore:
+        raise NotImplementedError("a backend's test class provides the raw fixture")
+
+    @pytest.fixture
+    def manager(self, credentials: Mapping[str, Any]) -> Iterator[Confo]:
+        with Confo(shared=False) as manager:
+            manager.load_backend(credentials, BACKEND, self.backend_type)
+            manager.activate_backend(BACKEND)
+            yield manager
+
+    @pytest.fixture
+    def other(self, credentials: Mapping[str, Any]) -> Iterator[Confo]:
+        """A second manager on the same store: another process, as far as the store can tell."""
+        with Confo(shared=False) as manager:
+            manager.load_backend(credentials, BACKEND, self.backend_type)
+            manager.activate_backend(BACKEND)
+            yield manager
+
+    @pytest.fixture
+    def ns(self, manager: Confo) -> str:
+        """A new namespace, created and in use."""
+        name = unique()
+        manager.create_namespace(name)
+        manager.use_namespace(name)
+        return name
+
+    # --- backends and namespaces -------------------------------------------------------------
+
+    def test_loaded_backend_is_listed_and_active(self, manager: Confo) -> None:
+        assert manager.get_backends() == {"all_backends": [BACKEND], "active_backend": BACKEND}
+
+    def test_calls_without_active_backend_fail(self, credentials: Mapping[str, Any]) -> None:
+        with Confo(shared=False) as manager:
+            manager.load_backend(credentials, BACKEND, self.backend_type)
+            with pytest.raises(BackendsActivationException, match="activate_backend"):
+                manager.get_namespaces()
+
+    def test_created_namespace_is_listed_by_plain_name(self, manager: Confo, other: Confo) -> None:
+        name = unique()
+        before = manager.get_count()
+        manager.create_namespace(name)
+        assert name in other.get_namespaces()["all_namespaces"]
+        assert manager.get_count() == before + 1
+        assert manager.get_namespaces()["current_namespace"] is None
+
+    def test_create_namespace_is_idempotent(self, manager: Confo, ns: str) -> None:
+        manager.set("kept", {"a": 1})
+        manager.persist()
+        manager.create_namespace(ns)
+        with pytest.raises(NamespaceExistsException):
+            manager.create_namespace(ns, exist_ok=False)
+        manager.reload()
+        assert manager.get("kept") == {"a": 1}
+
+    def test_use_namespace_the_store_lacks_fails(self, manager: Confo) -> None:
+        with pytest.raises(NamespaceNotFoundError) as info:
+            manager.use_namespace("no_such_namespace_here")
+        assert isinstance(info.value, KeyError)
+        assert "no_such_namespace_here" in str(info.value)
+
+    def test_configuration_calls_need_a_namespace(self, manager: Confo) -> None:
+        with pytest.raises(NamespaceNotLoadedException, match="use_namespace"):
+            manager.get_all()
+
+    def test_delete_namespace(self, manager: Confo, other: Confo, ns: str) -> None:
+        manager.set("db", {"host": "x"})
+        manager.persist()
+        other.use_namespace(ns)
+        manager.delete_namespace(ns)
+        assert ns not in other.get_namespaces()["all_namespaces"]
+        assert manager.get_namespaces()["current_namespace"] is None
+        with pytest.raises(NamespaceNotFoundError):
+            manager.use_namespace(ns)
+        with pytest.raises(NamespaceNotFoundError):
+            other.reload()
+
+    # --- configurations ----------------------------------------------------------------------
+
+    def test_set_and_get_fields_and_whole_configurations(self, manager: Confo, ns: str) -> None:
+        manager.set("db", {"host": "localhost", "port": 5432}, None)
+        manager.set("db", "user", "root")
+        manager.set("cache", "ttl", 30)  # a field of a new configuration creates it
+        assert manager.get("db") == {"host": "localhost", "port": 5432, "user": "root"}
+        assert manager.get("db", "port") == 5432
+        assert manager.get_all() == {
+            "db": {"host": "localhost", "port": 5432, "user": "root"},
+            "cache": {"ttl": 30},
+        }
+
+    def test_missing_configuration_and_field(self, manager: Confo, ns: str) -> None:
+        manager.set("db", {"host": "x"})
+        with pytest.raises(ConfigurationNotFoundError, match="nope") as info:
+            manager.get("nope")
+        assert isinstance(info.value, KeyError)
+        with pytest.raises(FieldNotFoundError, match="port"):
+            manager.get("db", "port")
+        assert manager.get("nope", default=None) is None
+        assert manager.get("db", "port", default=5432) == 5432
+
+    def test_round_trip_through_the_store(self, manager: Confo, other: Confo, ns: str) -> None:
+        manager.set("everything", ROUND_TRIP)
+        manager.set("empty", {})
+        manager.persist()
+        other.use_namespace(ns)
+        assert other.get_all() == {"everything": ROUND_TRIP, "empty": {}}
+
+    def test_unicode_names(self, manager: Confo, other: Confo) -> None:
+        name = unique("données")
+        manager.create_namespace(name)
+        manager.use_namespace(name)
+        manager.set("café ☕", "größe", "groß")
+        manager.persist()
+        other.use_namespace(name)
+        assert other.get("café ☕", "größe") == "groß"
+        assert name in other.get_namespaces()["all_namespaces"]
+
+    def test_results_and_inputs_are_copies(self, manager: Confo, ns: str) -> None:
+        original: dict[str, Any] = {"hosts": ["a"], "opts": {"x": 1}}
+        manager.set("db", original)
+        original["hosts"].append("leak")
+        got = manager.get("db")
+        got["opts"]["x"] = 2
+        manager.get("db", "hosts").append("leak")
+        manager.get_all()["db"]["new"] = True
+        assert manager.get("db") == {"hosts": ["a"], "opts": {"x": 1}}
+
+    def test_nothing_reaches_the_store_before_persist(
+        self, manager: Confo, other: Confo, ns: str
+    ) -> None:
+        manager.set("db", {"host": "x"})
+        other.use_namespace(ns)
+        assert other.get_all() == {}
+        manager.persist()
+        other.reload()
+        assert other.get_all() == {"db": {"host": "x"}}
+
+    def test_persist_levels(self, manager: Confo, other: Confo, ns: str) -> None:
+        second = unique()
+        manager.create_namespace(second)
+        manager.set("a", {"v": 1})
+        manager.set("b", {"v": 2})
+        manager.use_namespace(second)
+        manager.set("c", {"v": 3})
+        manager.persist(namespace=ns, config="a")
+        other.use_namespace(ns)
+        assert other.get_all() == {"a": {"v": 1}}
+        manager.persist(namespace=ns)
+        other.reload()
+        assert other.get_all() == {"a": {"v": 1}, "b": {"v": 2}}
+        other.use_namespace(second)
+        assert other.get_all() == {}
+        manager.persist(False, False)
+        other.reload()
+        assert other.get_all() == {"c": {"v": 3}}
+
+    def test_persist_of_namespace_not_held_fails(self, manager: Confo) -> None:
+        name = unique()
+        manager.create_namespace(name)
+        with pytest.raises(NamespaceNotLoadedException, match=name):
+            manager.persist(namespace=name)
+
+    def test_persist_sends_only_what_changed(self, manager: Confo, other: Confo, ns: str) -> None:
+        manager.set("mine", {"v": 1})
+        manager.set("theirs", {"v": 1})
+        manager.persist()
+        other.use_namespace(ns)
+        other.set("theirs", "v", 2)
+        other.persist()
+        manager.set("mine", "v", 2)
+        manager.persist()
+        other.reload()
+        assert other.get_all() == {"mine": {"v": 2}, "theirs": {"v": 2}}
+
+    def test_delete_configuration_and_field(self, manager: Confo, other: Confo, ns: str) -> None:
+        manager.set("gone", {"x": 1})
+        manager.set("kept", {"x": 1, "y": 2})
+        manager.persist()
+        manager.delete("gone")
+        manager.delete("kept", "y")
+        with pytest.raises(ConfigurationNotFoundError):
+            manager.get("gone")
+        with pytest.raises(ConfigurationNotFoundError):
+            manager.delete("gone")
+        with pytest.raises(FieldNotFoundError):
+            manager.delete("kept", "y")
+        other.use_namespace(ns)
+        assert other.get_all() == {"gone": {"x": 1}, "kept": {"x": 1, "y": 2}}
+        manager.persist()
+        other.reload()
+        assert other.get_all() == {"kept": {"x": 1}}
+
+    def test_delete_then_set_again(self, manager: Confo, other: Confo, ns: str) -> None:
+        manager.set("db", {"old": True})
+        manager.persist()
+        manager.delete("db")
+        manager.set("db", {"new": True})
+        manager.persist()
+        other.use_namespace(ns)
+        assert other.get("db") == {"new": True}
+
+    def test_reload_discards_unsaved_edits(self, manager: Confo, ns: str) -> None:
+        manager.set("db", {"host": "stored"})
+        manager.persist()
+        manager.set("db", "host", "unsaved")
+        manager.set("extra", {"x": 1})
+        manager.reload()
+        assert manager.get_all() == {"db": {"host": "stored"}}
+
+    def test_switching_namespaces_keeps_unsaved_edits(self, manager: Confo, ns: str) -> None:
+        second = unique()
+        manager.create_namespace(second)
+        manager.set("db", {"host": "unsaved"})
+        manager.use_namespace(second)
+        assert manager.get_all() == {}
+        manager.use_namespace(ns)
+        assert manager.get("db", "host") == "unsaved"
+
+    def test_persist_recreates_a_namespace_deleted_elsewhere(
+        self, manager: Confo, other: Confo, ns: str
+    ) -> None:
+        manager.set("db", {"v": 1})
+        other.delete_namespace(ns)
+        manager.persist()
+        other.use_namespace(ns)
+        assert other.get_all() == {"db": {"v": 1}}
+
+    def test_many_configurations(self, manager: Confo, other: Confo, ns: str) -> None:
+        configs = {f"c{i:04d}": {"i": i, "pad": "x" * 100} for i in range(self.many_configs)}
+        for name, config in configs.items():
+            manager.set(name, config)
+        manager.persist()
+        other.use_namespace(ns)
+        assert other.get_all() == configs
+        for name in configs:
+            manager.delete(name)
+        manager.persist()
+        other.reload()
+        assert other.get_all() == {}
+
+    # --- handles and threads -----------------------------------------------------------------
+
+    def test_namespace_handle_leaves_current_alone(self, manager: Confo, ns: str) -> None:
+        second = unique()
+        manager.create_namespace(second)
+        handle = manager.namespace(second)
+        handle.set("db", {"host": "h"})
+        handle.persist()
+        assert manager.get_namespaces()["current_namespace"] == ns
+        assert manager.get_all() == {}
+        manager.use_namespace(second)
+        assert manager.get("db") == {"host": "h"}
+
+    def test_threads_editing_their_own_namespaces(self, manager: Confo, other: Confo) -> None:
+        names = [unique() for _ in range(4)]
+        errors: list[BaseException] = []
+
+        def work(name: str) -> None:
+            try:
+                manager.create_namespace(name)
+                handle = manager.namespace(name)
+                for i in range(20):
+                    handle.set(f"c{i}", "owner", name)
+                handle.persist()
+            except BaseException as exc:  # reported below, in the main thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(name,)) for name in names]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        for name in names:
+            values = other.namespace(name).get_all()
+            assert values == {f"c{i}": {"owner": name} for i in range(20)}
+
+    # --- bad input ---------------------------------------------------------------------------
+
+    @pytest.mark.parametrize("bad", BAD_NAMES, ids=repr)
+    def test_bad_names_fail_before_any_write(self, manager: Confo, ns: str, bad: str) -> None:
+        before = manager.get_namespaces()["all_namespaces"]
+        with pytest.raises(InvalidNameError):
+            manager.create_namespace(bad)
+        with pytest.raises(InvalidNameError):
+            manager.use_namespace(bad)
+        with pytest.raises(InvalidNameError):
+            manager.set(bad, {"a": 1})
+        assert manager.get_namespaces()["all_namespaces"] == before
+        assert manager.get_all() == {}
+
+    @pytest.mark.parametrize("bad", BAD_VALUES, ids=repr)
+    def test_values_json_cannot_hold_fail_at_set(
+        self, manager: Confo, ns: str, bad: object
+    ) -> None:
+        manager.set("db", {"port": 1})
+        with pytest.raises(InvalidValueError, match="db"):
+            manager.set("db", "port", bad)
+        with pytest.raises(InvalidValueError, match="db"):
+            manager.set("db", {"port": bad})
+        assert manager.get("db") == {"port": 1}
+
+    def test_configuration_must_be_an_object(self, manager: Confo, ns: str) -> None:
+        with pytest.raises(InvalidValueError):
+            manager.set("db", ["not", "an", "object"])  # type: ignore[arg-type]
+        with pytest.raises(InvalidValueError):
+            manager.set("db", 5)  # type: ignore[arg-type]
+
+    # --- layout: the store as other tools see it ---------------------------------------------
+
+    def test_data_written_by_other_tools_reads_back(self, manager: Confo, raw: RawStore) -> None:
+        name = unique()
+        raw.put(name, "database", b'{"host": "10.0.0.1", "port": 3306, "tags": ["a"]}')
+        assert name in manager.get_namespaces()["all_namespaces"]
+        manager.use_namespace(name)
+        assert manager.get("database") == {"host": "10.0.0.1", "port": 3306, "tags": ["a"]}
+
+    def test_what_confo_writes_is_plain_json(self, manager: Confo, raw: RawStore, ns: str) -> None:
+        manager.set("email", {"port": 587, "server": "smtp.example.com", "name": "Zoë"})
+        manager.persist()
+        stored = raw.get(ns, "email")
+        assert stored is not None
+        assert json.loads(stored.decode("utf-8")) == {
+            "port": 587,
+            "server": "smtp.example.com",
+            "name": "Zoë",
+        }
+
+    @pytest.mark.parametrize("data", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe"], ids=repr)
+    def test_corrupt_data_is_named_and_left_alone(
+        self, manager: Confo, raw: RawStore, data: bytes
+    ) -> None:
+        name = unique()
+        raw.put(name, "good", b'{"ok": true}')
+        raw.put(name, "broken", data)
+        with pytest.raises(CorruptDataError, match="broken"):
+            manager.use_namespace(name)
+        assert raw.get(name, "broken") == data
+        assert raw.get(name, "good") == b'{"ok": true}'

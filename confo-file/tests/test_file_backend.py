@@ -1,0 +1,154 @@
+"""The file backend: the shared conformance suite, plus what only files have."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from confo import Confo
+from confo.errors import CredentialsError, FileNotFoundException, InvalidNameError
+from confo.testing import BackendConformance, RawStore
+
+
+class FileRaw:
+    """The store as a person with a text editor sees it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, namespace: str, config: str, data: bytes) -> None:
+        (self.root / namespace).mkdir(exist_ok=True)
+        (self.root / namespace / f"{config}.json").write_bytes(data)
+
+    def get(self, namespace: str, config: str) -> bytes | None:
+        path = self.root / namespace / f"{config}.json"
+        return path.read_bytes() if path.exists() else None
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("config_path")
+
+
+class TestFileConformance(BackendConformance):
+    backend_type = "file"
+
+    @pytest.fixture
+    def credentials(self, root: Path) -> dict[str, str]:
+        return {"config_path": str(root)}
+
+    @pytest.fixture
+    def raw(self, root: Path) -> RawStore:
+        return FileRaw(root)
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> Confo:
+    manager = Confo(shared=False)
+    manager.load_backend({"config_path": str(tmp_path)}, "files", "file")
+    manager.activate_backend("files")
+    return manager
+
+
+def test_missing_config_path_names_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    with pytest.raises(FileNotFoundException, match="nowhere"):
+        Confo(shared=False).load_backend({"config_path": str(missing)}, "f", "file")
+    with pytest.raises(CredentialsError, match="config_path"):
+        Confo(shared=False).load_backend({}, "f", "file")
+
+
+def test_layout_is_folders_and_json_files(manager: Confo, tmp_path: Path) -> None:
+    manager.create_namespace("sales")
+    manager.use_namespace("sales")
+    manager.set("db", {"host": "h"})
+    manager.persist()
+    assert json.loads((tmp_path / "sales" / "db.json").read_text()) == {"host": "h"}
+    assert sorted(p.name for p in (tmp_path / "sales").iterdir()) == ["db.json"]  # no temp left
+
+
+def test_hidden_folders_and_stray_files_are_not_namespaces(manager: Confo, tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "README.txt").write_text("not a namespace")
+    (tmp_path / "ns").mkdir()
+    (tmp_path / "ns" / "notes.txt").write_text("not a configuration")
+    (tmp_path / "ns" / ".db.json.tmp").write_text("{half")
+    assert manager.get_namespaces()["all_namespaces"] == ["ns"]
+    manager.use_namespace("ns")
+    assert manager.get_all() == {}
+    with pytest.raises(InvalidNameError, match="leading"):
+        manager.create_namespace(".hidden")
+
+
+def test_names_never_leave_config_path(manager: Confo, tmp_path: Path) -> None:
+    manager.create_namespace("ns")
+    manager.use_namespace("ns")
+    for bad in ["../escape", "/etc/passwd", "..", "a/../../b"]:
+        with pytest.raises(InvalidNameError):
+            manager.set(bad, {"x": 1})
+        with pytest.raises(InvalidNameError):
+            manager.create_namespace(bad)
+    assert sorted(p.name for p in tmp_path.parent.iterdir() if p.name == "escape") == []
+
+
+def test_file_permissions_are_kept(manager: Confo, tmp_path: Path) -> None:
+    manager.create_namespace("ns")
+    manager.use_namespace("ns")
+    manager.set("secret", {"password": "p"})
+    manager.persist()
+    path = tmp_path / "ns" / "secret.json"
+    path.chmod(0o600)
+    manager.set("secret", "password", "q")
+    manager.persist()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert json.loads(path.read_text()) == {"password": "q"}
+
+
+def test_name_too_long_for_a_file_system(manager: Confo) -> None:
+    manager.create_namespace("ns")
+    manager.use_namespace("ns")
+    with pytest.raises(InvalidNameError, match="too long"):
+        manager.set("é" * 130, {"x": 1})  # 130 characters, 260 bytes
+
+
+WRITER = """
+import sys
+from confo import Confo
+manager = Confo(shared=False)
+manager.load_backend({"config_path": sys.argv[1]}, "f", "file")
+manager.activate_backend("f")
+manager.use_namespace("ns")
+big = "x" * 200_000
+i = 0
+while True:
+    i += 1
+    for name in ("a", "b", "c"):
+        manager.set(name, {"version": i, "pad": big})
+    manager.persist()
+    print(i, flush=True)
+"""
+
+
+def test_a_killed_persist_leaves_whole_files(tmp_path: Path) -> None:
+    """SIGKILL a process in the middle of persisting: every file is an old or a new version."""
+    (tmp_path / "ns").mkdir()
+    for attempt in range(8):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+        )
+        assert writer.stdout is not None
+        writer.stdout.readline()  # at least one persist done: the files exist
+        time.sleep(0.01 * attempt)
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait()
+        for name in ("a", "b", "c"):
+            data = json.loads((tmp_path / "ns" / f"{name}.json").read_text())
+            assert set(data) == {"version", "pad"}
+            assert len(data["pad"]) == 200_000

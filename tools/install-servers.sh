@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the real servers the tests start (etcd, ZooKeeper, Redis) from Debian's packages, once.
+set -euo pipefail
+need=()
+command -v etcd >/dev/null && command -v etcdctl >/dev/null || need+=(etcd-server etcd-client)
+[ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v java >/dev/null || need+=(default-jre-headless)
+if [ ${#need[@]} -eq 0 ]; then
+  echo "servers: etcd, ZooKeeper and Redis are installed"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "servers: installing ${need[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian starts the packaged services; the tests start their own on free ports instead.
+for service in etcd zookeeper redis-server; do
+  $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true
+done
