@@ -38,6 +38,7 @@ class Store:
             self._pm.register(self.backend, name=f"backend:{backend_type}")
             for plugin in plugins:
                 self._pm.register(plugin)
+            self._pm.check_pending()  # a misspelled hook name fails here, not silently
         except (ValueError, pluggy.PluginValidationError) as exc:
             raise PluginError(
                 f"Backend {name!r}: a plugin does not fit Confo's hooks: {exc}"

@@ -111,7 +111,7 @@ class FileBackend:
         folder = self._existing_folder(namespace)
         configs = {}
         with self._io(f"read namespace {namespace!r}"):
-            for entry in os.scandir(folder):
+            for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
                 name = entry.name[: -len(SUFFIX)]
                 if entry.name.endswith(SUFFIX) and _storable(name) and entry.is_file():
                     with open(entry.path, "rb") as file:

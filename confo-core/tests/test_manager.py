@@ -1,0 +1,196 @@
+"""The manager's own rules, on the file backend (the store is a real folder)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from confo import Changes, Confo, hookimpl
+from confo.errors import (
+    BackendExistsError,
+    BackendNotFoundException,
+    BackendsActivationException,
+    ConfoError,
+    CredentialsError,
+    InvalidNameError,
+    InvalidValueError,
+    NamespaceNotFoundError,
+    PluginError,
+)
+from confo.Exceptions import (
+    BackendsActivationException as SeedActivation,
+)
+from confo.Exceptions import (
+    FileNotFoundException,
+    NamespaceExistsException,
+    NamespaceNotLoadedException,
+    ZookeeperHostNotFoundException,
+    ZookeeperPortNotFoundException,
+)
+
+
+@pytest.fixture
+def manager(tmp_path: Path) -> Iterator[Confo]:
+    with Confo(shared=False) as manager:
+        manager.load_backend({"config_path": str(tmp_path)}, "files", "file")
+        manager.activate_backend("files")
+        manager.create_namespace("ns")
+        manager.use_namespace("ns")
+        yield manager
+
+
+@pytest.fixture
+def shared() -> Iterator[Confo]:
+    yield Confo()
+    Confo().close()
+
+
+def test_confo_is_shared_and_independent_on_request(shared: Confo, tmp_path: Path) -> None:
+    second = Confo()
+    assert second is shared
+    shared.load_backend({"config_path": str(tmp_path)}, "first", "file")
+    second.load_backend({"config_path": str(tmp_path)}, "second", "file")
+    assert shared.get_backends() == {"all_backends": ["second", "first"], "active_backend": None}
+    independent = Confo(shared=False)
+    assert independent is not shared
+    assert independent.get_backends() == {"all_backends": [], "active_backend": None}
+
+
+def test_seed_exception_names_share_one_base() -> None:
+    for error in (
+        SeedActivation,
+        BackendNotFoundException,
+        NamespaceNotLoadedException,
+        NamespaceExistsException,
+        FileNotFoundException,
+        ZookeeperHostNotFoundException,
+        ZookeeperPortNotFoundException,
+    ):
+        assert issubclass(error, ConfoError)
+    assert issubclass(BackendNotFoundException, KeyError)
+    assert issubclass(FileNotFoundException, FileNotFoundError)
+    assert str(BackendNotFoundException("plain message")) == "plain message"  # not KeyError's repr
+
+
+def test_backend_names_are_unique(manager: Confo, tmp_path: Path) -> None:
+    with pytest.raises(BackendExistsError, match="'files'"):
+        manager.load_backend({"config_path": str(tmp_path)}, "files", "file")
+    manager.set("db", {"still": "works"})
+    assert manager.get("db") == {"still": "works"}
+
+
+def test_activate_unknown_backend(manager: Confo) -> None:
+    with pytest.raises(BackendNotFoundException, match=r"'nope'.*'files'"):
+        manager.activate_backend("nope")
+    assert manager.get_backends()["active_backend"] == "files"
+
+
+def test_bad_backend_name_and_credentials(tmp_path: Path) -> None:
+    manager = Confo(shared=False)
+    with pytest.raises(InvalidNameError):
+        manager.load_backend({"config_path": str(tmp_path)}, "", "file")
+    with pytest.raises(CredentialsError, match="dict"):
+        manager.load_backend("config_path=/tmp", "f", "file")  # type: ignore[arg-type]
+    assert manager.get_backends()["all_backends"] == []
+
+
+def test_close_backend_forgets_it(manager: Confo) -> None:
+    manager.close_backend("files")
+    assert manager.get_backends() == {"all_backends": [], "active_backend": None}
+    with pytest.raises(BackendsActivationException):
+        manager.get_all()
+    with pytest.raises(BackendNotFoundException):
+        manager.activate_backend("files")
+
+
+def test_each_backend_keeps_its_own_current_namespace(manager: Confo, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    manager.load_backend({"config_path": str(other)}, "other", "file")
+    manager.activate_backend("other")
+    with pytest.raises(NamespaceNotLoadedException):
+        manager.get_all()
+    with pytest.raises(NamespaceNotFoundError):
+        manager.use_namespace("ns")  # exists in the first backend only
+    manager.activate_backend("files")
+    assert manager.get_namespaces()["current_namespace"] == "ns"
+
+
+def test_set_with_wrong_argument_shapes(manager: Confo) -> None:
+    with pytest.raises(InvalidValueError, match="field name"):
+        manager.set("db", {"a": 1}, "value too")
+    with pytest.raises(InvalidValueError, match="field name"):
+        manager.set("db", 5, 1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidNameError):
+        manager.set(5, "a", 1)  # type: ignore[arg-type]
+
+
+def test_self_referencing_value_is_refused(manager: Confo) -> None:
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    with pytest.raises(InvalidValueError, match="200 levels"):
+        manager.set("db", loop)
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(150):
+        node["d"] = {}
+        node = node["d"]
+    manager.set("deep", deep)
+    manager.persist()
+    manager.reload()
+    assert manager.get("deep") == deep
+
+
+def test_persist_accepts_false_and_none(manager: Confo) -> None:
+    manager.set("a", {"v": 1})
+    manager.persist(False, False)
+    manager.set("a", "v", 2)
+    manager.persist(None, "a")  # a configuration of the current namespace
+    manager.reload()
+    assert manager.get("a") == {"v": 2}
+    assert not manager.namespace("ns").has_unsaved_changes()
+
+
+class Audit:
+    """A wrapper plugin that records every write, whatever the backend."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, list[str], list[str]]] = []
+
+    @hookimpl(wrapper=True)
+    def confo_write(self, namespace: str, changes: Changes) -> Any:
+        result = yield
+        self.writes.append((namespace, sorted(changes.put), sorted(changes.delete)))
+        return result
+
+
+def test_wrapper_plugins_see_the_backend_calls(tmp_path: Path) -> None:
+    audit = Audit()
+    with Confo(shared=False) as manager:
+        manager.load_backend({"config_path": str(tmp_path)}, "f", "file", plugins=[audit])
+        manager.activate_backend("f")
+        manager.create_namespace("ns")
+        manager.use_namespace("ns")
+        manager.set("a", {"v": 1})
+        manager.set("b", {"v": 1})
+        manager.persist()
+        manager.delete("a")
+        manager.persist()
+        manager.persist()  # nothing changed: no write at all
+    assert audit.writes == [("ns", ["a", "b"], []), ("ns", [], ["a"])]
+
+
+class Misspelled:
+    @hookimpl
+    def confo_raed(self, namespace: str) -> None:
+        """Not a Confo hook."""
+
+
+def test_plugin_with_unknown_hook_is_refused(tmp_path: Path) -> None:
+    manager = Confo(shared=False)
+    with pytest.raises(PluginError, match="confo_raed"):
+        manager.load_backend({"config_path": str(tmp_path)}, "f", "file", plugins=[Misspelled()])
+    assert manager.get_backends()["all_backends"] == []
