@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 DEMO_VENV ?= .venv-demo
 BIN := $(VENV)/bin
-PACKAGES := confo-core confo-file
+PACKAGES := confo-core confo-file confo-redis
 EDITABLE := $(foreach p,$(PACKAGES),-e ./$(p))
 
 .PHONY: demo test lint typecheck pytest servers venv bench clean
@@ -34,7 +34,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy --strict confo-core/src
+	$(BIN)/mypy --strict $(foreach p,$(PACKAGES),$(p)/src)
 
 pytest: venv
 	$(BIN)/pytest -q

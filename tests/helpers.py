@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,3 +21,16 @@ def run_python(
         timeout=120,
         check=False,
     )
+
+
+def run_page(page: str, *replacements: str) -> None:
+    """Run a page's examples in a fresh interpreter (Confo() is a process-wide singleton)."""
+    args = [f"--replace={item}" for item in replacements]
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "rundoc.py"), *args, str(ROOT / page)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "examples passed" in result.stdout

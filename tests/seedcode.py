@@ -56,3 +56,13 @@ def on_file_backend(code: str, config_path: str) -> str:
         "from confo.Backends.EtcdBackend import EtcdBackend",
         "from confo.Backends.FileBackend import FileBackend",
     )
+
+
+def program(prefix: str, replacements: dict[str, str]) -> str:
+    """The page's code blocks as one program, with the documented ports replaced."""
+    blocks, _ = code_blocks(prefix)
+    code = "\n".join(blocks)
+    for old, new in replacements.items():
+        assert old in code, f"seed {prefix} has no {old!r} to replace"
+        code = code.replace(old, new)
+    return code

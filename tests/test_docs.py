@@ -7,11 +7,8 @@ that no page is left out.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from helpers import ROOT
+from helpers import ROOT, run_page
 
 HERE = ["README.md", "docs/manager.md", "docs/backends/file.md"]
 ELSEWHERE = {
@@ -20,19 +17,6 @@ ELSEWHERE = {
     "docs/backends/zookeeper.md": "confo-zookeeper/tests/test_zookeeper_docs.py",
     "docs/backends/etcd.md": "confo-etcd/tests/test_etcd_docs.py",
 }
-
-
-def run_page(page: str, *replacements: str) -> None:
-    """Run a page's examples in a fresh interpreter (Confo() is a process-wide singleton)."""
-    args = [f"--replace={item}" for item in replacements]
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "rundoc.py"), *args, str(ROOT / page)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "examples passed" in result.stdout
 
 
 @pytest.mark.parametrize("page", HERE)

@@ -31,11 +31,13 @@ class NamespaceState:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.configs: dict[str, JSONObject] = snapshot.configs
-        self.dirty: set[str] = set()  # changed in memory since read or written
+        # Changed in memory since read or written; a dict keeps the order of the edits, so the
+        # store's own indexes list new configurations in the order they were set.
+        self.dirty: dict[str, None] = {}
         self.deleted: set[str] = set()  # deleted in memory, still to delete in the store
 
     def touch(self, config: str) -> None:
-        self.dirty.add(config)
+        self.dirty[config] = None
         self.deleted.discard(config)
 
     def changes(self, only: str | None = None) -> Changes:
@@ -51,7 +53,8 @@ class NamespaceState:
         return Changes()
 
     def written(self, changes: Changes) -> None:
-        self.dirty.difference_update(changes.put)
+        for name in changes.put:
+            self.dirty.pop(name, None)
         self.deleted.difference_update(changes.delete)
 
 
@@ -168,7 +171,7 @@ class Namespace:
                 raise ConfigurationNotFoundError(self._no_config(config, state.configs))
             if field is None:
                 del state.configs[config]
-                state.dirty.discard(config)
+                state.dirty.pop(config, None)
                 state.deleted.add(config)
                 return
             if field not in values:

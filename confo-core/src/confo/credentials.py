@@ -1,0 +1,69 @@
+"""Reading a backend's credentials dictionary, with errors that name the key.
+
+Shared by the network backends so that "a port may be a str or an int" and "say which key is
+wrong" hold everywhere. Secrets are never echoed: only their key names appear in messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from confo.errors import CredentialsError
+
+
+def text(
+    credentials: Mapping[str, Any],
+    key: str,
+    backend: str,
+    default: str | None = None,
+    *,
+    error: type[CredentialsError] = CredentialsError,
+) -> str:
+    """The non-empty string under ``key``, or ``default``; raise ``error`` if neither."""
+    value = credentials.get(key, default)
+    if isinstance(value, str) and value:
+        return value
+    if value is None:
+        raise error(f"The {backend} backend needs {key!r} in its credentials.")
+    raise error(f"Credential {key!r} of the {backend} backend must be a non-empty string.")
+
+
+def optional_text(credentials: Mapping[str, Any], key: str, backend: str) -> str | None:
+    """The string under ``key``, or None if it is absent or None."""
+    if credentials.get(key) is None:
+        return None
+    return text(credentials, key, backend)
+
+
+def port(
+    credentials: Mapping[str, Any],
+    key: str,
+    backend: str,
+    default: int | None = None,
+    *,
+    error: type[CredentialsError] = CredentialsError,
+) -> int:
+    """The TCP port under ``key``, given as an int or a str of digits (the seeds use both)."""
+    value = credentials.get(key, default)
+    if value is None:
+        raise error(f"The {backend} backend needs {key!r} (a port number) in its credentials.")
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if isinstance(value, bool) or not 0 < number < 65536:
+        raise error(
+            f"Credential {key!r} of the {backend} backend must be a port number, not {value!r}."
+        )
+    return number
+
+
+def flag(credentials: Mapping[str, Any], key: str, backend: str) -> bool:
+    """A boolean credential; absent means False."""
+    value = credentials.get(key, False)
+    if not isinstance(value, bool):
+        raise CredentialsError(
+            f"Credential {key!r} of the {backend} backend must be True or False."
+        )
+    return value

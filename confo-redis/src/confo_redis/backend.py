@@ -1,0 +1,300 @@
+"""The Redis backend, in the original Confo's layout.
+
+    <prefix>confo                 {"namespaces": ["HR_dept", ...]}
+    <prefix><ns>                  {"configurations": ["database", ...]}
+    <prefix><ns>-<config>         the configuration's JSON
+
+The layout's traps, and what closes them:
+
+- ``<ns>-<config>`` is ambiguous if a namespace name holds ``-``: namespace names may not.
+- A namespace named ``confo`` would overwrite the root key: refused.
+- The two index keys are read-modify-write: every change runs in WATCH/MULTI/EXEC and is retried
+  when another client changed them meanwhile, so concurrent writers lose no entry.
+- Top-level keys can collide with an application's own: ``key_prefix`` keeps Confo's apart, and a
+  key that exists but is not Confo's is never overwritten (a clear error instead).
+- An index that lists a missing key: the entry is skipped (logged) on read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.client import Pipeline
+from redis.retry import Retry
+
+from confo import credentials as creds
+from confo import hookimpl
+from confo.errors import (
+    BackendAuthenticationError,
+    BackendUnavailableError,
+    CorruptDataError,
+    InvalidNameError,
+    NamespaceExistsException,
+    NamespaceNotFoundError,
+)
+from confo.model import Changes, Snapshot
+from confo.names import NameKind
+from confo.values import decode, encode
+
+log = logging.getLogger(__name__)
+
+ROOT = "confo"
+
+
+class RedisBackend:
+    """Configurations in Redis strings, indexed by the ``confo`` and ``<namespace>`` keys."""
+
+    def __init__(self) -> None:
+        self.client: redis.Redis | None = None
+        self.endpoint = "redis (not connected)"
+        self.prefix = ""
+
+    def __repr__(self) -> str:
+        return f"<RedisBackend {self.endpoint} key_prefix={self.prefix!r}>"
+
+    @hookimpl
+    def confo_connect(self, credentials: Mapping[str, Any], timeout: float) -> None:
+        host = creds.text(credentials, "redis_host", "redis")
+        port = creds.port(credentials, "redis_port", "redis", 6379)
+        db = int(credentials.get("redis_db", 0))
+        self.endpoint = f"redis://{host}:{port}/{db}"
+        self.prefix = credentials.get("key_prefix") or ""
+        use_tls = creds.flag(credentials, "redis_ssl", "redis")
+        self.client = redis.Redis(
+            host=host,
+            port=port,
+            db=db,
+            username=creds.optional_text(credentials, "redis_username", "redis"),
+            password=creds.optional_text(credentials, "redis_password", "redis"),
+            ssl=use_tls,
+            ssl_ca_certs=credentials.get("redis_ssl_ca_certs"),
+            ssl_certfile=credentials.get("redis_ssl_certfile"),
+            ssl_keyfile=credentials.get("redis_ssl_keyfile"),
+            socket_connect_timeout=timeout,
+            socket_timeout=float(credentials.get("operation_timeout", 10.0)),
+            # One quick retry gets through a pooled connection the server dropped; redis-py's
+            # default backs off for seconds, which would break "fail fast".
+            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),
+        )
+        with self._errors("connect"):
+            self.client.ping()
+            self.client.set(self._root, json.dumps({"namespaces": []}), nx=True)
+
+    @hookimpl
+    def confo_check_name(self, kind: NameKind, name: str) -> None:
+        if kind != "namespace":
+            return
+        if "-" in name:
+            raise InvalidNameError(
+                f"Invalid namespace name {name!r} for Redis: keys are '<namespace>-<configuration>'"
+                ", so a '-' in a namespace name would be ambiguous. Use '_' instead."
+            )
+        if name == ROOT:
+            raise InvalidNameError(
+                f"Invalid namespace name {name!r} for Redis: the key {ROOT!r} is Confo's root "
+                "index. Choose another name."
+            )
+
+    @hookimpl
+    def confo_list_namespaces(self) -> list[str]:
+        with self._errors("list namespaces"):
+            return sorted(self._namespaces(self._redis().get(self._root)))
+
+    @hookimpl
+    def confo_create_namespace(self, namespace: str) -> None:
+        def create(pipe: Pipeline) -> None:
+            namespaces, configs = self._indexes(pipe, namespace)
+            if namespace in namespaces and configs is not None:
+                return
+            pipe.multi()
+            if namespace not in namespaces:
+                pipe.set(self._root, _index("namespaces", [*namespaces, namespace]))
+            if configs is None:
+                pipe.set(self._key(namespace), _index("configurations", []))
+
+        self._transaction(f"create namespace {namespace!r}", create, namespace)
+
+    @hookimpl
+    def confo_delete_namespace(self, namespace: str) -> None:
+        def delete(pipe: Pipeline) -> None:
+            namespaces, configs = self._indexes(pipe, namespace)
+            if namespace not in namespaces:
+                raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist in Redis.")
+            pipe.multi()
+            pipe.set(self._root, _index("namespaces", [n for n in namespaces if n != namespace]))
+            pipe.delete(self._key(namespace), *(self._key(namespace, c) for c in configs or []))
+
+        self._transaction(f"delete namespace {namespace!r}", delete, namespace)
+
+    @hookimpl
+    def confo_read(self, namespace: str) -> Snapshot:
+        client = self._redis()
+        with self._errors(f"read namespace {namespace!r}"):
+            root, index = client.mget(self._root, self._key(namespace))
+            if namespace not in self._namespaces(root):
+                raise NamespaceNotFoundError(
+                    f"Namespace {namespace!r} does not exist in Redis at {self.endpoint}. "
+                    f"Create it with create_namespace({namespace!r})."
+                )
+            names = self._configurations(namespace, index)
+            keys = [self._key(namespace, name) for name in names]
+            values = client.mget(keys) if keys else []
+        configs = {}
+        for name, key, raw in zip(names, keys, values, strict=True):
+            if raw is None:
+                log.warning(
+                    "Redis index %r lists %r, but key %r is missing; skipped", namespace, name, key
+                )
+                continue
+            configs[name] = decode(raw, f"Redis key {key!r}")
+        return Snapshot(configs)
+
+    @hookimpl
+    def confo_write(self, namespace: str, changes: Changes) -> None:
+        encoded = {
+            self._key(namespace, name): encode(config) for name, config in changes.put.items()
+        }
+
+        def write(pipe: Pipeline) -> None:
+            namespaces, listed = self._indexes(pipe, namespace)
+            configs = listed or []
+            known = set(configs)
+            new = [name for name in changes.put if name not in known]
+            self._refuse_foreign_keys(pipe, namespace, new)
+            kept = [name for name in configs if name not in changes.delete]
+            pipe.multi()
+            if namespace not in namespaces:
+                pipe.set(self._root, _index("namespaces", [*namespaces, namespace]))
+            pipe.set(self._key(namespace), _index("configurations", kept + new))
+            if encoded:
+                pipe.mset(encoded)
+            if changes.delete:
+                pipe.delete(*(self._key(namespace, name) for name in changes.delete))
+
+        self._transaction(f"write namespace {namespace!r}", write, namespace)
+
+    @hookimpl
+    def confo_close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    # --- layout ------------------------------------------------------------------------------
+
+    @property
+    def _root(self) -> str:
+        return self.prefix + ROOT
+
+    def _key(self, namespace: str, config: str | None = None) -> str:
+        return self.prefix + (namespace if config is None else f"{namespace}-{config}")
+
+    def _namespaces(self, raw: bytes | str | None) -> list[str]:
+        if raw is None:  # the root key was deleted behind Confo's back: no namespaces
+            return []
+        return _names(raw, "namespaces", f"Redis key {self._root!r} (Confo's root index)")
+
+    def _configurations(self, namespace: str, raw: bytes | str | None) -> list[str]:
+        if raw is None:
+            return []
+        where = f"Redis key {self._key(namespace)!r} (the index of namespace {namespace!r})"
+        return _names(raw, "configurations", where)
+
+    def _indexes(self, pipe: Pipeline, namespace: str) -> tuple[list[str], list[str] | None]:
+        """The root index and the namespace's index (None if missing), read under WATCH.
+
+        A namespace key that exists but is not a Confo index belongs to someone else: it is never
+        written over. MGET answers nil for keys of other types (a hash), so EXISTS tells those.
+        """
+        key = self._key(namespace)
+        root, index = pipe.mget(self._root, key)
+        namespaces = self._namespaces(root)
+        if index is None and not pipe.exists(key):
+            return namespaces, None
+        try:
+            if index is not None:
+                return namespaces, self._configurations(namespace, index)
+        except CorruptDataError:
+            if namespace in namespaces:
+                raise  # Confo's own index, damaged: name it, touch nothing
+        raise NamespaceExistsException(
+            f"Cannot use namespace {namespace!r}: the Redis key {key!r} already holds data that "
+            "is not a Confo namespace. Choose another name, or set key_prefix in the credentials."
+        )
+
+    def _refuse_foreign_keys(self, pipe: Pipeline, namespace: str, new: list[str]) -> None:
+        """Never overwrite a key that exists but that the namespace index does not list."""
+        keys = [self._key(namespace, name) for name in new]
+        if not keys or not pipe.exists(*keys):
+            return
+        taken = [
+            key for key, exists in zip(keys, pipe.mget(keys), strict=True) if exists is not None
+        ]
+        raise InvalidNameError(
+            f"Cannot write configuration(s) to namespace {namespace!r}: the Redis key(s) "
+            f"{', '.join(map(repr, taken or keys))} already exist and are not Confo's. Choose "
+            "other names, or set key_prefix in the credentials. Nothing was written."
+        )
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _redis(self) -> redis.Redis:
+        if self.client is None:
+            raise BackendUnavailableError("This Redis backend is closed; load it again.")
+        return self.client
+
+    def _transaction(self, action: str, body: Callable[[Pipeline], None], namespace: str) -> None:
+        """Run ``body`` under WATCH of both index keys, retried until no other client interferes."""
+        with self._errors(action):
+            self._redis().transaction(body, self._root, self._key(namespace))
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        try:
+            yield
+        except redis.AuthenticationError as exc:
+            raise BackendAuthenticationError(
+                f"Redis at {self.endpoint} refused the credentials while trying to {action} "
+                f"({exc}). Check redis_username and redis_password."
+            ) from None
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise BackendUnavailableError(
+                f"Could not {action}: Redis at {self.endpoint} did not answer ({exc}). Check that "
+                "it is running and that redis_host and redis_port are right."
+            ) from None
+        except redis.ResponseError as exc:
+            raise _response_error(exc, action, self.endpoint) from None
+
+
+def _response_error(exc: redis.ResponseError, action: str, endpoint: str) -> Exception:
+    message = str(exc)
+    if message.startswith(("NOAUTH", "WRONGPASS", "NOPERM")):
+        return BackendAuthenticationError(
+            f"Redis at {endpoint} refused to {action}: {message}. Check redis_username, "
+            "redis_password and the user's ACL."
+        )
+    if message.startswith("WRONGTYPE"):
+        return CorruptDataError(
+            f"Could not {action}: a key Confo uses holds another Redis type (not a string). "
+            "Another application uses the same key names: set key_prefix in the credentials."
+        )
+    return BackendUnavailableError(f"Redis at {endpoint} failed to {action}: {message}")
+
+
+def _names(raw: bytes | str, field: str, where: str) -> list[str]:
+    index = decode(raw, where)
+    names = index.get(field)
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise CorruptDataError(
+            f"{where} should hold {{{field!r}: [names]}}, not {raw[:80]!r}. Confo left it alone."
+        )
+    return names
+
+
+def _index(field: str, names: list[str]) -> str:
+    return json.dumps({field: names}, ensure_ascii=False)

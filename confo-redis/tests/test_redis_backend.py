@@ -1,0 +1,254 @@
+"""What only the Redis backend has: its layout and its traps, auth, outages, concurrent writers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+
+from confo import Confo
+from confo.errors import (
+    BackendAuthenticationError,
+    BackendUnavailableError,
+    CorruptDataError,
+    CredentialsError,
+    InvalidNameError,
+    NamespaceExistsException,
+)
+from confo.testing import free_port, unique
+from confo_redis.testing import RedisServer
+
+
+def connect(credentials: dict[str, Any], name: str = "r") -> Confo:
+    manager = Confo(shared=False)
+    manager.load_backend(credentials, name, "redis")
+    manager.activate_backend(name)
+    return manager
+
+
+@pytest.fixture
+def manager(redis_server: RedisServer) -> Iterator[Confo]:
+    with connect(redis_server.credentials()) as manager:
+        yield manager
+
+
+def index(client: redis.Redis, key: str) -> Any:
+    raw = client.get(key)
+    return json.loads(raw) if raw is not None else None
+
+
+def test_seed_layout(manager: Confo, plain: redis.Redis) -> None:
+    ns = unique("HR")
+    manager.create_namespace(ns)
+    assert ns in index(plain, "confo")["namespaces"]
+    assert index(plain, ns) == {"configurations": []}
+    manager.use_namespace(ns)
+    manager.set("database", {"host": "localhost", "port": 6379})
+    manager.set("email", {"admins": ["a@example.com"]})
+    manager.persist()
+    assert index(plain, ns) == {"configurations": ["database", "email"]}
+    assert json.loads(plain.get(f"{ns}-database")) == {"host": "localhost", "port": 6379}
+
+
+def test_dash_in_namespace_names_is_refused_but_fine_in_configurations(
+    manager: Confo, plain: redis.Redis
+) -> None:
+    with pytest.raises(InvalidNameError, match="'_' instead"):
+        manager.create_namespace("sales-eu")
+    ns = unique("sales")
+    manager.create_namespace(ns)
+    manager.use_namespace(ns)
+    manager.set("db-primary", {"host": "a"})
+    manager.persist()
+    manager.reload()
+    assert manager.get("db-primary") == {"host": "a"}
+    assert plain.get(f"{ns}-db-primary") is not None
+
+
+def test_namespace_named_like_the_root_is_refused(manager: Confo, plain: redis.Redis) -> None:
+    before = plain.get("confo")
+    with pytest.raises(InvalidNameError, match="root"):
+        manager.create_namespace("confo")
+    assert plain.get("confo") == before
+
+
+def test_foreign_key_is_never_taken_as_a_namespace(manager: Confo, plain: redis.Redis) -> None:
+    name = unique("session")
+    plain.set(name, "an application's own value")
+    with pytest.raises(NamespaceExistsException, match="key_prefix"):
+        manager.create_namespace(name)
+    assert plain.get(name) == b"an application's own value"
+    assert name not in manager.get_namespaces()["all_namespaces"]
+    plain.hset(name + "_h", "field", "value")  # a key of another Redis type
+    with pytest.raises(NamespaceExistsException, match="key_prefix"):
+        manager.create_namespace(name + "_h")
+    assert plain.hgetall(name + "_h") == {b"field": b"value"}
+
+
+def test_foreign_key_is_never_overwritten_by_a_configuration(
+    manager: Confo, plain: redis.Redis
+) -> None:
+    ns = unique()
+    manager.create_namespace(ns)
+    manager.use_namespace(ns)
+    plain.set(f"{ns}-cache", "not Confo's")
+    manager.set("cache", {"ttl": 5})
+    manager.set("db", {"host": "h"})
+    with pytest.raises(InvalidNameError, match=f"'{ns}-cache'"):
+        manager.persist()
+    assert plain.get(f"{ns}-cache") == b"not Confo's"
+    assert plain.get(f"{ns}-db") is None  # all or nothing
+    assert index(plain, ns) == {"configurations": []}
+
+
+def test_key_prefix_keeps_confo_apart(redis_server: RedisServer, plain: redis.Redis) -> None:
+    with (
+        connect(redis_server.credentials(key_prefix="app1:")) as one,
+        connect(redis_server.credentials(key_prefix="app2:")) as two,
+    ):
+        one.create_namespace("settings")
+        one.use_namespace("settings")
+        one.set("db", {"host": "one"})
+        one.persist()
+        assert "settings" not in two.get_namespaces()["all_namespaces"]
+        assert json.loads(plain.get("app1:settings-db")) == {"host": "one"}
+        assert index(plain, "app1:confo") == {"namespaces": ["settings"]}
+
+
+def test_index_listing_a_missing_key_is_skipped(manager: Confo, plain: redis.Redis) -> None:
+    ns = unique()
+    manager.create_namespace(ns)
+    manager.use_namespace(ns)
+    manager.set("kept", {"v": 1})
+    manager.set("lost", {"v": 2})
+    manager.persist()
+    plain.delete(f"{ns}-lost")
+    manager.reload()
+    assert manager.get_all() == {"kept": {"v": 1}}
+    manager.set("lost", {"v": 3})  # writing it again repairs the index entry's key
+    manager.persist()
+    assert json.loads(plain.get(f"{ns}-lost")) == {"v": 3}
+    assert index(plain, ns)["configurations"].count("lost") == 1
+
+
+def test_corrupt_root_index_is_named(redis_server: RedisServer) -> None:
+    server_prefix = unique("p") + ":"
+    client = redis.Redis(port=redis_server.port)
+    client.set(server_prefix + "confo", "[not an index]")
+    with (
+        connect(redis_server.credentials(key_prefix=server_prefix)) as manager,
+        pytest.raises(CorruptDataError, match=f"'{server_prefix}confo'"),
+    ):
+        manager.get_namespaces()
+    assert client.get(server_prefix + "confo") == b"[not an index]"
+
+
+def test_unreachable_server_fails_fast_naming_it() -> None:
+    port = free_port()
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailableError, match=f"127.0.0.1:{port}"):
+        connect({"redis_host": "127.0.0.1", "redis_port": str(port), "timeout": 1})
+    assert time.monotonic() - started < 10  # bounded, not a benchmark
+
+
+def test_bad_port_is_a_credentials_error() -> None:
+    with pytest.raises(CredentialsError, match="redis_port"):
+        connect({"redis_host": "127.0.0.1", "redis_port": "sixty"})
+    with pytest.raises(CredentialsError, match="redis_host"):
+        connect({"redis_port": 6379})
+
+
+@pytest.fixture(scope="module")
+def secured() -> Iterator[RedisServer]:
+    acl = ("--requirepass", "s3cret-default", "--user", "alice", "on", ">alice-pw", "~*", "+@all")
+    with RedisServer(extra_args=acl) as server:
+        yield server  # type: ignore[misc]
+
+
+def test_password_auth(secured: RedisServer) -> None:
+    with pytest.raises(BackendAuthenticationError) as info:
+        connect(secured.credentials(redis_password="wrong-password"))
+    assert "wrong-password" not in str(info.value)
+    with pytest.raises(BackendAuthenticationError, match="redis_password"):
+        connect(secured.credentials())
+    with connect(secured.credentials(redis_password="s3cret-default")) as manager:
+        assert "s3cret-default" not in repr(manager) + repr(manager._sessions["r"].store)
+        manager.create_namespace("secured")
+        assert "secured" in manager.get_namespaces()["all_namespaces"]
+
+
+def test_acl_user_auth(secured: RedisServer) -> None:
+    with pytest.raises(BackendAuthenticationError) as info:
+        connect(secured.credentials(redis_username="alice", redis_password="nope-pw"))
+    assert "nope-pw" not in str(info.value)
+    with connect(secured.credentials(redis_username="alice", redis_password="alice-pw")) as manager:
+        manager.create_namespace("alice_ns")
+        manager.use_namespace("alice_ns")
+        manager.set("db", {"owner": "alice"})
+        manager.persist()
+        manager.reload()
+        assert manager.get("db", "owner") == "alice"
+
+
+def test_outage_gives_a_clear_error_then_recovers() -> None:
+    with RedisServer() as server:
+        manager = connect(server.credentials(operation_timeout=2))
+        manager.create_namespace("ns")
+        manager.use_namespace("ns")
+        manager.set("db", {"v": 1})
+        manager.persist()
+        server.stop()
+        with pytest.raises(BackendUnavailableError, match=str(server.port)):
+            manager.reload()
+        manager.set("db", "v", 2)
+        with pytest.raises(BackendUnavailableError):
+            manager.persist()
+        assert manager.get("db") == {"v": 2}  # the unsaved edit is still held
+        server.start()  # no persistence: the data is gone, the connection comes back
+        manager.persist()
+        manager.reload()
+        assert manager.get_all() == {"db": {"v": 2}}
+        manager.close()
+
+
+WRITER = """
+import sys
+from confo import Confo
+port, worker, shared, rounds = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+manager = Confo(shared=False)
+manager.load_backend({"redis_host": "127.0.0.1", "redis_port": port}, "r", "redis")
+manager.activate_backend("r")
+for i in range(rounds):
+    manager.create_namespace(f"w{worker}_{i}")
+    handle = manager.namespace(shared)
+    handle.set(f"w{worker}_c{i}", {"worker": worker, "round": i})
+    handle.persist()
+"""
+
+
+def test_concurrent_processes_lose_no_index_entry(redis_server: RedisServer) -> None:
+    """8 processes create namespaces and configurations at once; every entry survives."""
+    workers, rounds = 8, 10
+    shared = unique("shared")
+    with connect(redis_server.credentials()) as manager:
+        manager.create_namespace(shared)
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-c", WRITER, str(redis_server.port), str(w), shared, str(rounds)]
+            )
+            for w in range(workers)
+        ]
+        assert [process.wait(timeout=120) for process in processes] == [0] * workers
+        namespaces = set(manager.get_namespaces()["all_namespaces"])
+        expected_namespaces = {f"w{w}_{i}" for w in range(workers) for i in range(rounds)}
+        assert expected_namespaces <= namespaces
+        manager.use_namespace(shared)
+        configs = manager.get_all()
+        assert set(configs) == {f"w{w}_c{i}" for w in range(workers) for i in range(rounds)}
+        assert configs["w7_c9"] == {"worker": 7, "round": 9}

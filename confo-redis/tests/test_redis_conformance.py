@@ -1,0 +1,47 @@
+"""The shared conformance suite against a real redis-server."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import redis
+
+from confo.testing import BackendConformance, RawStore
+from confo_redis.testing import RedisServer
+
+
+class RedisRaw:
+    """Writes the original Confo layout with a plain client, as another tool would."""
+
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def _add(self, key: str, field: str, name: str) -> None:
+        raw = self.client.get(key)
+        index = json.loads(raw) if raw else {field: []}
+        if name not in index[field]:
+            index[field].append(name)
+        self.client.set(key, json.dumps(index))
+
+    def put(self, namespace: str, config: str, data: bytes) -> None:
+        self._add("confo", "namespaces", namespace)
+        self._add(namespace, "configurations", config)
+        self.client.set(f"{namespace}-{config}", data)
+
+    def get(self, namespace: str, config: str) -> bytes | None:
+        value: bytes | None = self.client.get(f"{namespace}-{config}")
+        return value
+
+
+class TestRedisConformance(BackendConformance):
+    backend_type = "redis"
+
+    @pytest.fixture
+    def credentials(self, redis_server: RedisServer) -> dict[str, Any]:
+        return redis_server.credentials()
+
+    @pytest.fixture
+    def raw(self, plain: redis.Redis) -> RawStore:
+        return RedisRaw(plain)
