@@ -1,0 +1,229 @@
+"""The ZooKeeper backend, in the original Confo's layout.
+
+    /confo                        made when a backend is loaded
+    /confo/<namespace>            a namespace (its data is not used)
+    /confo/<namespace>/<config>   a configuration: UTF-8 JSON (an empty znode reads as {})
+
+Reads pipeline one ``get`` per configuration (kazoo's async calls) instead of a round trip each.
+A persist is one ZooKeeper transaction (multi) while it fits the server's request size limit
+(``jute.maxbuffer``, 1 MB by default); a larger persist is split into several transactions, each
+all or nothing, applied in order (see docs/backends/zookeeper.md).
+
+kazoo queues requests while it reconnects, so a call could wait for ever and a write could land
+long after its caller gave up. Every call therefore first waits a short while for a connection,
+raises BackendUnavailableError if there is none, and waits for its answer at most
+``operation_timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import (
+    AuthFailedError,
+    KazooException,
+    NoAuthError,
+    NodeExistsError,
+    NoNodeError,
+    NotEmptyError,
+)
+
+from confo import hookimpl
+from confo.errors import (
+    BackendAuthenticationError,
+    BackendUnavailableError,
+    InvalidNameError,
+    NamespaceNotFoundError,
+)
+from confo.model import Changes, Snapshot
+from confo.names import NameKind
+from confo.values import decode, encode
+from confo_zookeeper.settings import ZookeeperSettings
+from confo_zookeeper.transactions import Operation, OperationKind, apply_in_batches
+
+ROOT = "/confo"
+# ZooKeeper refuses these in path elements (beyond the control characters Confo refuses anyway).
+_ZK_FORBIDDEN = re.compile("[\ud800-\uf8ff\ufff0-\uffff]")
+
+
+class ZookeeperBackend:
+    """Configurations as znodes under ``/confo``; digest ACLs when a user is given."""
+
+    def __init__(self) -> None:
+        self.client: KazooClient | None = None
+        self.settings: ZookeeperSettings | None = None
+
+    def __repr__(self) -> str:
+        hosts = self.settings.hosts if self.settings else "not connected"
+        user = self.settings.user if self.settings else None
+        return f"<ZookeeperBackend {hosts} user={user!r}>"
+
+    @hookimpl
+    def confo_connect(self, credentials: Mapping[str, Any], timeout: float) -> None:
+        settings = self.settings = ZookeeperSettings.from_credentials(credentials, timeout)
+        client = KazooClient(**settings.client_arguments())
+        try:
+            client.start(timeout=settings.connect_timeout)
+        except client.handler.timeout_exception:
+            client.stop()
+            client.close()
+            raise BackendUnavailableError(
+                f"No ZooKeeper server answered at {settings.hosts} within "
+                f"{settings.connect_timeout:g}s. Check that it is running and that "
+                "zookeeper_host and zookeeper_port are right."
+            ) from None
+        self.client = client
+        with self._errors("create the /confo root"):
+            if not self._wait(client.exists_async(ROOT)):
+                with suppress(NodeExistsError):  # another client made it meanwhile
+                    self._wait(client.create_async(ROOT))
+
+    @hookimpl
+    def confo_check_name(self, kind: NameKind, name: str) -> None:
+        bad = _ZK_FORBIDDEN.search(name)
+        if bad:
+            raise InvalidNameError(
+                f"Invalid {kind} name {name!r} for ZooKeeper: it may not hold the character "
+                f"{bad.group()!r} (U+{ord(bad.group()):04X}; private-use and non-characters)."
+            )
+
+    @hookimpl
+    def confo_list_namespaces(self) -> list[str]:
+        with self._errors("list namespaces"):
+            return sorted(self._wait(self._client().get_children_async(ROOT)))
+
+    @hookimpl
+    def confo_create_namespace(self, namespace: str) -> None:
+        with self._errors(f"create namespace {namespace!r}"), suppress(NodeExistsError):
+            self._wait(self._client().create_async(_path(namespace)))
+
+    @hookimpl
+    def confo_delete_namespace(self, namespace: str) -> None:
+        path = _path(namespace)
+        with self._errors(f"delete namespace {namespace!r}"):
+            children = self._children(namespace)
+            operations = [Operation("delete", _path(namespace, child)) for child in children]
+            operations.append(Operation("delete", path))
+            try:
+                apply_in_batches(self._client(), operations, self._wait)
+            except NotEmptyError:
+                raise BackendUnavailableError(
+                    f"Namespace {namespace!r} changed while it was being deleted (another client "
+                    "added a configuration). Try again."
+                ) from None
+
+    @hookimpl
+    def confo_read(self, namespace: str) -> Snapshot:
+        client = self._client()
+        with self._errors(f"read namespace {namespace!r}"):
+            names = sorted(self._children(namespace))
+            pending = [client.get_async(_path(namespace, name)) for name in names]
+            configs = {}
+            for name, result in zip(names, pending, strict=True):
+                try:
+                    data, _stat = self._wait(result)
+                except NoNodeError:
+                    continue  # deleted by another client since it was listed
+                where = f"ZooKeeper znode {_path(namespace, name)!r}"
+                configs[name] = decode(data, where, empty={})
+        return Snapshot(configs)
+
+    @hookimpl
+    def confo_write(self, namespace: str, changes: Changes) -> None:
+        encoded = {name: encode(config) for name, config in changes.put.items()}
+        with self._errors(f"write namespace {namespace!r}"):
+            for attempt in range(3):
+                try:
+                    operations = self._plan(namespace, encoded, changes.delete)
+                    apply_in_batches(self._client(), operations, self._wait)
+                    return
+                except (NodeExistsError, NoNodeError):
+                    # Another client created or deleted a znode between our listing and our
+                    # transaction, which therefore changed nothing: plan again.
+                    if attempt == 2:
+                        raise
+
+    def _plan(
+        self, namespace: str, encoded: dict[str, bytes], deleted: set[str]
+    ) -> list[Operation]:
+        """create or set_data for each configuration, by what the namespace holds now."""
+        try:
+            existing = set(self._children(namespace))
+            operations = []
+        except NamespaceNotFoundError:
+            existing = set()
+            operations = [Operation("create", _path(namespace))]
+        for name, data in encoded.items():
+            kind: OperationKind = "set" if name in existing else "create"
+            operations.append(Operation(kind, _path(namespace, name), data))
+        operations += [Operation("delete", _path(namespace, n)) for n in deleted if n in existing]
+        return operations
+
+    @hookimpl
+    def confo_close(self) -> None:
+        if self.client is not None:
+            self.client.stop()
+            self.client.close()
+            self.client = None
+
+    # --- plumbing ----------------------------------------------------------------------------
+
+    def _children(self, namespace: str) -> list[str]:
+        try:
+            children: list[str] = self._wait(self._client().get_children_async(_path(namespace)))
+        except NoNodeError:
+            raise NamespaceNotFoundError(
+                f"Namespace {namespace!r} does not exist in ZooKeeper (no znode "
+                f"{_path(namespace)!r}). Create it with create_namespace({namespace!r})."
+            ) from None
+        return children
+
+    def _client(self) -> KazooClient:
+        """The client, once connected; waits briefly for a reconnect before giving up."""
+        client, settings = self.client, self.settings
+        if client is None or settings is None:
+            raise BackendUnavailableError("This ZooKeeper backend is closed; load it again.")
+        deadline = time.monotonic() + settings.reconnect_grace
+        while not client.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if not client.connected:
+            raise BackendUnavailableError(
+                f"ZooKeeper at {settings.hosts} is not reachable (connection state "
+                f"{client.state}); Confo keeps trying to reconnect. Try again later."
+            )
+        return client
+
+    def _wait(self, result: Any) -> Any:
+        """The answer of an async kazoo call, within ``operation_timeout`` seconds."""
+        assert self.settings is not None
+        return result.get(timeout=self.settings.operation_timeout)
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        hosts = self.settings.hosts if self.settings else "ZooKeeper"
+        try:
+            yield
+        except (NoAuthError, AuthFailedError):
+            raise BackendAuthenticationError(
+                f"ZooKeeper at {hosts} refused to {action}: the znodes' ACL does not admit this "
+                "identity. Check zookeeper_user and zookeeper_passwd."
+            ) from None
+        except KazooException as exc:
+            raise BackendUnavailableError(
+                f"Could not {action} on ZooKeeper at {hosts}: {type(exc).__name__} {exc}".strip()
+            ) from None
+        except Exception as exc:
+            if self.client is not None and isinstance(exc, self.client.handler.timeout_exception):
+                raise BackendUnavailableError(
+                    f"ZooKeeper at {hosts} did not answer in time to {action}."
+                ) from None
+            raise
+
+
+def _path(namespace: str, config: str | None = None) -> str:
+    return f"{ROOT}/{namespace}" if config is None else f"{ROOT}/{namespace}/{config}"

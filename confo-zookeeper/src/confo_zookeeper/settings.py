@@ -1,0 +1,97 @@
+"""The ZooKeeper backend's credentials, read once and checked; the password stays out of reprs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kazoo.security import make_digest_acl
+
+from confo import credentials as creds
+from confo.errors import (
+    CredentialsError,
+    ZookeeperHostNotFoundException,
+    ZookeeperPortNotFoundException,
+)
+
+BACKEND = "zookeeper"
+
+
+@dataclass(frozen=True)
+class ZookeeperSettings:
+    hosts: str  # kazoo's form: "host1:2181,host2:2181"
+    user: str | None
+    password: str | None = field(repr=False)
+    connect_timeout: float
+    operation_timeout: float
+    reconnect_grace: float
+    session_timeout: float
+    tls: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_credentials(cls, credentials: Mapping[str, Any], timeout: float) -> ZookeeperSettings:
+        user = creds.optional_text(credentials, "zookeeper_user", BACKEND)
+        password = creds.optional_text(credentials, "zookeeper_passwd", BACKEND)
+        if (user is None) != (password is None):
+            raise CredentialsError(
+                "The zookeeper backend needs both 'zookeeper_user' and 'zookeeper_passwd' for "
+                "digest authentication, or neither."
+            )
+        return cls(
+            hosts=_hosts(credentials),
+            user=user,
+            password=password,
+            connect_timeout=timeout,
+            operation_timeout=float(credentials.get("operation_timeout", 10.0)),
+            reconnect_grace=float(credentials.get("reconnect_grace", 2.0)),
+            session_timeout=float(credentials.get("session_timeout", 10.0)),
+            tls=_tls(credentials),
+        )
+
+    def client_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for ``KazooClient``."""
+        arguments: dict[str, Any] = {
+            "hosts": self.hosts,
+            "timeout": self.session_timeout,
+            # Reconnect promptly after an outage (at most a second between tries, for ever).
+            "connection_retry": {"max_tries": -1, "delay": 0.1, "backoff": 2, "max_delay": 1},
+            **self.tls,
+        }
+        if self.user is not None and self.password is not None:
+            arguments["auth_data"] = [("digest", f"{self.user}:{self.password}")]
+            # Every znode Confo creates admits this identity only.
+            arguments["default_acl"] = [make_digest_acl(self.user, self.password, all=True)]
+        return arguments
+
+
+def _hosts(credentials: Mapping[str, Any]) -> str:
+    """``zookeeper_hosts`` (a list or "h1:p1,h2:p2") for an ensemble, else the seed's
+    ``zookeeper_host`` (one host, or several separated by commas) and ``zookeeper_port``."""
+    ensemble = credentials.get("zookeeper_hosts")
+    if ensemble is not None:
+        entries = ensemble.split(",") if isinstance(ensemble, str) else list(ensemble)
+        if not entries or not all(isinstance(e, str) and ":" in e for e in entries):
+            raise CredentialsError(
+                "Credential 'zookeeper_hosts' must list 'host:port' entries, as a list or "
+                f"separated by commas (got {ensemble!r})."
+            )
+        return ",".join(entry.strip() for entry in entries)
+    host = creds.text(credentials, "zookeeper_host", BACKEND, error=ZookeeperHostNotFoundException)
+    entries = [entry.strip() for entry in host.split(",")]
+    if all(":" in entry for entry in entries):
+        return ",".join(entries)
+    port = creds.port(credentials, "zookeeper_port", BACKEND, error=ZookeeperPortNotFoundException)
+    return ",".join(entry if ":" in entry else f"{entry}:{port}" for entry in entries)
+
+
+def _tls(credentials: Mapping[str, Any]) -> dict[str, Any]:
+    if not creds.flag(credentials, "zookeeper_use_ssl", BACKEND):
+        return {}
+    return {
+        "use_ssl": True,
+        "ca": credentials.get("zookeeper_ca"),
+        "certfile": credentials.get("zookeeper_certfile"),
+        "keyfile": credentials.get("zookeeper_keyfile"),
+        "verify_certs": credentials.get("zookeeper_verify_certs", True),
+    }

@@ -1,0 +1,224 @@
+"""What only the ZooKeeper backend has: the seed's tree, ACLs, ensembles, outages, size limits."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoAuthError
+from kazoo.security import make_acl, make_digest_acl
+
+from confo import Confo
+from confo.errors import (
+    BackendAuthenticationError,
+    BackendUnavailableError,
+    CredentialsError,
+    InvalidNameError,
+    StoreLimitError,
+    ZookeeperHostNotFoundException,
+    ZookeeperPortNotFoundException,
+)
+from confo.testing import free_port, unique
+from confo_zookeeper.testing import ZookeeperServer
+
+
+def connect(credentials: dict[str, Any], name: str = "zk") -> Confo:
+    manager = Confo(shared=False)
+    manager.load_backend(credentials, name, "zookeeper")
+    manager.activate_backend(name)
+    return manager
+
+
+@pytest.fixture
+def manager(zookeeper_server: ZookeeperServer) -> Iterator[Confo]:
+    with connect(zookeeper_server.credentials()) as manager:
+        yield manager
+
+
+SYSTEM_A_DATABASE = {
+    "host": "127.0.0.1",
+    "port": 3306,
+    "user": "root",
+    "password": "newpassword",
+    "vendor": "postgres",
+}
+SYSTEM_B_EMAIL = {
+    "port": 587,
+    "smtp_server": "smtp.gmail.com",
+    "sender_email": "confo@sambe.co.za",
+    "password": "ThisIsAStrongPasswordTrustMeItIs",
+}
+
+
+def test_seed_tree_built_with_plain_kazoo_reads_back(manager: Confo, plain: KazooClient) -> None:
+    system_a, system_b = unique("systemA"), unique("systemB")
+    plain.create(
+        f"/confo/{system_a}/database", json.dumps(SYSTEM_A_DATABASE).encode(), makepath=True
+    )
+    plain.create(f"/confo/{system_b}/email", json.dumps(SYSTEM_B_EMAIL).encode(), makepath=True)
+    namespaces = manager.get_namespaces()["all_namespaces"]
+    assert {system_a, system_b} <= set(namespaces)
+    manager.use_namespace(system_a)
+    assert manager.get("database", "vendor") == "postgres"
+    assert manager.get_all() == {"database": SYSTEM_A_DATABASE}
+    manager.use_namespace(system_b)
+    assert manager.get("email") == SYSTEM_B_EMAIL
+
+
+def test_what_confo_writes_is_the_seed_tree(manager: Confo, plain: KazooClient) -> None:
+    ns = unique()
+    manager.create_namespace(ns)
+    manager.use_namespace(ns)
+    manager.set("email", SYSTEM_B_EMAIL)
+    manager.persist()
+    data, _ = plain.get(f"/confo/{ns}/email")
+    assert json.loads(data.decode("utf-8")) == SYSTEM_B_EMAIL
+    assert plain.get_children(f"/confo/{ns}") == ["email"]
+
+
+def test_empty_znode_reads_as_an_empty_configuration(manager: Confo, plain: KazooClient) -> None:
+    ns = unique()
+    plain.create(f"/confo/{ns}/blank", b"", makepath=True)
+    manager.use_namespace(ns)
+    assert manager.get_all() == {"blank": {}}
+
+
+def test_names_zookeeper_cannot_hold(manager: Confo) -> None:
+    manager.create_namespace(ns := unique())
+    manager.use_namespace(ns)
+    with pytest.raises(InvalidNameError, match="U\\+E000"):
+        manager.set("private\ue000use", {"a": 1})
+
+
+def test_credentials_forms(zookeeper_server: ZookeeperServer) -> None:
+    host, port = zookeeper_server.host, zookeeper_server.port
+    with pytest.raises(ZookeeperHostNotFoundException):
+        connect({"zookeeper_port": str(port)})
+    with pytest.raises(ZookeeperPortNotFoundException):
+        connect({"zookeeper_host": host})
+    with pytest.raises(CredentialsError, match="both"):
+        connect(zookeeper_server.credentials(zookeeper_user="only-a-user"))
+    for credentials in (
+        {"zookeeper_host": host, "zookeeper_port": port},  # port as an int
+        {"zookeeper_host": f"{host}:{port}"},
+        {"zookeeper_hosts": [f"{host}:{port}", f"{host}:{free_port()}"]},  # one member down
+        {"zookeeper_hosts": f"{host}:{free_port()},{host}:{port}"},
+    ):
+        with connect(credentials) as manager:
+            assert isinstance(manager.get_count(), int)
+
+
+def test_no_server_fails_fast_naming_it() -> None:
+    port = free_port()
+    started = time.monotonic()
+    with pytest.raises(BackendUnavailableError, match=f"127.0.0.1:{port}"):
+        connect({"zookeeper_host": "127.0.0.1", "zookeeper_port": port, "timeout": 1})
+    assert time.monotonic() - started < 10  # bounded, not a benchmark
+
+
+@pytest.fixture(scope="module")
+def acl_server() -> Iterator[ZookeeperServer]:
+    """A server of its own, so that /confo itself is created by the authenticated identity."""
+    with ZookeeperServer() as server:
+        yield server  # type: ignore[misc]
+
+
+def test_digest_acl_keeps_other_clients_out(acl_server: ZookeeperServer) -> None:
+    owner = acl_server.credentials(zookeeper_user="kabelo", zookeeper_passwd="confoRocks")
+    with connect(owner) as manager:
+        assert "confoRocks" not in repr(manager._sessions["zk"].store)
+        manager.create_namespace("systemA")
+        manager.use_namespace("systemA")
+        manager.set("database", {"password": "newpassword"})
+        manager.persist()
+
+    anonymous = KazooClient(hosts=acl_server.hosts)
+    anonymous.start(timeout=10)
+    try:
+        for path in ("/confo", "/confo/systemA", "/confo/systemA/database"):
+            with pytest.raises(NoAuthError):
+                anonymous.get(path)
+    finally:
+        anonymous.stop()
+        anonymous.close()
+
+    with (
+        connect(acl_server.credentials()) as stranger,
+        pytest.raises(BackendAuthenticationError, match="zookeeper_user"),
+    ):
+        stranger.get_namespaces()
+    impostor = acl_server.credentials(zookeeper_user="kabelo", zookeeper_passwd="guess-pw")
+    with connect(impostor) as stranger, pytest.raises(BackendAuthenticationError) as info:
+        stranger.use_namespace("systemA")
+    assert "guess-pw" not in str(info.value)
+
+    with connect(owner) as manager:
+        manager.use_namespace("systemA")
+        assert manager.get("database", "password") == "newpassword"
+
+
+def test_a_persist_is_one_transaction(manager: Confo, plain: KazooClient) -> None:
+    """One operation fails (another identity's ACL): nothing of the persist is applied."""
+    ns = unique()
+    manager.create_namespace(ns)
+    plain.add_auth("digest", "other:pw")
+    read_only = [make_digest_acl("other", "pw", all=True), make_acl("world", "anyone", read=True)]
+    plain.create(f"/confo/{ns}/locked", b"{}", acl=read_only)
+    manager.use_namespace(ns)
+    manager.set("fresh", {"a": 1})
+    manager.set("locked", {"b": 2})
+    with pytest.raises(BackendAuthenticationError):
+        manager.persist()
+    assert plain.get_children(f"/confo/{ns}") == ["locked"]
+
+
+def test_persist_over_the_request_size_limit(manager: Confo, plain: KazooClient) -> None:
+    ns = unique()
+    manager.create_namespace(ns)
+    manager.use_namespace(ns)
+    configs = {f"c{i}": {"pad": "x" * 50_000} for i in range(30)}  # 1.5 MB: two transactions
+    for name, config in configs.items():
+        manager.set(name, config)
+    manager.persist()
+    assert len(plain.get_children(f"/confo/{ns}")) == 30
+    manager.reload()
+    assert manager.get_all() == configs
+
+    manager.set("huge", {"pad": "x" * 1_100_000})
+    manager.set("small", {"a": 1})
+    with pytest.raises(StoreLimitError, match="huge"):
+        manager.persist()
+    assert "small" not in plain.get_children(f"/confo/{ns}")  # nothing was written
+
+
+def test_outage_gives_a_clear_error_then_recovers() -> None:
+    with ZookeeperServer() as server:
+        credentials = server.credentials(operation_timeout=3, reconnect_grace=0.5)
+        with connect(credentials) as manager:
+            manager.create_namespace("ns")
+            manager.use_namespace("ns")
+            manager.set("db", {"v": 1})
+            manager.persist()
+            server.stop()
+            started = time.monotonic()
+            with pytest.raises(BackendUnavailableError, match=str(server.port)):
+                manager.reload()
+            manager.set("db", "v", 2)
+            with pytest.raises(BackendUnavailableError):
+                manager.persist()
+            assert time.monotonic() - started < 20  # failed, did not hang
+            server.start()
+            deadline = time.monotonic() + 30
+            while True:  # kazoo reconnects in the background, within about a second
+                try:
+                    manager.persist()
+                    break
+                except BackendUnavailableError:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.2)
+            manager.reload()
+            assert manager.get("db") == {"v": 2}

@@ -1,0 +1,40 @@
+"""The shared conformance suite against a real ZooKeeper."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoNodeError
+
+from confo.testing import BackendConformance, RawStore
+from confo_zookeeper.testing import ZookeeperServer
+
+
+class ZookeeperRaw:
+    def __init__(self, client: KazooClient) -> None:
+        self.client = client
+
+    def put(self, namespace: str, config: str, data: bytes) -> None:
+        self.client.ensure_path(f"/confo/{namespace}")
+        self.client.create(f"/confo/{namespace}/{config}", data)
+
+    def get(self, namespace: str, config: str) -> bytes | None:
+        try:
+            data, _ = self.client.get(f"/confo/{namespace}/{config}")
+        except NoNodeError:
+            return None
+        return bytes(data)
+
+
+class TestZookeeperConformance(BackendConformance):
+    backend_type = "zookeeper"
+
+    @pytest.fixture
+    def credentials(self, zookeeper_server: ZookeeperServer) -> dict[str, Any]:
+        return zookeeper_server.credentials()
+
+    @pytest.fixture
+    def raw(self, plain: KazooClient) -> RawStore:
+        return ZookeeperRaw(plain)
