@@ -21,15 +21,12 @@ from confo.errors import (
     InvalidNameError,
     NamespaceExistsException,
 )
-from confo.testing import free_port, unique
+from confo.testing import connected, free_port, unique
 from confo_redis.testing import RedisServer
 
 
-def connect(credentials: dict[str, Any], name: str = "r") -> Confo:
-    manager = Confo(shared=False)
-    manager.load_backend(credentials, name, "redis")
-    manager.activate_backend(name)
-    return manager
+def connect(credentials: dict[str, Any]) -> Confo:
+    return connected("redis", credentials, "r")
 
 
 @pytest.fixture

@@ -22,15 +22,12 @@ from confo.errors import (
     ZookeeperHostNotFoundException,
     ZookeeperPortNotFoundException,
 )
-from confo.testing import free_port, unique
+from confo.testing import connected, free_port, unique
 from confo_zookeeper.testing import ZookeeperServer
 
 
-def connect(credentials: dict[str, Any], name: str = "zk") -> Confo:
-    manager = Confo(shared=False)
-    manager.load_backend(credentials, name, "zookeeper")
-    manager.activate_backend(name)
-    return manager
+def connect(credentials: dict[str, Any]) -> Confo:
+    return connected("zookeeper", credentials, "zk")
 
 
 @pytest.fixture

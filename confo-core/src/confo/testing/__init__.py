@@ -4,7 +4,7 @@
 - :class:`ServerProcess`: start a real server on a free 127.0.0.1 port (each backend subclasses it).
 """
 
-from confo.testing.conformance import BackendConformance, RawStore, unique
+from confo.testing.conformance import BackendConformance, RawStore, connected, unique
 from confo.testing.servers import ServerError, ServerProcess, free_port, tcp_exchange
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "RawStore",
     "ServerError",
     "ServerProcess",
+    "connected",
     "free_port",
     "tcp_exchange",
     "unique",

@@ -82,6 +82,14 @@ class RawStore(Protocol):
         """The bytes stored for the configuration, or None if there is none."""
 
 
+def connected(backend_type: str, credentials: Mapping[str, Any], name: str = BACKEND) -> Confo:
+    """An independent manager with one backend loaded and active; close it when done."""
+    manager = Confo(shared=False)
+    manager.load_backend(credentials, name, backend_type)
+    manager.activate_backend(name)
+    return manager
+
+
 def unique(prefix: str = "ns") -> str:
     """A fresh name, so tests sharing one store never see each other's data."""
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
@@ -108,17 +116,13 @@ class BackendConformance:
 
     @pytest.fixture
     def manager(self, credentials: Mapping[str, Any]) -> Iterator[Confo]:
-        with Confo(shared=False) as manager:
-            manager.load_backend(credentials, BACKEND, self.backend_type)
-            manager.activate_backend(BACKEND)
+        with connected(self.backend_type, credentials) as manager:
             yield manager
 
     @pytest.fixture
     def other(self, credentials: Mapping[str, Any]) -> Iterator[Confo]:
         """A second manager on the same store: another process, as far as the store can tell."""
-        with Confo(shared=False) as manager:
-            manager.load_backend(credentials, BACKEND, self.backend_type)
-            manager.activate_backend(BACKEND)
+        with connected(self.backend_type, credentials) as manager:
             yield manager
 
     @pytest.fixture
