@@ -34,3 +34,12 @@ def run_page(page: str, *replacements: str) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "examples passed" in result.stdout
+
+
+def run_ok(code: str, *args: str) -> str:
+    """Run ``code`` in a fresh interpreter of this venv; it must succeed. Returns its output."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout

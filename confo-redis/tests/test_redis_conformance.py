@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis
 
-from confo.testing import BackendConformance, RawStore
+from confo.testing import BackendConformance, NetworkConformance, RawStore, free_port
 from confo_redis.testing import RedisServer
 
 
@@ -35,7 +36,7 @@ class RedisRaw:
         return value
 
 
-class TestRedisConformance(BackendConformance):
+class TestRedisConformance(BackendConformance, NetworkConformance):
     backend_type = "redis"
 
     @pytest.fixture
@@ -45,3 +46,12 @@ class TestRedisConformance(BackendConformance):
     @pytest.fixture
     def raw(self, plain: redis.Redis) -> RawStore:
         return RedisRaw(plain)
+
+    @pytest.fixture
+    def unreachable_credentials(self) -> dict[str, Any]:
+        return {"redis_host": "127.0.0.1", "redis_port": str(free_port()), "timeout": 1}
+
+    @pytest.fixture
+    def restartable(self) -> Iterator[tuple[RedisServer, dict[str, Any]]]:
+        with RedisServer() as server:
+            yield server, server.credentials(operation_timeout=2)  # type: ignore[misc]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import seedcode
+from helpers import run_ok
 
 from confo_redis.testing import RedisServer
 
@@ -45,21 +44,13 @@ def server() -> Iterator[RedisServer]:
         yield server  # type: ignore[misc]
 
 
-def run(code: str, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
 def test_seed_003(server: RedisServer, tmp_path: Path) -> None:
     code = seedcode.program("003", {'"6379"': f'"{server.port}"'})
     code += "\nassert config.get_backends()['all_backends'] == ['redis_backend']\n"
-    run(code)
+    run_ok(code)
 
 
 def test_seed_004_and_a_second_process_reload(server: RedisServer) -> None:
     code = seedcode.program("004", {'"6379"': f'"{server.port}"'})
-    run(f"EXPECTED = {EXPECTED!r}\n{code}\n{SEED_004_CHECKS}")
-    assert run(ANOTHER_PROCESS, str(server.port)).strip() == repr(EXPECTED)
+    run_ok(f"EXPECTED = {EXPECTED!r}\n{code}\n{SEED_004_CHECKS}")
+    assert run_ok(ANOTHER_PROCESS, str(server.port)).strip() == repr(EXPECTED)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError
 
-from confo.testing import BackendConformance, RawStore
+from confo.testing import BackendConformance, NetworkConformance, RawStore, free_port
 from confo_zookeeper.testing import ZookeeperServer
 
 
@@ -28,7 +29,7 @@ class ZookeeperRaw:
         return bytes(data)
 
 
-class TestZookeeperConformance(BackendConformance):
+class TestZookeeperConformance(BackendConformance, NetworkConformance):
     backend_type = "zookeeper"
 
     @pytest.fixture
@@ -38,3 +39,12 @@ class TestZookeeperConformance(BackendConformance):
     @pytest.fixture
     def raw(self, plain: KazooClient) -> RawStore:
         return ZookeeperRaw(plain)
+
+    @pytest.fixture
+    def unreachable_credentials(self) -> dict[str, Any]:
+        return {"zookeeper_host": "127.0.0.1", "zookeeper_port": free_port(), "timeout": 1}
+
+    @pytest.fixture
+    def restartable(self) -> Iterator[tuple[ZookeeperServer, dict[str, Any]]]:
+        with ZookeeperServer() as server:
+            yield server, server.credentials(operation_timeout=3, reconnect_grace=0.5)  # type: ignore[misc]

@@ -8,11 +8,9 @@ lock the second, anonymous example out of the same server.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import seedcode
+from helpers import run_ok
 
 from confo_zookeeper.testing import ZookeeperServer
 
@@ -29,8 +27,4 @@ def test_seed_002_example(block: str) -> None:
     with ZookeeperServer() as server:
         code = block.replace('"2181"', f'"{server.port}"')
         code += "\nconfig.activate_backend('zookeeper_backend')\nprint(config.get_namespaces())\n"
-        result = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=False
-        )
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == "{'all_namespaces': [], 'current_namespace': None}"
+        assert run_ok(code).strip() == "{'all_namespaces': [], 'current_namespace': None}"

@@ -33,6 +33,11 @@ def check_name(kind: NameKind, name: object) -> str:
     return name
 
 
+def is_valid(name: str) -> bool:
+    """Whether ``name`` passes the shared rules: for skipping foreign entries found in a store."""
+    return _problem(name) is None
+
+
 def _problem(name: str) -> str | None:
     if not name:
         return "it is empty"

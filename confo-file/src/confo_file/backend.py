@@ -28,7 +28,7 @@ from confo.errors import (
     NamespaceNotFoundError,
 )
 from confo.model import Changes, Snapshot
-from confo.names import NameKind, check_name
+from confo.names import NameKind, check_name, is_valid
 from confo.values import decode, encode
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class FileBackend:
             return sorted(
                 entry.name
                 for entry in os.scandir(self._root())
-                if entry.is_dir() and not entry.name.startswith(".") and _storable(entry.name)
+                if entry.is_dir() and not entry.name.startswith(".") and is_valid(entry.name)
             )
 
     @hookimpl
@@ -113,7 +113,7 @@ class FileBackend:
         with self._io(f"read namespace {namespace!r}"):
             for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
                 name = entry.name[: -len(SUFFIX)]
-                if entry.name.endswith(SUFFIX) and _storable(name) and entry.is_file():
+                if entry.name.endswith(SUFFIX) and is_valid(name) and entry.is_file():
                     with open(entry.path, "rb") as file:
                         configs[name] = decode(file.read(), f"File {entry.path!r}")
         return Snapshot(configs)
@@ -160,14 +160,6 @@ class FileBackend:
             raise BackendUnavailableError(
                 f"Could not {action} in {str(self.root)!r}: {exc.strerror or exc}."
             ) from exc
-
-
-def _storable(name: str) -> bool:
-    try:
-        check_name("configuration", name)
-    except InvalidNameError:
-        return False
-    return True
 
 
 @contextmanager

@@ -4,11 +4,18 @@
 - :class:`ServerProcess`: start a real server on a free 127.0.0.1 port (each backend subclasses it).
 """
 
-from confo.testing.conformance import BackendConformance, RawStore, connected, unique
+from confo.testing.conformance import (
+    BackendConformance,
+    NetworkConformance,
+    RawStore,
+    connected,
+    unique,
+)
 from confo.testing.servers import ServerError, ServerProcess, free_port, tcp_exchange
 
 __all__ = [
     "BackendConformance",
+    "NetworkConformance",
     "RawStore",
     "ServerError",
     "ServerProcess",

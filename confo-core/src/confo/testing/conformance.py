@@ -23,14 +23,16 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar, Protocol
 
 import pytest
 
 from confo.errors import (
     BackendsActivationException,
+    BackendUnavailableError,
     ConfigurationNotFoundError,
     CorruptDataError,
     FieldNotFoundError,
@@ -41,6 +43,7 @@ from confo.errors import (
     NamespaceNotLoadedException,
 )
 from confo.manager import Confo
+from confo.testing.servers import ServerProcess
 
 BACKEND = "under_test"
 
@@ -445,3 +448,66 @@ class BackendConformance:
             manager.use_namespace(name)
         assert raw.get(name, "broken") == data
         assert raw.get(name, "good") == b'{"ok": true}'
+
+
+class NetworkConformance:
+    """Tests for backends that talk to a server: fail fast, and survive an outage.
+
+    Mix in beside :class:`BackendConformance` and provide ``unreachable_credentials`` (credentials
+    for a port nothing listens on) and ``restartable`` (a fresh :class:`ServerProcess` of the
+    store, started, and credentials for it with short timeouts).
+    """
+
+    backend_type: ClassVar[str]
+
+    @pytest.fixture
+    def unreachable_credentials(self) -> Mapping[str, Any]:
+        raise NotImplementedError("a network backend's test class provides this fixture")
+
+    @pytest.fixture
+    def restartable(self) -> tuple[ServerProcess, Mapping[str, Any]]:
+        raise NotImplementedError("a network backend's test class provides this fixture")
+
+    def test_unreachable_store_fails_fast_naming_it(
+        self, unreachable_credentials: Mapping[str, Any]
+    ) -> None:
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailableError) as info:
+            connected(self.backend_type, unreachable_credentials)
+        assert time.monotonic() - started < 15  # bounded, not a benchmark
+        assert "127.0.0.1:" in str(info.value)
+
+    def test_outage_gives_a_clear_error_then_recovers(
+        self, restartable: tuple[ServerProcess, Mapping[str, Any]]
+    ) -> None:
+        server, credentials = restartable
+        with connected(self.backend_type, credentials) as manager:
+            manager.create_namespace("ns")
+            manager.use_namespace("ns")
+            manager.set("db", {"v": 1})
+            manager.persist()
+            server.stop()
+            started = time.monotonic()
+            with pytest.raises(BackendUnavailableError, match=str(server.port)):
+                manager.reload()
+            manager.set("db", "v", 2)
+            with pytest.raises(BackendUnavailableError):
+                manager.persist()
+            assert time.monotonic() - started < 30  # failed, did not hang
+            assert manager.get("db") == {"v": 2}  # the unsaved edit is still held
+            server.start()  # same port; the data is kept where the server keeps it
+            _eventually(manager.persist)  # clients reconnect in the background
+            manager.reload()
+            assert manager.get_all() == {"db": {"v": 2}}
+
+
+def _eventually(call: Callable[[], object], within: float = 30.0) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            call()
+            return
+        except BackendUnavailableError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

@@ -1,0 +1,208 @@
+"""The one module that knows the etcd client library (etcd-sdk-python, imported as ``pyetcd``).
+
+The design card named ``etcd3``, which no longer imports with current protobuf and has been
+unmaintained since 2020; ``etcd-sdk-python`` keeps its API and works with current grpcio and
+protobuf. Swapping it means rewriting this module only: the backend speaks in :class:`Put`,
+:class:`Get` and :class:`Delete` and gets Confo errors back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import grpc
+import pyetcd
+from pyetcd import etcdrpc
+from pyetcd import exceptions as etcd_errors
+from pyetcd import transactions as etcd_ops
+from pyetcd.client import Endpoint, EtcdTokenCallCredentials, MultiEndpointEtcd3Client
+
+from confo.errors import BackendAuthenticationError, BackendUnavailableError
+from confo_etcd.settings import EtcdSettings
+
+T = TypeVar("T")
+
+# pyetcd shuns a failed endpoint for 300 s by default: after a short outage the backend would
+# refuse to work for five minutes. Retry a failed endpoint after a second instead.
+ENDPOINT_RETRY_SECONDS = 1.0
+# gRPC's default 4 MB receive limit would fail on large namespaces; etcd bounds requests itself.
+GRPC_OPTIONS = [("grpc.max_receive_message_length", 512 * 1024 * 1024)]
+
+
+@dataclass(frozen=True)
+class Put:
+    key: str
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Get:
+    key: str
+    range_end: str | None = None  # with it: every key in [key, range_end)
+
+
+@dataclass(frozen=True)
+class Delete:
+    key: str
+    range_end: str | None = None
+
+
+Operation = Put | Get | Delete
+
+
+def prefix_end(prefix: str) -> str:
+    """The end of the key range holding exactly the keys that start with ``prefix``."""
+    end: str = pyetcd.utils.prefix_range_end(prefix.encode()).decode()
+    return end
+
+
+class EtcdClient:
+    """A connection to an etcd cluster: ranges and transactions, with errors made Confo's."""
+
+    def __init__(self, settings: EtcdSettings) -> None:
+        self.settings = settings
+        self._etcd = self._connect()
+
+    def _connect(self) -> MultiEndpointEtcd3Client:
+        settings = self.settings
+        secure = settings.ca_cert is not None
+        channel_credentials = (
+            MultiEndpointEtcd3Client.get_secure_creds(
+                settings.ca_cert, settings.cert_key, settings.cert_cert
+            )
+            if secure
+            else None
+        )
+        endpoints = [
+            Endpoint(
+                host,
+                port,
+                secure=secure,
+                creds=channel_credentials,
+                time_retry=ENDPOINT_RETRY_SECONDS,
+                opts=GRPC_OPTIONS,
+            )
+            for host, port in settings.endpoints
+        ]
+        etcd = MultiEndpointEtcd3Client(
+            endpoints=endpoints, timeout=settings.connect_timeout, failover=True
+        )
+        with self._errors("connect"):
+            if settings.user is not None:
+                self._on_any_endpoint(lambda: self._authenticate(etcd))
+            # Fail fast: one round trip proves the cluster answers (and the token works).
+            self._on_any_endpoint(lambda: etcd.get("/confo"))
+        etcd.timeout = settings.operation_timeout
+        return etcd
+
+    def _authenticate(self, etcd: MultiEndpointEtcd3Client) -> None:
+        """Get a token, as pyetcd's constructor would, but through its endpoint failover."""
+        request = etcdrpc.AuthenticateRequest(
+            name=self.settings.user, password=self.settings.password
+        )
+        try:
+            response = etcd.authstub.Authenticate(request, etcd.timeout)
+        except grpc.RpcError as exc:
+            etcd._manage_grpc_errors(exc)  # marks a dead endpoint failed, then raises
+            raise
+        etcd.metadata = (("token", response.token),)
+        etcd.call_credentials = grpc.metadata_call_credentials(
+            EtcdTokenCallCredentials(response.token)
+        )
+
+    def _on_any_endpoint(self, call: Callable[[], T]) -> T:
+        """pyetcd marks a dead endpoint failed but does not retry: try each endpoint once."""
+        attempts = len(self.settings.endpoints)
+        for attempt in range(attempts):
+            try:
+                return call()
+            except (etcd_errors.ConnectionFailedError, etcd_errors.ConnectionTimeoutError):
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def keys(self, prefix: str) -> list[str]:
+        """The keys that start with ``prefix``, without their values."""
+        with self._errors(f"list keys under {prefix!r}"):
+            found = self._call(lambda: list(self._etcd.get_prefix(prefix, keys_only=True)))
+            return [meta.key.decode() for _value, meta in found]
+
+    def transaction(self, operations: list[Operation]) -> list[Any]:
+        """Run ``operations`` as one transaction; a Get's result is a list of (key, value)."""
+        requests = [_request(operation) for operation in operations]
+        with self._errors("run a transaction"):
+            _succeeded, responses = self._call(
+                lambda: self._etcd.transaction(compare=[], success=requests, failure=[])
+            )
+        return [
+            [(meta.key.decode(), value) for value, meta in response]
+            if isinstance(response, list)
+            else response
+            for response in responses
+        ]
+
+    def close(self) -> None:
+        self._etcd.close()
+
+    def _call(self, call: Callable[[], T]) -> T:
+        """Run ``call`` on any live endpoint; authenticate again if the token expired (etcd's
+        simple tokens expire after 5 idle minutes by default)."""
+        try:
+            return self._on_any_endpoint(call)
+        except grpc.RpcError as exc:
+            if self.settings.user is None or "invalid auth token" not in str(exc.details()):
+                raise
+        self._on_any_endpoint(lambda: self._authenticate(self._etcd))
+        return self._on_any_endpoint(call)
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        where = self.settings.describe()
+        try:
+            yield
+        except grpc.RpcError as exc:
+            raise _translate(exc, action, where) from None
+        except (etcd_errors.Etcd3Exception, ValueError) as exc:
+            # ValueError: pyetcd's "Trying to use a failed node" while every endpoint is down.
+            raise _unavailable(action, where, type(exc).__name__) from None
+
+
+def _request(operation: Operation) -> Any:
+    if isinstance(operation, Put):
+        return etcd_ops.Put(operation.key, operation.value)
+    if isinstance(operation, Get):
+        return etcd_ops.Get(operation.key, operation.range_end)
+    return etcd_ops.Delete(operation.key, operation.range_end)
+
+
+AUTH_DETAILS = ("authentication failed", "user name is empty", "permission denied")
+
+
+def _translate(exc: grpc.RpcError, action: str, where: str) -> Exception:
+    code, details = exc.code(), str(exc.details())
+    if "user name is empty" in details:
+        return BackendAuthenticationError(
+            f"etcd at {where} requires authentication to {action}: give 'user' and 'password' "
+            "in the credentials (etcd accepts them over TLS only: give 'ca_cert' too)."
+        )
+    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED) or (
+        any(detail in details for detail in AUTH_DETAILS)
+    ):
+        return BackendAuthenticationError(
+            f"etcd at {where} refused to {action}: {details}. Check user and password, and "
+            "the user's roles."
+        )
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        return _unavailable(action, where, details)
+    return BackendUnavailableError(f"etcd at {where} failed to {action}: {details}")
+
+
+def _unavailable(action: str, where: str, reason: str) -> BackendUnavailableError:
+    return BackendUnavailableError(
+        f"Could not {action}: etcd at {where} did not answer ({reason}). Check that it is "
+        "running, that host and port (or endpoints) are right, and that TLS settings match "
+        "(ca_cert for an https endpoint)."
+    )

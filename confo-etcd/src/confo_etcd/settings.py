@@ -1,0 +1,82 @@
+"""The etcd backend's credentials, read once and checked; the password stays out of reprs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from confo import credentials as creds
+from confo.errors import CredentialsError
+
+BACKEND = "etcd"
+DEFAULT_PORT = 2379
+DEFAULT_MAX_TXN_OPS = 128  # etcd's --max-txn-ops default
+DEFAULT_MAX_REQUEST_BYTES = 1_400_000  # under etcd's --max-request-bytes default, 1.5 MiB
+
+
+@dataclass(frozen=True)
+class EtcdSettings:
+    endpoints: list[tuple[str, int]]
+    user: str | None
+    password: str | None = field(repr=False)
+    ca_cert: str | None
+    cert_key: str | None
+    cert_cert: str | None
+    connect_timeout: float
+    operation_timeout: float
+    max_txn_ops: int
+    max_request_bytes: int
+
+    @classmethod
+    def from_credentials(cls, credentials: Mapping[str, Any], timeout: float) -> EtcdSettings:
+        user = creds.optional_text(credentials, "user", BACKEND)
+        password = creds.optional_text(credentials, "password", BACKEND)
+        if (user is None) != (password is None):
+            raise CredentialsError("The etcd backend needs both 'user' and 'password', or neither.")
+        cert_key = creds.optional_text(credentials, "cert_key", BACKEND)
+        cert_cert = creds.optional_text(credentials, "cert_cert", BACKEND)
+        if (cert_key is None) != (cert_cert is None):
+            raise CredentialsError(
+                "The etcd backend needs both 'cert_key' and 'cert_cert' for a client certificate."
+            )
+        ca_cert = creds.optional_text(credentials, "ca_cert", BACKEND)
+        if cert_key is not None and ca_cert is None:
+            raise CredentialsError("A client certificate needs 'ca_cert' too (TLS).")
+        return cls(
+            endpoints=_endpoints(credentials),
+            user=user,
+            password=password,
+            ca_cert=ca_cert,
+            cert_key=cert_key,
+            cert_cert=cert_cert,
+            connect_timeout=timeout,
+            operation_timeout=float(credentials.get("operation_timeout", 10.0)),
+            max_txn_ops=int(credentials.get("max_txn_ops", DEFAULT_MAX_TXN_OPS)),
+            max_request_bytes=int(credentials.get("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES)),
+        )
+
+    def describe(self) -> str:
+        """Where this backend connects, for messages: never the password."""
+        scheme = "https" if self.ca_cert else "http"
+        return ", ".join(f"{scheme}://{host}:{port}" for host, port in self.endpoints)
+
+
+def _endpoints(credentials: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """``endpoints`` (["host:port", ...] or "h1:p1,h2:p2") for a cluster, else ``host``/``port``."""
+    listed = credentials.get("endpoints")
+    if listed is None:
+        host = creds.text(credentials, "host", BACKEND, "127.0.0.1")
+        return [(host, creds.port(credentials, "port", BACKEND, DEFAULT_PORT))]
+    entries = listed.split(",") if isinstance(listed, str) else list(listed)
+    endpoints = []
+    for entry in entries:
+        if not isinstance(entry, str) or ":" not in entry:
+            raise CredentialsError(
+                f"Credential 'endpoints' must list 'host:port' entries (got {listed!r})."
+            )
+        host, _, port = entry.strip().rpartition(":")
+        endpoints.append((host, creds.port({"port": port}, "port", BACKEND)))
+    if not endpoints:
+        raise CredentialsError("Credential 'endpoints' lists no endpoint.")
+    return endpoints

@@ -1,0 +1,146 @@
+"""What only the etcd backend has: etcdctl interop, TLS and auth, endpoints, limits, outages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from confo import Confo
+from confo.errors import (
+    BackendAuthenticationError,
+    BackendUnavailableError,
+    CorruptDataError,
+    CredentialsError,
+    StoreLimitError,
+)
+from confo.testing import connected, free_port, unique
+from confo_etcd.testing import EtcdServer, etcdctl_value
+
+
+def connect(credentials: dict[str, Any]) -> Confo:
+    return connected("etcd", credentials, "etcd")
+
+
+@pytest.fixture
+def manager(etcd_server: EtcdServer) -> Iterator[Confo]:
+    with connect(etcd_server.credentials()) as manager:
+        yield manager
+
+
+def test_layout_reads_back_with_etcdctl(manager: Confo, etcd_server: EtcdServer) -> None:
+    ns = unique("database")
+    manager.create_namespace(ns)
+    assert etcdctl_value(etcd_server, f"/confo/{ns}") == ""  # the namespace marker
+    manager.use_namespace(ns)
+    manager.set("postgress", {"driver": "postgress", "host": "127.0.0.1", "port": 5678})
+    manager.persist()
+    stored = etcdctl_value(etcd_server, f"/confo/{ns}/postgress")
+    assert json.loads(stored) == {"driver": "postgress", "host": "127.0.0.1", "port": 5678}
+
+
+def test_keys_put_with_etcdctl_make_a_namespace(manager: Confo, etcd_server: EtcdServer) -> None:
+    ns = unique()
+    etcd_server.etcdctl("put", f"/confo/{ns}/mysql", '{"host": "localhost"}')
+    etcd_server.etcdctl("put", f"/confo/{ns}/deeper/key", "not a configuration")
+    assert ns in manager.get_namespaces()["all_namespaces"]
+    manager.use_namespace(ns)
+    assert manager.get_all() == {"mysql": {"host": "localhost"}}
+
+
+def test_value_that_is_not_an_object_is_named_and_left_alone(
+    manager: Confo, etcd_server: EtcdServer
+) -> None:
+    ns = unique()
+    etcd_server.etcdctl("put", f"/confo/{ns}/list", "[1, 2]")
+    with pytest.raises(CorruptDataError, match=f"'/confo/{ns}/list'"):
+        manager.use_namespace(ns)
+    assert etcdctl_value(etcd_server, f"/confo/{ns}/list") == "[1, 2]"
+
+
+def test_listing_reads_keys_not_values(manager: Confo, etcd_server: EtcdServer) -> None:
+    """A namespace holding a value that is not JSON still lists: listing never decodes values."""
+    ns = unique()
+    etcd_server.etcdctl("put", f"/confo/{ns}/broken", "{not json")
+    assert ns in manager.get_namespaces()["all_namespaces"]
+
+
+def test_persist_past_the_transaction_limits(etcd_server: EtcdServer) -> None:
+    """Over max_txn_ops, a persist is split into ordered transactions; all of it lands."""
+    with connect(etcd_server.credentials(max_txn_ops=10)) as manager:
+        manager.create_namespace(ns := unique())
+        manager.use_namespace(ns)
+        configs = {f"c{i:02d}": {"i": i} for i in range(35)}
+        for name, config in configs.items():
+            manager.set(name, config)
+        manager.persist()
+        manager.reload()
+        assert manager.get_all() == configs
+        keys = etcd_server.etcdctl("get", "--prefix", f"/confo/{ns}/", "--keys-only").split()
+        assert len(keys) == 35
+
+
+def test_configuration_larger_than_a_request_fails_before_writing(
+    manager: Confo, etcd_server: EtcdServer
+) -> None:
+    manager.create_namespace(ns := unique())
+    manager.use_namespace(ns)
+    manager.set("small", {"a": 1})
+    manager.set("huge", {"pad": "x" * 1_500_000})
+    with pytest.raises(StoreLimitError, match="huge"):
+        manager.persist()
+    assert etcdctl_value(etcd_server, f"/confo/{ns}/small") == ""  # nothing was written
+
+
+def test_credentials_forms(etcd_server: EtcdServer) -> None:
+    with pytest.raises(CredentialsError, match="both"):
+        connect(etcd_server.credentials(user="root"))
+    with pytest.raises(CredentialsError, match="endpoints"):
+        connect({"endpoints": ["no-port-here"]})
+    dead = f"127.0.0.1:{free_port()}"
+    alive = f"127.0.0.1:{etcd_server.port}"
+    for endpoints in ([alive, dead], f"{alive},{dead}"):
+        with connect({"endpoints": endpoints}) as manager:
+            assert isinstance(manager.get_count(), int)
+
+
+@pytest.fixture(scope="module")
+def secure_server() -> Iterator[EtcdServer]:
+    """etcd over TLS with a throwaway CA, auth enabled, root's password 'r00t-pw'."""
+    with EtcdServer(tls=True) as server:
+        server.enable_auth("r00t-pw")
+        yield server  # type: ignore[misc]
+
+
+def test_tls_and_password_auth(secure_server: EtcdServer) -> None:
+    with connect(secure_server.credentials(user="root", password="r00t-pw")) as manager:
+        assert "r00t-pw" not in repr(manager._sessions["etcd"].store)
+        manager.create_namespace("secured")
+        manager.use_namespace("secured")
+        manager.set("db", {"password": "kept"})
+        manager.persist()
+        manager.reload()
+        assert manager.get("db", "password") == "kept"
+    assert json.loads(
+        secure_server.etcdctl("get", "/confo/secured/db", "--print-value-only", user="root:r00t-pw")
+    ) == {"password": "kept"}
+
+
+def test_wrong_password_is_refused_without_echo(secure_server: EtcdServer) -> None:
+    with pytest.raises(BackendAuthenticationError) as info:
+        connect(secure_server.credentials(user="root", password="guess-pw"))
+    assert "guess-pw" not in str(info.value)
+    assert str(secure_server.port) in str(info.value)
+
+
+def test_no_credentials_on_an_auth_server_is_refused(secure_server: EtcdServer) -> None:
+    with pytest.raises(BackendAuthenticationError):
+        connect(secure_server.credentials())
+
+
+def test_plain_client_against_tls_server_fails_fast(secure_server: EtcdServer) -> None:
+    plain = {"host": "127.0.0.1", "port": secure_server.port, "timeout": 2}
+    with pytest.raises(BackendUnavailableError, match="TLS"):
+        connect(plain)

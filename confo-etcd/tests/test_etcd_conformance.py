@@ -1,0 +1,68 @@
+"""The shared conformance suite against a real etcd, with etcdctl as the other tool."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from confo.testing import BackendConformance, NetworkConformance, RawStore, free_port
+from confo_etcd.testing import EtcdServer
+
+
+class EtcdctlRaw:
+    """Reads and writes keys with etcdctl, as an operator would."""
+
+    def __init__(self, server: EtcdServer) -> None:
+        self.server = server
+
+    def put(self, namespace: str, config: str, data: bytes) -> None:
+        # etcdctl reads the value from stdin when none is given: any bytes pass unchanged.
+        subprocess.run(
+            [
+                "etcdctl",
+                f"--endpoints={self.server.client_url}",
+                "put",
+                f"/confo/{namespace}/{config}",
+            ],
+            input=data,
+            capture_output=True,
+            check=True,
+        )
+
+    def get(self, namespace: str, config: str) -> bytes | None:
+        result = subprocess.run(
+            [
+                "etcdctl",
+                f"--endpoints={self.server.client_url}",
+                "get",
+                f"/confo/{namespace}/{config}",
+                "--print-value-only",
+            ],
+            capture_output=True,
+            check=True,
+        )
+        return result.stdout[:-1] if result.stdout else None  # etcdctl adds a newline
+
+
+class TestEtcdConformance(BackendConformance, NetworkConformance):
+    backend_type = "etcd"
+
+    @pytest.fixture
+    def credentials(self, etcd_server: EtcdServer) -> dict[str, Any]:
+        return etcd_server.credentials()
+
+    @pytest.fixture
+    def raw(self, etcd_server: EtcdServer) -> RawStore:
+        return EtcdctlRaw(etcd_server)
+
+    @pytest.fixture
+    def unreachable_credentials(self) -> dict[str, Any]:
+        return {"host": "127.0.0.1", "port": str(free_port()), "timeout": 1}
+
+    @pytest.fixture
+    def restartable(self) -> Iterator[tuple[EtcdServer, dict[str, Any]]]:
+        with EtcdServer() as server:
+            yield server, server.credentials(operation_timeout=2)  # type: ignore[misc]
