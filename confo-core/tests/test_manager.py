@@ -194,3 +194,29 @@ def test_plugin_with_unknown_hook_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PluginError, match="confo_raed"):
         manager.load_backend({"config_path": str(tmp_path)}, "f", "file", plugins=[Misspelled()])
     assert manager.get_backends()["all_backends"] == []
+
+
+class CloseWatcher:
+    def __init__(self) -> None:
+        self.closed = 0
+
+    @hookimpl
+    def confo_close(self) -> None:
+        self.closed += 1
+
+
+def test_a_failed_connect_closes_what_it_opened(tmp_path: Path) -> None:
+    watcher = CloseWatcher()
+    with pytest.raises(FileNotFoundException):
+        Confo(shared=False).load_backend(
+            {"config_path": str(tmp_path / "missing")}, "f", "file", plugins=[watcher]
+        )
+    assert watcher.closed == 1
+
+
+@pytest.mark.parametrize("timeout", ["soon", 0, -1, True, [5]])
+def test_bad_timeout_names_the_key(tmp_path: Path, timeout: object) -> None:
+    with pytest.raises(CredentialsError, match="'timeout'"):
+        Confo(shared=False).load_backend(
+            {"config_path": str(tmp_path), "timeout": timeout}, "f", "file"
+        )

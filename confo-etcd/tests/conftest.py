@@ -10,4 +10,4 @@ from confo_etcd.testing import EtcdServer
 @pytest.fixture(scope="session")
 def etcd_server() -> Iterator[EtcdServer]:
     with EtcdServer() as server:
-        yield server  # type: ignore[misc]
+        yield server

@@ -111,7 +111,7 @@ def secure_server() -> Iterator[EtcdServer]:
     """etcd over TLS with a throwaway CA, auth enabled, root's password 'r00t-pw'."""
     with EtcdServer(tls=True) as server:
         server.enable_auth("r00t-pw")
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def test_tls_and_password_auth(secure_server: EtcdServer) -> None:

@@ -65,4 +65,4 @@ class TestEtcdConformance(BackendConformance, NetworkConformance):
     @pytest.fixture
     def restartable(self) -> Iterator[tuple[EtcdServer, dict[str, Any]]]:
         with EtcdServer() as server:
-            yield server, server.credentials(operation_timeout=2)  # type: ignore[misc]
+            yield server, server.credentials(operation_timeout=2)

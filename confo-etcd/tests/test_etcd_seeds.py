@@ -39,7 +39,7 @@ print(sorted(config.get_all().items()))
 def server() -> Iterator[EtcdServer]:
     """A server of its own: the seeds use fixed names ("database")."""
     with EtcdServer() as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def test_seed_000(server: EtcdServer) -> None:

@@ -11,7 +11,7 @@ from confo_redis.testing import RedisServer
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     with RedisServer() as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture

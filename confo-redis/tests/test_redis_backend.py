@@ -155,7 +155,7 @@ def test_bad_port_is_a_credentials_error() -> None:
 def secured() -> Iterator[RedisServer]:
     acl = ("--requirepass", "s3cret-default", "--user", "alice", "on", ">alice-pw", "~*", "+@all")
     with RedisServer(extra_args=acl) as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def test_password_auth(secured: RedisServer) -> None:

@@ -54,4 +54,4 @@ class TestRedisConformance(BackendConformance, NetworkConformance):
     @pytest.fixture
     def restartable(self) -> Iterator[tuple[RedisServer, dict[str, Any]]]:
         with RedisServer() as server:
-            yield server, server.credentials(operation_timeout=2)  # type: ignore[misc]
+            yield server, server.credentials(operation_timeout=2)

@@ -41,7 +41,7 @@ print(config.get_all())
 def server() -> Iterator[RedisServer]:
     """A server of its own: the seeds use fixed names ("database")."""
     with RedisServer() as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def test_seed_003(server: RedisServer, tmp_path: Path) -> None:

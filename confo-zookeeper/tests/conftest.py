@@ -11,7 +11,7 @@ from confo_zookeeper.testing import ZookeeperServer
 @pytest.fixture(scope="session")
 def zookeeper_server() -> Iterator[ZookeeperServer]:
     with ZookeeperServer() as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from kazoo.security import make_acl, make_digest_acl
 from confo import Confo
 from confo.errors import (
     BackendAuthenticationError,
+    BackendUnavailableError,
     CredentialsError,
     InvalidNameError,
     StoreLimitError,
@@ -111,7 +113,7 @@ def test_credentials_forms(zookeeper_server: ZookeeperServer) -> None:
 def acl_server() -> Iterator[ZookeeperServer]:
     """A server of its own, so that /confo itself is created by the authenticated identity."""
     with ZookeeperServer() as server:
-        yield server  # type: ignore[misc]
+        yield server
 
 
 def test_digest_acl_keeps_other_clients_out(acl_server: ZookeeperServer) -> None:
@@ -180,3 +182,57 @@ def test_persist_over_the_request_size_limit(manager: Confo, plain: KazooClient)
     with pytest.raises(StoreLimitError, match="huge"):
         manager.persist()
     assert "small" not in plain.get_children(f"/confo/{ns}")  # nothing was written
+
+
+@pytest.fixture
+def own_server() -> Iterator[ZookeeperServer]:
+    """A server of its own, for tests that change /confo's ACL or delete it."""
+    with ZookeeperServer() as server:
+        yield server
+
+
+def test_expired_session_is_replaced_and_authenticates_again(own_server: ZookeeperServer) -> None:
+    """ZooKeeper's own way to expire a session: another client takes it over, then closes it."""
+    zookeeper_server = own_server
+    owner = zookeeper_server.credentials(zookeeper_user="expiry", zookeeper_passwd="pw-expiry")
+    with connect(owner) as manager:
+        manager.create_namespace(ns := unique())
+        manager.use_namespace(ns)
+        manager.set("db", {"v": 1})
+        manager.persist()
+        client = manager._sessions["zk"].store.backend.client  # type: ignore[attr-defined]
+        session_id, password = client.client_id
+        thief = KazooClient(hosts=zookeeper_server.hosts, client_id=(session_id, password))
+        thief.start(timeout=10)
+        thief.stop()  # closing the session expires it for its first owner too
+        thief.close()
+        deadline = time.monotonic() + 30
+        # kazoo notices, and opens a new session (client_id is None in between).
+        while client.client_id is None or client.client_id[0] == session_id:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        manager.set("db", "v", 2)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                manager.persist()  # on the new session, with the digest identity again
+                break
+            except BackendUnavailableError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        manager.reload()
+        assert manager.get("db") == {"v": 2}
+
+
+def test_writes_recreate_a_deleted_root(own_server: ZookeeperServer) -> None:
+    with connect(own_server.credentials()) as manager:
+        manager.create_namespace("ns")
+        manager.use_namespace("ns")
+        manager.set("db", {"v": 1})
+        plain = KazooClient(hosts=own_server.hosts)
+        plain.start(timeout=10)
+        plain.delete("/confo", recursive=True)  # another tool removed everything
+        manager.persist()
+        assert plain.get_children("/confo/ns") == ["db"]
+        plain.stop()
+        plain.close()

@@ -47,4 +47,4 @@ class TestZookeeperConformance(BackendConformance, NetworkConformance):
     @pytest.fixture
     def restartable(self) -> Iterator[tuple[ZookeeperServer, dict[str, Any]]]:
         with ZookeeperServer() as server:
-            yield server, server.credentials(operation_timeout=3, reconnect_grace=0.5)  # type: ignore[misc]
+            yield server, server.credentials(operation_timeout=3, reconnect_grace=0.5)

@@ -67,3 +67,32 @@ def flag(credentials: Mapping[str, Any], key: str, backend: str) -> bool:
             f"Credential {key!r} of the {backend} backend must be True or False."
         )
     return value
+
+
+def seconds(credentials: Mapping[str, Any], key: str, backend: str, default: float) -> float:
+    """A positive duration in seconds (an int, a float or a str of one); None means default."""
+    value = credentials.get(key)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = 0.0
+    if isinstance(value, bool) or not number > 0:
+        raise CredentialsError(
+            f"Credential {key!r} of the {backend} backend must be a number of seconds, "
+            f"not {value!r}."
+        )
+    return number
+
+
+def integer(credentials: Mapping[str, Any], key: str, backend: str, default: int) -> int:
+    """A non-negative integer (an int or a str of digits); None means default."""
+    value = credentials.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not str(value).isdigit():
+        raise CredentialsError(
+            f"Credential {key!r} of the {backend} backend must be a whole number, not {value!r}."
+        )
+    return int(value)

@@ -90,7 +90,11 @@ class Confo:
             )
         self._ensure_free(name)
         store = Store(name, backend_type, plugins)
-        store.connect(credentials)  # outside the lock: it may wait up to its timeout
+        try:
+            store.connect(credentials)  # outside the lock: it may wait up to its timeout
+        except BaseException:
+            store.close()  # a half-open client (a socket, a reconnecting thread) must not leak
+            raise
         with self._lock:
             try:
                 self._ensure_free(name)

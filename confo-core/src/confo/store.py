@@ -13,8 +13,9 @@ from typing import Any
 import pluggy
 
 from confo import hookspecs
+from confo.credentials import seconds
 from confo.discovery import backend_class
-from confo.errors import ConfoError, PluginError
+from confo.errors import PluginError
 from confo.markers import PROJECT_NAME
 from confo.model import Changes, Snapshot
 from confo.names import NameKind, check_name
@@ -49,8 +50,8 @@ class Store:
         return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
 
     def connect(self, credentials: Mapping[str, Any]) -> None:
-        timeout = credentials.get("timeout", DEFAULT_TIMEOUT)
-        self._hook.confo_connect(credentials=credentials, timeout=float(timeout))
+        timeout = seconds(credentials, "timeout", self.backend_type, DEFAULT_TIMEOUT)
+        self._hook.confo_connect(credentials=credentials, timeout=timeout)
         log.debug("connected backend %r (%s)", self.name, self.backend_type)
 
     def check_name(self, kind: NameKind, name: object) -> str:
@@ -79,8 +80,8 @@ class Store:
     def close(self) -> None:
         try:
             self._hook.confo_close()
-        except ConfoError as exc:  # closing must not stop the caller from moving on
-            log.warning("closing backend %r: %s", self.name, exc)
+        except Exception as exc:  # closing must not stop the caller, nor hide an earlier error
+            log.warning("closing backend %r failed: %r", self.name, exc)
 
     def _required(self, result: Any, hook: str) -> Any:
         if result is None:

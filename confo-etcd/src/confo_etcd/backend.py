@@ -74,12 +74,15 @@ class EtcdBackend:
                 f"Namespace {namespace!r} does not exist in etcd (no key {_key(namespace)!r}). "
                 f"Create it with create_namespace({namespace!r})."
             )
-        configs = {}
-        for key, value in items:
-            name = key[len(prefix) :]
-            if is_valid(name):  # a deeper key (a/b) was not written by Confo: not a config
-                configs[name] = decode(value, f"etcd key {key!r}")
-        return Snapshot(configs)
+        start = len(prefix)
+        return Snapshot(
+            {
+                key[start:]: decode(value, f"etcd key {key!r}")
+                for key, value in items
+                # A deeper key (a/b) or a bare prefix was put by another tool: not a configuration.
+                if "/" not in key[start:] and len(key) > start
+            }
+        )
 
     @hookimpl
     def confo_write(self, namespace: str, changes: Changes) -> None:

@@ -90,11 +90,15 @@ class EtcdClient:
         etcd = MultiEndpointEtcd3Client(
             endpoints=endpoints, timeout=settings.connect_timeout, failover=True
         )
-        with self._errors("connect"):
-            if settings.user is not None:
-                self._on_any_endpoint(lambda: self._authenticate(etcd))
-            # Fail fast: one round trip proves the cluster answers (and the token works).
-            self._on_any_endpoint(lambda: etcd.get("/confo"))
+        try:
+            with self._errors("connect"):
+                if settings.user is not None:
+                    self._on_any_endpoint(lambda: self._authenticate(etcd))
+                # Fail fast: one round trip proves the cluster answers (and the token works).
+                self._on_any_endpoint(lambda: etcd.get("/confo"))
+        except BaseException:
+            etcd.close()
+            raise
         etcd.timeout = settings.operation_timeout
         return etcd
 

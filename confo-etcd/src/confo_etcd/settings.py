@@ -51,9 +51,11 @@ class EtcdSettings:
             cert_key=cert_key,
             cert_cert=cert_cert,
             connect_timeout=timeout,
-            operation_timeout=float(credentials.get("operation_timeout", 10.0)),
-            max_txn_ops=int(credentials.get("max_txn_ops", DEFAULT_MAX_TXN_OPS)),
-            max_request_bytes=int(credentials.get("max_request_bytes", DEFAULT_MAX_REQUEST_BYTES)),
+            operation_timeout=creds.seconds(credentials, "operation_timeout", BACKEND, 10.0),
+            max_txn_ops=creds.integer(credentials, "max_txn_ops", BACKEND, DEFAULT_MAX_TXN_OPS),
+            max_request_bytes=creds.integer(
+                credentials, "max_request_bytes", BACKEND, DEFAULT_MAX_REQUEST_BYTES
+            ),
         )
 
     def describe(self) -> str:

@@ -62,7 +62,7 @@ class RedisBackend:
     def confo_connect(self, credentials: Mapping[str, Any], timeout: float) -> None:
         host = creds.text(credentials, "redis_host", "redis")
         port = creds.port(credentials, "redis_port", "redis", 6379)
-        db = int(credentials.get("redis_db", 0))
+        db = creds.integer(credentials, "redis_db", "redis", 0)
         self.endpoint = f"redis://{host}:{port}/{db}"
         self.prefix = credentials.get("key_prefix") or ""
         use_tls = creds.flag(credentials, "redis_ssl", "redis")
@@ -77,7 +77,7 @@ class RedisBackend:
             ssl_certfile=credentials.get("redis_ssl_certfile"),
             ssl_keyfile=credentials.get("redis_ssl_keyfile"),
             socket_connect_timeout=timeout,
-            socket_timeout=float(credentials.get("operation_timeout", 10.0)),
+            socket_timeout=creds.seconds(credentials, "operation_timeout", "redis", 10.0),
             # One quick retry gets through a pooled connection the server dropped; redis-py's
             # default backs off for seconds, which would break "fail fast".
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),

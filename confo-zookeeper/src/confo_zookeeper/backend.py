@@ -158,6 +158,8 @@ class ZookeeperBackend:
         except NamespaceNotFoundError:
             existing = set()
             operations = [Operation("create", _path(namespace))]
+            if not self._wait(self._client().exists_async(ROOT)):  # deleted behind our back
+                operations.insert(0, Operation("create", ROOT))
         for name, data in encoded.items():
             kind: OperationKind = "set" if name in existing else "create"
             operations.append(Operation(kind, _path(namespace, name), data))

@@ -43,9 +43,9 @@ class ZookeeperSettings:
             user=user,
             password=password,
             connect_timeout=timeout,
-            operation_timeout=float(credentials.get("operation_timeout", 10.0)),
-            reconnect_grace=float(credentials.get("reconnect_grace", 2.0)),
-            session_timeout=float(credentials.get("session_timeout", 10.0)),
+            operation_timeout=creds.seconds(credentials, "operation_timeout", BACKEND, 10.0),
+            reconnect_grace=creds.seconds(credentials, "reconnect_grace", BACKEND, 2.0),
+            session_timeout=creds.seconds(credentials, "session_timeout", BACKEND, 10.0),
             tls=_tls(credentials),
         )
 

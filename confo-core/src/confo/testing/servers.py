@@ -16,6 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
+
+S = TypeVar("S", bound="ServerProcess")
 
 
 def free_port() -> int:
@@ -46,6 +49,7 @@ class ServerProcess:
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"confo-{self.name}-"))
         self.log_path = self.data_dir / "server.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self._prepared = False
 
     def command(self) -> list[str]:
         """The command line that runs the server in the foreground."""
@@ -58,9 +62,10 @@ class ServerProcess:
     def prepare(self) -> None:
         """Write config files into :attr:`data_dir` before the first start, if needed."""
 
-    def start(self) -> ServerProcess:
-        if self.process is None:
+    def start(self: S) -> S:
+        if not self._prepared:  # once: a restart keeps the data, config and certificates
             self.prepare()
+            self._prepared = True
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -99,7 +104,7 @@ class ServerProcess:
         self.stop()
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def __enter__(self) -> ServerProcess:
+    def __enter__(self: S) -> S:
         return self.start()
 
     def __exit__(
