@@ -23,7 +23,7 @@ servers:
 
 venv: $(BIN)/.installed
 
-$(BIN)/.installed: $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt
+$(BIN)/.installed: $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt requirements-bench.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(EDITABLE) -r requirements-dev.txt
@@ -41,7 +41,6 @@ pytest: venv
 
 ## bench: run benchmarks/ against real servers; writes docs/benchmarks.md and its plot
 bench: servers venv
-	$(BIN)/python -m pip install -q -r requirements-bench.txt
 	$(BIN)/python benchmarks/run.py
 
 clean:

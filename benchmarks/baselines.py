@@ -1,0 +1,253 @@
+"""What Confo is measured against, per backend, on the same store and the same data.
+
+- floor: the raw client's best bulk call plus ``json.loads``/``json.dumps``, with the same
+  guarantees Confo gives (a file is written atomically and durably; a transaction per request
+  limit), since a floor that may lose data is not a floor for a configuration manager.
+- naive: one round trip per configuration, which is what the original Confo did.
+- peer: dynaconf doing the same job (its Redis loader, its JSON files), where it can.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+Configs = dict[str, dict[str, Any]]
+
+
+def dumps(config: dict[str, Any]) -> bytes:
+    return json.dumps(config, separators=(",", ":")).encode()
+
+
+class Baseline:
+    """The raw operations for one store, in Confo's layout, namespace ``ns``."""
+
+    name = ""
+
+    def read(self, ns: str) -> Configs:
+        raise NotImplementedError
+
+    def write(self, ns: str, configs: Configs) -> None:
+        raise NotImplementedError
+
+    def read_naive(self, ns: str) -> Configs:
+        raise NotImplementedError
+
+    def write_naive(self, ns: str, configs: Configs) -> None:
+        raise NotImplementedError
+
+    def list_namespaces(self) -> list[str]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class FileBaseline(Baseline):
+    name = "file"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self, ns: str) -> Configs:
+        configs = {}
+        for entry in os.scandir(self.root / ns):
+            if entry.name.endswith(".json"):
+                with open(entry.path, "rb") as file:
+                    configs[entry.name[:-5]] = json.loads(file.read())
+        return configs
+
+    read_naive = read  # a directory scan is the only way to read files
+
+    def write(self, ns: str, configs: Configs) -> None:
+        folder = self.root / ns
+        for name, config in configs.items():
+            fd, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as file:
+                file.write(json.dumps(config, indent=2).encode())
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temp, folder / f"{name}.json")
+        folder_fd = os.open(folder, os.O_RDONLY)
+        os.fsync(folder_fd)
+        os.close(folder_fd)
+
+    def write_naive(self, ns: str, configs: Configs) -> None:
+        """The original's way: overwrite in place, no fsync (not crash-safe)."""
+        for name, config in configs.items():
+            with open(self.root / ns / f"{name}.json", "w") as file:
+                json.dump(config, file)
+
+    def list_namespaces(self) -> list[str]:
+        return sorted(e.name for e in os.scandir(self.root) if e.is_dir())
+
+
+class RedisBaseline(Baseline):
+    name = "redis"
+
+    def __init__(self, port: int, prefix: str = "") -> None:
+        import redis
+
+        self.client = redis.Redis(host="127.0.0.1", port=port)
+        self.prefix = prefix
+
+    def _names(self, ns: str) -> list[str]:
+        names: list[str] = json.loads(self.client.get(self.prefix + ns))["configurations"]
+        return names
+
+    def read(self, ns: str) -> Configs:
+        names = self._names(ns)
+        values = self.client.mget([f"{self.prefix}{ns}-{name}" for name in names])
+        return {name: json.loads(value) for name, value in zip(names, values, strict=True)}
+
+    def read_naive(self, ns: str) -> Configs:
+        return {
+            name: json.loads(self.client.get(f"{self.prefix}{ns}-{name}"))
+            for name in self._names(ns)
+        }
+
+    def write(self, ns: str, configs: Configs) -> None:
+        pipe = self.client.pipeline(transaction=True)
+        pipe.mset({f"{self.prefix}{ns}-{name}": dumps(c) for name, c in configs.items()})
+        pipe.set(self.prefix + ns, json.dumps({"configurations": list(configs)}))
+        pipe.execute()
+
+    def write_naive(self, ns: str, configs: Configs) -> None:
+        for name, config in configs.items():
+            self.client.set(f"{self.prefix}{ns}-{name}", dumps(config))
+        self.client.set(self.prefix + ns, json.dumps({"configurations": list(configs)}))
+
+    def list_namespaces(self) -> list[str]:
+        return sorted(json.loads(self.client.get(self.prefix + "confo"))["namespaces"])
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class ZookeeperBaseline(Baseline):
+    name = "zookeeper"
+    max_request = 1_000_000
+
+    def __init__(self, hosts: str) -> None:
+        from kazoo.client import KazooClient
+
+        self.client = KazooClient(hosts=hosts)
+        self.client.start()
+
+    def read(self, ns: str) -> Configs:
+        names = self.client.get_children(f"/confo/{ns}")
+        pending = [self.client.get_async(f"/confo/{ns}/{name}") for name in names]
+        return {name: json.loads(p.get()[0]) for name, p in zip(names, pending, strict=True)}
+
+    def read_naive(self, ns: str) -> Configs:
+        names = self.client.get_children(f"/confo/{ns}")
+        return {name: json.loads(self.client.get(f"/confo/{ns}/{name}")[0]) for name in names}
+
+    def write(self, ns: str, configs: Configs) -> None:
+        """set_data of existing znodes, in transactions under the request size limit."""
+        transaction, size = self.client.transaction(), 0
+        for name, config in configs.items():
+            data = dumps(config)
+            if size + len(data) + 64 > self.max_request:
+                transaction.commit()
+                transaction, size = self.client.transaction(), 0
+            transaction.set_data(f"/confo/{ns}/{name}", data)
+            size += len(data) + 64
+        transaction.commit()
+
+    def write_naive(self, ns: str, configs: Configs) -> None:
+        for name, config in configs.items():
+            self.client.set(f"/confo/{ns}/{name}", dumps(config))
+
+    def list_namespaces(self) -> list[str]:
+        return sorted(self.client.get_children("/confo"))
+
+    def close(self) -> None:
+        self.client.stop()
+        self.client.close()
+
+
+class EtcdBaseline(Baseline):
+    name = "etcd"
+    max_ops = 128
+
+    def __init__(self, port: int) -> None:
+        import pyetcd
+
+        self.client = pyetcd.client(host="127.0.0.1", port=port)
+
+    def read(self, ns: str) -> Configs:
+        prefix = f"/confo/{ns}/"
+        return {
+            meta.key.decode()[len(prefix) :]: json.loads(value)
+            for value, meta in self.client.get_prefix(prefix)
+        }
+
+    def read_naive(self, ns: str) -> Configs:
+        prefix = f"/confo/{ns}/"
+        keys = [meta.key.decode() for _, meta in self.client.get_prefix(prefix, keys_only=True)]
+        return {key[len(prefix) :]: json.loads(self.client.get(key)[0]) for key in keys}
+
+    def write(self, ns: str, configs: Configs) -> None:
+        puts = [
+            self.client.transactions.put(f"/confo/{ns}/{name}", dumps(config))
+            for name, config in configs.items()
+        ]
+        for start in range(0, len(puts), self.max_ops):
+            self.client.transaction(
+                compare=[], success=puts[start : start + self.max_ops], failure=[]
+            )
+
+    def write_naive(self, ns: str, configs: Configs) -> None:
+        for name, config in configs.items():
+            self.client.put(f"/confo/{ns}/{name}", dumps(config))
+
+    def list_namespaces(self) -> list[str]:
+        keys = (meta.key.decode() for _, meta in self.client.get_prefix("/confo/", keys_only=True))
+        return sorted({key[len("/confo/") :].split("/", 1)[0] for key in keys})
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class DynaconfPeer:
+    """dynaconf doing Confo's job: load and store a namespace's configurations."""
+
+    def __init__(self, kind: str, location: str | int) -> None:
+        from dynaconf import Dynaconf
+
+        self.kind = kind
+        self.location = location
+        options: dict[str, Any] = {"environments": False}
+        if kind == "redis":
+            options.update(
+                REDIS_ENABLED_FOR_DYNACONF=True,
+                REDIS_FOR_DYNACONF={"host": "127.0.0.1", "port": location, "db": 0},
+            )
+        self.settings = Dynaconf(**options)
+
+    def write(self, configs: Configs) -> None:
+        if self.kind == "redis":
+            from dynaconf.loaders import redis_loader
+
+            redis_loader.write(self.settings, configs)
+        else:
+            folder = Path(str(self.location))
+            for name, config in configs.items():
+                (folder / f"{name}.json").write_text(json.dumps({name: config}))
+
+    def read(self) -> Any:
+        from dynaconf import Dynaconf
+
+        if self.kind == "redis":
+            from dynaconf.loaders import redis_loader
+
+            redis_loader.load(self.settings)
+            return self.settings
+        files = sorted(str(p) for p in Path(str(self.location)).glob("*.json"))
+        settings = Dynaconf(settings_files=files, environments=False)
+        settings.as_dict()  # dynaconf loads lazily: force it
+        return settings
