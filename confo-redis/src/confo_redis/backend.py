@@ -136,13 +136,7 @@ class RedisBackend:
     def confo_read(self, namespace: str) -> Snapshot:
         client = self._redis()
         with self._errors(f"read namespace {namespace!r}"):
-            root, index = client.mget(self._root, self._key(namespace))
-            if namespace not in self._namespaces(root):
-                raise NamespaceNotFoundError(
-                    f"Namespace {namespace!r} does not exist in Redis at {self.endpoint}. "
-                    f"Create it with create_namespace({namespace!r})."
-                )
-            names = self._configurations(namespace, index)
+            names = self._listed_configurations(client, namespace)
             keys = [self._key(namespace, name) for name in names]
             values = client.mget(keys) if keys else []
         configs = {}
@@ -225,6 +219,24 @@ class RedisBackend:
         raise NamespaceExistsException(
             f"Cannot use namespace {namespace!r}: the Redis key {key!r} already holds data that "
             "is not a Confo namespace. Choose another name, or set key_prefix in the credentials."
+        )
+
+    def _listed_configurations(self, client: redis.Redis, namespace: str) -> list[str]:
+        """The namespace's index. It proves the namespace exists; the root index (which may list
+        thousands of names) is read only when that key is missing or is not a Confo index."""
+        try:
+            index = client.get(self._key(namespace))
+            if index is not None:
+                return self._configurations(namespace, index)
+        except (CorruptDataError, redis.ResponseError):
+            if namespace in self._namespaces(client.get(self._root)):
+                raise  # Confo's own index, damaged: name it
+        else:
+            if namespace in self._namespaces(client.get(self._root)):
+                return []  # listed, but its index key was deleted: an empty namespace
+        raise NamespaceNotFoundError(
+            f"Namespace {namespace!r} does not exist in Redis at {self.endpoint}. "
+            f"Create it with create_namespace({namespace!r})."
         )
 
     def _refuse_foreign_keys(self, pipe: Pipeline, namespace: str, new: list[str]) -> None:
