@@ -144,3 +144,15 @@ def test_plain_client_against_tls_server_fails_fast(secure_server: EtcdServer) -
     plain = {"host": "127.0.0.1", "port": secure_server.port, "timeout": 2}
     with pytest.raises(BackendUnavailableError, match="TLS"):
         connect(plain)
+
+
+def test_client_certificates() -> None:
+    with EtcdServer(client_cert_auth=True) as server:
+        files = server.tls_files
+        assert files is not None
+        mutual = server.credentials(cert_cert=files.client_cert, cert_key=files.client_key)
+        with connect(mutual) as manager:
+            manager.create_namespace("mtls")
+            assert "mtls" in manager.get_namespaces()["all_namespaces"]
+        with pytest.raises(BackendUnavailableError):
+            connect(server.credentials(timeout=2))  # the CA alone: no client certificate

@@ -1,7 +1,7 @@
-"""A real etcd on free 127.0.0.1 ports, for tests (yours too): plain, or TLS with a user.
+"""A real etcd on free 127.0.0.1 ports, for tests (yours too): plain, TLS, or mutual TLS.
 
 etcd only accepts a user and password over TLS, so :class:`EtcdServer` can serve with a
-throwaway CA's certificate (made with ``trustme``) and turn auth on with ``etcdctl``.
+throwaway CA's certificate, ask clients for theirs, and turn auth on with ``etcdctl``.
 """
 
 from __future__ import annotations
@@ -12,47 +12,38 @@ import subprocess
 import urllib.request
 from typing import Any
 
-from confo.testing import ServerProcess, free_port
+from confo.testing import ServerProcess, TLSFiles, free_port, make_tls_files
 
 
 class EtcdServer(ServerProcess):
-    """A one-member etcd with fast elections; ``tls=True`` serves HTTPS with a throwaway CA."""
+    """A one-member etcd with fast elections.
+
+    ``tls=True`` serves HTTPS with a throwaway CA; ``client_cert_auth=True`` also requires a
+    client certificate signed by it (:attr:`tls_files` has one).
+    """
 
     name = "etcd"
 
-    def __init__(self, port: int | None = None, *, tls: bool = False) -> None:
+    def __init__(
+        self, port: int | None = None, *, tls: bool = False, client_cert_auth: bool = False
+    ) -> None:
         super().__init__(port)
         self.peer_port = free_port()
-        self.tls = tls
-        self.ca_cert: str | None = None
-        self.server_cert: str | None = None
-        self.server_key: str | None = None
-
-    @property
-    def scheme(self) -> str:
-        return "https" if self.tls else "http"
+        self.tls = tls or client_cert_auth
+        self.client_cert_auth = client_cert_auth
+        self.tls_files: TLSFiles | None = None
 
     @property
     def client_url(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}"
+
+    @property
+    def ca_cert(self) -> str | None:
+        return self.tls_files.ca_cert if self.tls_files else None
 
     def prepare(self) -> None:
         if self.tls:
-            self._make_certificates()
-
-    def _make_certificates(self) -> None:
-        import trustme  # noqa: PLC0415 - a test-only dependency, needed for TLS servers only
-
-        ca = trustme.CA()
-        issued = ca.issue_cert("127.0.0.1", "localhost")
-        folder = self.data_dir / "tls"
-        folder.mkdir()
-        self.ca_cert = str(folder / "ca.pem")
-        self.server_cert = str(folder / "server.pem")
-        self.server_key = str(folder / "server-key.pem")
-        ca.cert_pem.write_to_path(self.ca_cert)
-        issued.cert_chain_pems[0].write_to_path(self.server_cert)
-        issued.private_key_pem.write_to_path(self.server_key)
+            self.tls_files = make_tls_files(self.data_dir / "tls")
 
     def command(self) -> list[str]:
         peer = f"http://{self.host}:{self.peer_port}"
@@ -70,21 +61,36 @@ class EtcdServer(ServerProcess):
             "--election-timeout", "100",
             "--log-level", "warn",
         ]  # fmt: skip
-        if self.tls:
-            command += ["--cert-file", str(self.server_cert), "--key-file", str(self.server_key)]
+        if self.tls_files:
+            files = self.tls_files
+            command += ["--cert-file", files.server_cert, "--key-file", files.server_key]
+        if self.tls_files and self.client_cert_auth:
+            command += ["--client-cert-auth", "--trusted-ca-file", self.tls_files.ca_cert]
         return command
 
+    def _ssl_context(self) -> ssl.SSLContext | None:
+        if not self.tls_files:
+            return None
+        context = ssl.create_default_context(cafile=self.tls_files.ca_cert)
+        if self.client_cert_auth:
+            context.load_cert_chain(self.tls_files.client_cert, self.tls_files.client_key)
+        return context
+
     def ready(self) -> bool:
-        context = ssl.create_default_context(cafile=self.ca_cert) if self.tls else None
         health = f"{self.client_url}/health"  # http or https, built here: no other scheme
-        with urllib.request.urlopen(health, timeout=1, context=context) as r:  # noqa: S310
+        with urllib.request.urlopen(health, timeout=1, context=self._ssl_context()) as r:  # noqa: S310
             return bool(json.loads(r.read()).get("health") == "true")
 
     def etcdctl(self, *args: str, user: str | None = None) -> str:
         """Run etcdctl against this server; returns its output."""
         command = ["etcdctl", f"--endpoints={self.client_url}"]
-        if self.ca_cert:
-            command.append(f"--cacert={self.ca_cert}")
+        if self.tls_files:
+            command.append(f"--cacert={self.tls_files.ca_cert}")
+        if self.tls_files and self.client_cert_auth:
+            command += [
+                f"--cert={self.tls_files.client_cert}",
+                f"--key={self.tls_files.client_key}",
+            ]
         if user:
             command.append(f"--user={user}")
         result = subprocess.run(
@@ -99,8 +105,8 @@ class EtcdServer(ServerProcess):
 
     def credentials(self, **extra: Any) -> dict[str, Any]:
         credentials: dict[str, Any] = {"host": self.host, "port": self.port}
-        if self.ca_cert:
-            credentials["ca_cert"] = self.ca_cert
+        if self.tls_files:
+            credentials["ca_cert"] = self.tls_files.ca_cert
         return {**credentials, **extra}
 
 

@@ -7,24 +7,45 @@ with RedisServer() as server:
 from __future__ import annotations
 
 import socket
+import ssl
 from typing import Any
 
-from confo.testing import ServerProcess
+from confo.testing import ServerProcess, TLSFiles, make_tls_files
 
 
 class RedisServer(ServerProcess):
-    """``redis-server`` with no persistence; ``extra_args`` add auth or ACL users."""
+    """``redis-server`` with no persistence; ``extra_args`` add auth or ACL users, ``tls=True``
+    serves TLS only, with a throwaway CA's certificate (:attr:`tls_files`)."""
 
     name = "redis"
 
-    def __init__(self, port: int | None = None, extra_args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, port: int | None = None, extra_args: tuple[str, ...] = (), *, tls: bool = False
+    ) -> None:
         super().__init__(port)
         self.extra_args = extra_args
+        self.tls = tls
+        self.tls_files: TLSFiles | None = None
+
+    def prepare(self) -> None:
+        if self.tls:
+            self.tls_files = make_tls_files(self.data_dir / "tls")
 
     def command(self) -> list[str]:
+        listen = ["--port", str(self.port)]
+        if self.tls_files:
+            files = self.tls_files
+            listen = [
+                "--port", "0",
+                "--tls-port", str(self.port),
+                "--tls-cert-file", files.server_cert,
+                "--tls-key-file", files.server_key,
+                "--tls-ca-cert-file", files.ca_cert,
+                "--tls-auth-clients", "no",
+            ]  # fmt: skip
         return [
             "redis-server",
-            "--port", str(self.port),
+            *listen,
             "--bind", self.host,
             "--save", "",
             "--appendonly", "no",
@@ -34,9 +55,16 @@ class RedisServer(ServerProcess):
 
     def ready(self) -> bool:
         # Any reply counts, NOAUTH included: a server that demands a password is up.
-        with socket.create_connection((self.host, self.port), timeout=1) as sock:
+        with socket.create_connection((self.host, self.port), timeout=1) as raw:
+            sock = raw
+            if self.tls_files:
+                context = ssl.create_default_context(cafile=self.tls_files.ca_cert)
+                sock = context.wrap_socket(raw, server_hostname=self.host)
             sock.sendall(b"PING\r\n")
             return sock.recv(64).startswith((b"+PONG", b"-NOAUTH"))
 
     def credentials(self, **extra: Any) -> dict[str, Any]:
-        return {"redis_host": self.host, "redis_port": self.port, **extra}
+        credentials: dict[str, Any] = {"redis_host": self.host, "redis_port": self.port}
+        if self.tls_files:
+            credentials |= {"redis_ssl": True, "redis_ssl_ca_certs": self.tls_files.ca_cert}
+        return {**credentials, **extra}

@@ -11,7 +11,14 @@ from confo.testing.conformance import (
     connected,
     unique,
 )
-from confo.testing.servers import ServerError, ServerProcess, free_port, tcp_exchange
+from confo.testing.servers import (
+    ServerError,
+    ServerProcess,
+    TLSFiles,
+    free_port,
+    make_tls_files,
+    tcp_exchange,
+)
 
 __all__ = [
     "BackendConformance",
@@ -19,8 +26,10 @@ __all__ = [
     "RawStore",
     "ServerError",
     "ServerProcess",
+    "TLSFiles",
     "connected",
     "free_port",
+    "make_tls_files",
     "tcp_exchange",
     "unique",
 ]

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
@@ -131,3 +132,37 @@ def tcp_exchange(port: int, request: bytes, host: str = "127.0.0.1", timeout: fl
         while chunk := sock.recv(4096):
             chunks.append(chunk)
         return b"".join(chunks)
+
+
+@dataclass(frozen=True)
+class TLSFiles:
+    """PEM files of a throwaway CA, a server certificate for 127.0.0.1, and a client one."""
+
+    ca_cert: str
+    server_cert: str
+    server_key: str
+    client_cert: str
+    client_key: str
+
+
+def make_tls_files(folder: Path) -> TLSFiles:
+    """Issue throwaway certificates into ``folder`` (needs ``trustme``, a test dependency)."""
+    import trustme  # noqa: PLC0415 - only servers that speak TLS need it
+
+    ca = trustme.CA()
+    server = ca.issue_cert("127.0.0.1", "localhost")
+    client = ca.issue_cert("confo-test-client")
+    folder.mkdir(parents=True, exist_ok=True)
+    files = TLSFiles(
+        ca_cert=str(folder / "ca.pem"),
+        server_cert=str(folder / "server.pem"),
+        server_key=str(folder / "server-key.pem"),
+        client_cert=str(folder / "client.pem"),
+        client_key=str(folder / "client-key.pem"),
+    )
+    ca.cert_pem.write_to_path(files.ca_cert)
+    server.cert_chain_pems[0].write_to_path(files.server_cert)
+    server.private_key_pem.write_to_path(files.server_key)
+    client.cert_chain_pems[0].write_to_path(files.client_cert)
+    client.private_key_pem.write_to_path(files.client_key)
+    return files
