@@ -3,7 +3,7 @@
 Every contender of one comparison (Confo, the floor, the naive loop, the peer) runs once per
 round, in an order shuffled each round, so a burst of noise hits them alike. (Rotating the order
 is not enough: it keeps who-follows-whom, and a contender that leaves dirty pages behind, like a
-write without fsync, slows the fsyncs of whoever always comes next.) Before each timed run the
+write without fsync, slows the fsyncs of whoever always comes next.) Before each sample the
 page cache is flushed and the garbage collector run (untimed), for the same reason: contenders
 share a process, and a full collection walks every container in it, whoever triggers it.
 Each sample repeats the operation until it has run for at least ``MIN_SAMPLE`` seconds; the
@@ -44,11 +44,16 @@ class Contender:
 
 def _once(contender: Contender) -> float:
     contender.prepare()
-    os.sync()  # nobody pays for another contender's unflushed writes...
-    gc.collect()  # ...nor for a collection another contender's garbage made due
     start = time.perf_counter()
     contender.run()
     return time.perf_counter() - start
+
+
+def _sample(contender: Contender, repeats: int) -> float:
+    """Seconds per operation over ``repeats`` runs, from a settled start."""
+    os.sync()  # nobody pays for another contender's unflushed writes...
+    gc.collect()  # ...nor for a collection another contender's garbage made due
+    return sum(_once(contender) for _ in range(repeats)) / repeats
 
 
 def compare(contenders: list[Contender], rounds: int | None = None) -> dict[str, float]:
@@ -63,8 +68,7 @@ def compare(contenders: list[Contender], rounds: int | None = None) -> dict[str,
     order = random.Random(len(contenders))  # seeded: a rerun shuffles alike
     for _ in range(rounds):
         for contender in order.sample(contenders, len(contenders)):
-            n = repeats[contender.name]
-            samples[contender.name].append(sum(_once(contender) for _ in range(n)) / n)
+            samples[contender.name].append(_sample(contender, repeats[contender.name]))
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
