@@ -98,8 +98,18 @@ def write_report(
     plot: Path,
     elapsed: float,
 ) -> None:
-    rows = targets(stores, sizes)
-    lines = [
+    lines = _header(machine, elapsed)
+    lines += _targets_section(targets(stores, sizes), imports)
+    for store in stores:
+        lines += _store_section(store, sizes[-1])
+    if NOTES.exists():
+        lines += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
+    markdown.write_text("\n".join(lines), encoding="utf-8")
+    _plot(stores, plot)
+
+
+def _header(machine: str, elapsed: float) -> list[str]:
+    return [
         "# Benchmarks",
         "",
         "Written by `make bench` (`benchmarks/run.py`); a rerun replaces this page and its plot.",
@@ -116,13 +126,16 @@ def write_report(
         "  (see `benchmarks/baselines.py`); naive: one round trip per configuration, as the",
         "  original Confo did; dynaconf: the peer, where it does the same job (files, Redis).",
         "",
+    ]
+
+
+def _targets_section(rows: list[Target], imports: dict[str, Any]) -> list[str]:
+    return [
         "## Targets",
         "",
         "| target | measured | met |",
         "|---|---:|:---:|",
-    ]
-    lines += [f"| {name} | {value} | {'yes' if met else '**no**'} |" for name, value, met in rows]
-    lines += [
+        *(f"| {name} | {value} | {'yes' if met else '**no**'} |" for name, value, met in rows),
         "",
         f"`import confo` and loading the file backend: {ms(imports['seconds'])}; client libraries "
         f"imported: {imports['client_modules']} (grpc, kazoo, redis and pyetcd load only with "
@@ -131,39 +144,35 @@ def write_report(
         "![Time against the number of configurations](benchmarks.png)",
         "",
     ]
-    for store in stores:
-        r = store.results
-        lines += [f"## {store.name}", ""]
-        for op in ("reload", "persist"):
-            lines += [f"`{op}()` of one namespace, small configurations:", ""]
-            lines += [*size_table(store, op, "small"), ""]
-            lines += [f"`{op}()` of 100 large configurations:", ""]
-            lines += [*size_table(store, op, "large"), ""]
-        lines += _gc_paused(r)
-        lines += [
-            "| operation | Confo | baseline |",
-            "|---|---:|---|",
-            f"| `get_namespaces()`, {r['get_namespaces']['n']:,} namespaces | "
-            f"{ms(r['get_namespaces']['confo'])} | floor {ms(r['get_namespaces']['floor'])} "
-            f"({ratio(r['get_namespaces']['confo'], r['get_namespaces']['floor'])}) |",
-            f"| first load: `load_backend` + `use_namespace` of 100 | "
-            f"{ms(r['first_load']['confo'])} | floor: connect, bulk read "
-            f"{ms(r['first_load']['floor'])} "
-            f"({ratio(r['first_load']['confo'], r['first_load']['floor'])}) |",
-            f"| `get(config, field)` | {ms(r['get']['confo'])} | dynaconf nested "
-            f"`settings.get` {ms(r['get']['dynaconf'])}; a plain dict {ms(r['get']['dict'])} |",
-            f"| `get_all()`, 100 configurations | {ms(r['get_all']['confo'])} | dynaconf "
-            f"`as_dict()` {ms(r['get_all']['dynaconf'])} |",
-            f"| peak memory, {sizes[-1]:,} configurations loaded | "
-            f"{r['memory']['confo'] / 2**20:.1f} MiB | "
-            f"floor {r['memory']['floor'] / 2**20:.1f} MiB "
-            f"({ratio(r['memory']['confo'], r['memory']['floor'])}) |",
-            "",
-        ]
-    if NOTES.exists():
-        lines += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
-    markdown.write_text("\n".join(lines), encoding="utf-8")
-    _plot(stores, plot)
+
+
+def _store_section(store: Any, top: int) -> list[str]:
+    r = store.results
+    lines = [f"## {store.name}", ""]
+    for op in ("reload", "persist"):
+        lines += [f"`{op}()` of one namespace, small configurations:", ""]
+        lines += [*size_table(store, op, "small"), ""]
+        lines += [f"`{op}()` of 100 large configurations:", ""]
+        lines += [*size_table(store, op, "large"), ""]
+    lines += _gc_paused(r)
+    names, first, get, memory = r["get_namespaces"], r["first_load"], r["get"], r["memory"]
+    return [
+        *lines,
+        "| operation | Confo | baseline |",
+        "|---|---:|---|",
+        f"| `get_namespaces()`, {names['n']:,} namespaces | {ms(names['confo'])} | "
+        f"floor {ms(names['floor'])} ({ratio(names['confo'], names['floor'])}) |",
+        f"| first load: `load_backend` + `use_namespace` of 100 | {ms(first['confo'])} | "
+        f"floor: connect, bulk read {ms(first['floor'])} "
+        f"({ratio(first['confo'], first['floor'])}) |",
+        f"| `get(config, field)` | {ms(get['confo'])} | dynaconf nested `settings.get` "
+        f"{ms(get['dynaconf'])}; a plain dict {ms(get['dict'])} |",
+        f"| `get_all()`, 100 configurations | {ms(r['get_all']['confo'])} | dynaconf "
+        f"`as_dict()` {ms(r['get_all']['dynaconf'])} |",
+        f"| peak memory, {top:,} configurations loaded | {memory['confo'] / 2**20:.1f} MiB | "
+        f"floor {memory['floor'] / 2**20:.1f} MiB ({ratio(memory['confo'], memory['floor'])}) |",
+        "",
+    ]
 
 
 def _plot(stores: list[Any], path: Path) -> None:

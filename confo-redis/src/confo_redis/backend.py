@@ -64,7 +64,7 @@ class RedisBackend:
         port = creds.port(credentials, "redis_port", "redis", 6379)
         db = creds.integer(credentials, "redis_db", "redis", 0)
         self.endpoint = f"redis://{host}:{port}/{db}"
-        self.prefix = credentials.get("key_prefix") or ""
+        self.prefix = creds.optional_text(credentials, "key_prefix", "redis") or ""
         use_tls = creds.flag(credentials, "redis_ssl", "redis")
         self.client = redis.Redis(
             host=host,
@@ -73,9 +73,9 @@ class RedisBackend:
             username=creds.optional_text(credentials, "redis_username", "redis"),
             password=creds.optional_text(credentials, "redis_password", "redis"),
             ssl=use_tls,
-            ssl_ca_certs=credentials.get("redis_ssl_ca_certs"),
-            ssl_certfile=credentials.get("redis_ssl_certfile"),
-            ssl_keyfile=credentials.get("redis_ssl_keyfile"),
+            ssl_ca_certs=creds.optional_text(credentials, "redis_ssl_ca_certs", "redis"),
+            ssl_certfile=creds.optional_text(credentials, "redis_ssl_certfile", "redis"),
+            ssl_keyfile=creds.optional_text(credentials, "redis_ssl_keyfile", "redis"),
             socket_connect_timeout=timeout,
             socket_timeout=creds.seconds(credentials, "operation_timeout", "redis", 10.0),
             # One quick retry gets through a pooled connection the server dropped; redis-py's

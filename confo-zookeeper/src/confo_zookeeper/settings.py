@@ -90,8 +90,8 @@ def _tls(credentials: Mapping[str, Any]) -> dict[str, Any]:
         return {}
     return {
         "use_ssl": True,
-        "ca": credentials.get("zookeeper_ca"),
-        "certfile": credentials.get("zookeeper_certfile"),
-        "keyfile": credentials.get("zookeeper_keyfile"),
-        "verify_certs": credentials.get("zookeeper_verify_certs", True),
+        "ca": creds.optional_text(credentials, "zookeeper_ca", BACKEND),
+        "certfile": creds.optional_text(credentials, "zookeeper_certfile", BACKEND),
+        "keyfile": creds.optional_text(credentials, "zookeeper_keyfile", BACKEND),
+        "verify_certs": credentials.get("zookeeper_verify_certs") is not False,
     }
