@@ -6,36 +6,63 @@ only, and a short tick so sessions and start-up are quick.
 
 from __future__ import annotations
 
+import socket
+import ssl
+from pathlib import Path
 from typing import Any
 
-from confo.testing import ServerProcess, tcp_exchange
+from confo.testing import ServerProcess, TLSFiles, make_tls_files, tcp_exchange
 
-CLASSPATH = (
-    "/usr/share/java/zookeeper.jar:/usr/share/java/zookeeper-jute.jar:/usr/share/java/slf4j-nop.jar"
-)
+# Debian's zookeeper.jar names most of its dependencies in its manifest; not the Netty codec and
+# resolver that its TLS listener needs, nor a logger binding.
+JARS = ["zookeeper", "zookeeper-jute", "slf4j-nop", "netty-codec", "netty-resolver"]
+CLASSPATH = ":".join(f"/usr/share/java/{jar}.jar" for jar in JARS)
 
 
 class ZookeeperServer(ServerProcess):
-    """A standalone ZooKeeper; ``stop()`` and ``start()`` keep its data, for outage tests."""
+    """A standalone ZooKeeper; ``stop()`` and ``start()`` keep its data, for outage tests.
+
+    ``tls=True`` serves TLS only (Netty, PEM files from a throwaway CA in :attr:`tls_files`).
+    """
 
     name = "zookeeper"
 
+    def __init__(self, port: int | None = None, *, tls: bool = False) -> None:
+        super().__init__(port)
+        self.tls = tls
+        self.tls_files: TLSFiles | None = None
+
     def prepare(self) -> None:
-        (self.data_dir / "zoo.cfg").write_text(
-            "\n".join(
-                [
-                    "tickTime=200",
-                    "minSessionTimeout=400",
-                    "maxSessionTimeout=20000",
-                    f"dataDir={self.data_dir / 'data'}",
-                    f"clientPort={self.port}",
-                    f"clientPortAddress={self.host}",
-                    "admin.enableServer=false",
-                    "4lw.commands.whitelist=srvr,ruok",
-                    "",
-                ]
-            )
+        settings = [
+            "tickTime=200",
+            "minSessionTimeout=400",
+            "maxSessionTimeout=20000",
+            f"dataDir={self.data_dir / 'data'}",
+            "admin.enableServer=false",
+            "4lw.commands.whitelist=srvr,ruok",
+        ]
+        if self.tls:
+            settings += self._tls_settings()
+        else:
+            settings += [f"clientPort={self.port}", f"clientPortAddress={self.host}"]
+        (self.data_dir / "zoo.cfg").write_text("\n".join([*settings, ""]))
+
+    def _tls_settings(self) -> list[str]:
+        files = self.tls_files = make_tls_files(self.data_dir / "tls")
+        keystore = self.data_dir / "tls" / "server-keystore.pem"  # ZooKeeper wants key and cert
+        keystore.write_text(
+            Path(files.server_key).read_text() + Path(files.server_cert).read_text()
         )
+        return [
+            f"secureClientPort={self.port}",
+            f"secureClientPortAddress={self.host}",
+            "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+            f"ssl.keyStore.location={keystore}",
+            "ssl.keyStore.type=PEM",
+            f"ssl.trustStore.location={files.ca_cert}",
+            "ssl.trustStore.type=PEM",
+            "ssl.clientAuth=none",
+        ]
 
     def command(self) -> list[str]:
         return [
@@ -50,11 +77,22 @@ class ZookeeperServer(ServerProcess):
 
     def ready(self) -> bool:
         # An open port is not enough: the server answers srvr with "Mode:" once it serves.
-        return b"Mode:" in tcp_exchange(self.port, b"srvr")
+        if not self.tls_files:
+            return b"Mode:" in tcp_exchange(self.port, b"srvr")
+        context = ssl.create_default_context(cafile=self.tls_files.ca_cert)
+        with (
+            socket.create_connection((self.host, self.port), timeout=1) as raw,
+            context.wrap_socket(raw, server_hostname=self.host) as sock,
+        ):
+            sock.sendall(b"srvr")
+            return b"Mode:" in sock.recv(4096)
 
     @property
     def hosts(self) -> str:
         return f"{self.host}:{self.port}"
 
     def credentials(self, **extra: Any) -> dict[str, Any]:
-        return {"zookeeper_host": self.host, "zookeeper_port": str(self.port), **extra}
+        credentials: dict[str, Any] = {"zookeeper_host": self.host, "zookeeper_port": self.port}
+        if self.tls_files:
+            credentials |= {"zookeeper_use_ssl": True, "zookeeper_ca": self.tls_files.ca_cert}
+        return {**credentials, **extra}

@@ -162,7 +162,19 @@ def make_tls_files(folder: Path) -> TLSFiles:
     )
     ca.cert_pem.write_to_path(files.ca_cert)
     server.cert_chain_pems[0].write_to_path(files.server_cert)
-    server.private_key_pem.write_to_path(files.server_key)
     client.cert_chain_pems[0].write_to_path(files.client_cert)
-    client.private_key_pem.write_to_path(files.client_key)
+    Path(files.server_key).write_bytes(_pkcs8(server.private_key_pem.bytes()))
+    Path(files.client_key).write_bytes(_pkcs8(client.private_key_pem.bytes()))
     return files
+
+
+def _pkcs8(pem: bytes) -> bytes:
+    """The key as PKCS#8, which OpenSSL (Redis), Go (etcd) and Java (ZooKeeper) all read."""
+    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415 - with trustme
+
+    key = serialization.load_pem_private_key(pem, password=None)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
