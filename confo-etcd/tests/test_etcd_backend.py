@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -156,3 +157,17 @@ def test_client_certificates() -> None:
             assert "mtls" in manager.get_namespaces()["all_namespaces"]
         with pytest.raises(BackendUnavailableError):
             connect(server.credentials(timeout=2))  # the CA alone: no client certificate
+
+
+def test_expired_auth_token_is_renewed() -> None:
+    """etcd's simple tokens expire when idle (5 minutes by default; 1 second here)."""
+    with EtcdServer(tls=True, extra_args=("--auth-token-ttl", "1")) as server:
+        server.enable_auth("r00t-pw")
+        with connect(server.credentials(user="root", password="r00t-pw")) as manager:
+            manager.create_namespace("tokens")
+            time.sleep(3)  # the token expires
+            manager.use_namespace("tokens")
+            manager.set("db", {"still": "authenticated"})
+            manager.persist()
+            manager.reload()
+            assert manager.get("db") == {"still": "authenticated"}

@@ -25,9 +25,15 @@ class EtcdServer(ServerProcess):
     name = "etcd"
 
     def __init__(
-        self, port: int | None = None, *, tls: bool = False, client_cert_auth: bool = False
+        self,
+        port: int | None = None,
+        *,
+        tls: bool = False,
+        client_cert_auth: bool = False,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         super().__init__(port)
+        self.extra_args = extra_args
         self.peer_port = free_port()
         self.tls = tls or client_cert_auth
         self.client_cert_auth = client_cert_auth
@@ -66,7 +72,7 @@ class EtcdServer(ServerProcess):
             command += ["--cert-file", files.server_cert, "--key-file", files.server_key]
         if self.tls_files and self.client_cert_auth:
             command += ["--client-cert-auth", "--trusted-ca-file", self.tls_files.ca_cert]
-        return command
+        return [*command, *self.extra_args]
 
     def _ssl_context(self) -> ssl.SSLContext | None:
         if not self.tls_files:
