@@ -22,7 +22,7 @@ from confo.errors import (
     ZookeeperHostNotFoundException,
     ZookeeperPortNotFoundException,
 )
-from confo.testing import connected, free_port, unique
+from confo.testing import connected, eventually, free_port, unique
 from confo_zookeeper.testing import ZookeeperServer
 
 
@@ -212,14 +212,7 @@ def test_expired_session_is_replaced_and_authenticates_again(own_server: Zookeep
             assert time.monotonic() < deadline
             time.sleep(0.1)
         manager.set("db", "v", 2)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                manager.persist()  # on the new session, with the digest identity again
-                break
-            except BackendUnavailableError:
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+        eventually(manager.persist)  # on the new session, with the digest identity again
         manager.reload()
         assert manager.get("db") == {"v": 2}
 

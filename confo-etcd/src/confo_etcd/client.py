@@ -28,8 +28,15 @@ T = TypeVar("T")
 # pyetcd shuns a failed endpoint for 300 s by default: after a short outage the backend would
 # refuse to work for five minutes. Retry a failed endpoint after a second instead.
 ENDPOINT_RETRY_SECONDS = 1.0
-# gRPC's default 4 MB receive limit would fail on large namespaces; etcd bounds requests itself.
-GRPC_OPTIONS = [("grpc.max_receive_message_length", 512 * 1024 * 1024)]
+GRPC_OPTIONS = [
+    # gRPC's default 4 MB receive limit would fail on large namespaces; etcd bounds requests.
+    ("grpc.max_receive_message_length", 512 * 1024 * 1024),
+    # After a failure gRPC backs off before reconnecting, by default from 1 s up to 2 minutes:
+    # a member that came back would be refused for that long.
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ class EtcdClient:
             if secure
             else None
         )
-        endpoints = [
+        endpoints = self._endpoints = [
             Endpoint(
                 host,
                 port,
@@ -118,11 +125,20 @@ class EtcdClient:
         )
 
     def _on_any_endpoint(self, call: Callable[[], T]) -> T:
-        """pyetcd marks a dead endpoint failed but does not retry: try each endpoint once."""
-        attempts = len(self.settings.endpoints)
+        """pyetcd marks a dead endpoint failed but does not retry: try each endpoint once.
+
+        When every endpoint is marked failed, the marks are stale hints (the cluster may be back):
+        clear them and try again rather than fail without trying.
+        """
+        attempts = len(self.settings.endpoints) + 1  # one more, if the marks are cleared
         for attempt in range(attempts):
             try:
                 return call()
+            except etcd_errors.NoServerAvailableError:
+                for endpoint in self._endpoints:
+                    endpoint.last_failed = 0
+                if attempt == attempts - 1:
+                    raise
             except (etcd_errors.ConnectionFailedError, etcd_errors.ConnectionTimeoutError):
                 if attempt == attempts - 1:
                     raise

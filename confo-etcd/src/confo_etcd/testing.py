@@ -31,13 +31,22 @@ class EtcdServer(ServerProcess):
         tls: bool = False,
         client_cert_auth: bool = False,
         extra_args: tuple[str, ...] = (),
+        member: str = "default",
+        peer_port: int | None = None,
+        initial_cluster: str | None = None,
     ) -> None:
         super().__init__(port)
         self.extra_args = extra_args
-        self.peer_port = free_port()
+        self.member = member
+        self.peer_port = peer_port or free_port()
+        self.initial_cluster = initial_cluster or f"{member}={self.peer_url}"
         self.tls = tls or client_cert_auth
         self.client_cert_auth = client_cert_auth
         self.tls_files: TLSFiles | None = None
+
+    @property
+    def peer_url(self) -> str:
+        return f"http://{self.host}:{self.peer_port}"
 
     @property
     def client_url(self) -> str:
@@ -52,16 +61,15 @@ class EtcdServer(ServerProcess):
             self.tls_files = make_tls_files(self.data_dir / "tls")
 
     def command(self) -> list[str]:
-        peer = f"http://{self.host}:{self.peer_port}"
         command = [
             "etcd",
-            "--name", "default",
+            "--name", self.member,
             "--data-dir", str(self.data_dir / "data"),
             "--listen-client-urls", self.client_url,
             "--advertise-client-urls", self.client_url,
-            "--listen-peer-urls", peer,
-            "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", f"default={peer}",
+            "--listen-peer-urls", self.peer_url,
+            "--initial-advertise-peer-urls", self.peer_url,
+            "--initial-cluster", self.initial_cluster,
             # The two timing flags take start-up from ~670 ms to ~75 ms.
             "--heartbeat-interval", "10",
             "--election-timeout", "100",
@@ -116,9 +124,36 @@ class EtcdServer(ServerProcess):
         return {**credentials, **extra}
 
 
+class EtcdCluster:
+    """Several etcd members on loopback: a real cluster, for failover tests."""
+
+    def __init__(self, size: int = 3) -> None:
+        peers = {f"m{i}": free_port() for i in range(size)}
+        cluster = ",".join(f"{name}=http://127.0.0.1:{port}" for name, port in peers.items())
+        self.members = [
+            EtcdServer(member=name, peer_port=port, initial_cluster=cluster)
+            for name, port in peers.items()
+        ]
+
+    def __enter__(self) -> EtcdCluster:
+        for member in self.members:  # together: a member is ready only once it has a quorum
+            member.spawn()
+        for member in self.members:
+            member.wait_ready()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for member in self.members:
+            member.cleanup()
+
+    def credentials(self, **extra: Any) -> dict[str, Any]:
+        endpoints = [f"{member.host}:{member.port}" for member in self.members]
+        return {"endpoints": endpoints, **extra}
+
+
 def etcdctl_value(server: EtcdServer, key: str) -> str:
     """The value of ``key`` as ``etcdctl get --print-value-only`` prints it."""
     return server.etcdctl("get", key, "--print-value-only").rstrip("\n")
 
 
-__all__ = ["EtcdServer", "etcdctl_value"]
+__all__ = ["EtcdCluster", "EtcdServer", "etcdctl_value"]

@@ -11,7 +11,7 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from confo.testing import ServerProcess, TLSFiles, make_tls_files, tcp_exchange
+from confo.testing import ServerProcess, TLSFiles, free_port, make_tls_files, tcp_exchange
 
 # Debian's zookeeper.jar names most of its dependencies in its manifest; not the Netty codec and
 # resolver that its TLS listener needs, nor a logger binding.
@@ -27,10 +27,19 @@ class ZookeeperServer(ServerProcess):
 
     name = "zookeeper"
 
-    def __init__(self, port: int | None = None, *, tls: bool = False) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        *,
+        tls: bool = False,
+        server_id: int = 0,
+        ensemble: tuple[str, ...] = (),
+    ) -> None:
         super().__init__(port)
         self.tls = tls
         self.tls_files: TLSFiles | None = None
+        self.server_id = server_id
+        self.ensemble = ensemble  # "server.N=host:peer:election" lines, for a cluster
 
     def prepare(self) -> None:
         settings = [
@@ -45,6 +54,10 @@ class ZookeeperServer(ServerProcess):
             settings += self._tls_settings()
         else:
             settings += [f"clientPort={self.port}", f"clientPortAddress={self.host}"]
+        if self.ensemble:
+            settings += ["initLimit=10", "syncLimit=5", *self.ensemble]
+            (self.data_dir / "data").mkdir(exist_ok=True)
+            (self.data_dir / "data" / "myid").write_text(f"{self.server_id}\n")
         (self.data_dir / "zoo.cfg").write_text("\n".join([*settings, ""]))
 
     def _tls_settings(self) -> list[str]:
@@ -71,7 +84,8 @@ class ZookeeperServer(ServerProcess):
             "-XX:+UseSerialGC",
             "-XX:TieredStopAtLevel=1",  # start quickly; the tests are not long-running
             "-cp", CLASSPATH,
-            "org.apache.zookeeper.server.ZooKeeperServerMain",
+            # QuorumPeerMain forms an ensemble from server.N lines, and runs standalone without.
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain",
             str(self.data_dir / "zoo.cfg"),
         ]  # fmt: skip
 
@@ -96,3 +110,26 @@ class ZookeeperServer(ServerProcess):
         if self.tls_files:
             credentials |= {"zookeeper_use_ssl": True, "zookeeper_ca": self.tls_files.ca_cert}
         return {**credentials, **extra}
+
+
+class ZookeeperEnsemble:
+    """Several ZooKeeper servers on loopback forming one ensemble, for failover tests."""
+
+    def __init__(self, size: int = 3) -> None:
+        ids = range(1, size + 1)
+        lines = tuple(f"server.{i}=127.0.0.1:{free_port()}:{free_port()}" for i in ids)
+        self.servers = [ZookeeperServer(server_id=i, ensemble=lines) for i in ids]
+
+    def __enter__(self) -> ZookeeperEnsemble:
+        for server in self.servers:  # together: a server serves only once there is a quorum
+            server.spawn()
+        for server in self.servers:
+            server.wait_ready()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for server in self.servers:
+            server.cleanup()
+
+    def credentials(self, **extra: Any) -> dict[str, Any]:
+        return {"zookeeper_hosts": [server.hosts for server in self.servers], **extra}

@@ -9,6 +9,7 @@ from confo.testing.conformance import (
     NetworkConformance,
     RawStore,
     connected,
+    eventually,
     unique,
 )
 from confo.testing.servers import (
@@ -28,6 +29,7 @@ __all__ = [
     "ServerProcess",
     "TLSFiles",
     "connected",
+    "eventually",
     "free_port",
     "make_tls_files",
     "tcp_exchange",

@@ -496,12 +496,13 @@ class NetworkConformance:
             assert time.monotonic() - started < 30  # failed, did not hang
             assert manager.get("db") == {"v": 2}  # the unsaved edit is still held
             server.start()  # same port; the data is kept where the server keeps it
-            _eventually(manager.persist)  # clients reconnect in the background
+            eventually(manager.persist)  # clients reconnect in the background
             manager.reload()
             assert manager.get_all() == {"db": {"v": 2}}
 
 
-def _eventually(call: Callable[[], object], within: float = 30.0) -> None:
+def eventually(call: Callable[[], object], within: float = 30.0) -> None:
+    """Call until it stops raising BackendUnavailableError: clients reconnect in the background."""
     deadline = time.monotonic() + within
     while True:
         try:

@@ -64,6 +64,13 @@ class ServerProcess:
         """Write config files into :attr:`data_dir` before the first start, if needed."""
 
     def start(self: S) -> S:
+        """Start the server and wait until it answers."""
+        self.spawn()
+        self.wait_ready()
+        return self
+
+    def spawn(self) -> None:
+        """Start the process without waiting: members of a cluster wait for each other."""
         if not self._prepared:  # once: a restart keeps the data, config and certificates
             self.prepare()
             self._prepared = True
@@ -71,6 +78,10 @@ class ServerProcess:
             self.process = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
+
+    def wait_ready(self) -> None:
+        """Wait until the spawned server answers; raise ServerError if it dies or takes too long."""
+        assert self.process is not None, "spawn() first"
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -78,7 +89,7 @@ class ServerProcess:
                     f"{self.name} exited with {self.process.returncode}.{self._tail()}"
                 )
             if self._ready_quietly():
-                return self
+                return
             time.sleep(0.02)
         self.stop()
         raise ServerError(f"{self.name} was not ready in {self.start_timeout}s.{self._tail()}")
