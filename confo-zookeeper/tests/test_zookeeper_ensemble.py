@@ -19,7 +19,7 @@ def test_failover_keeps_the_session_and_its_identity() -> None:
             client = manager._sessions["under_test"].store.backend.client  # type: ignore[attr-defined]
             session = client.client_id
             port = client._connection._socket.getpeername()[1]
-            (serving,) = [s for s in ensemble.servers if s.port == port]
+            (serving,) = [s for s in ensemble.members if s.port == port]
             serving.stop()  # the server this session is connected to goes away
             manager.set("db", "v", 2)
             eventually(manager.persist)  # kazoo moves to another server of the ensemble

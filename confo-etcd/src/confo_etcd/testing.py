@@ -12,7 +12,7 @@ import subprocess
 import urllib.request
 from typing import Any
 
-from confo.testing import ServerProcess, TLSFiles, free_port, make_tls_files
+from confo.testing import ServerGroup, ServerProcess, TLSFiles, free_port, make_tls_files
 
 
 class EtcdServer(ServerProcess):
@@ -124,27 +124,16 @@ class EtcdServer(ServerProcess):
         return {**credentials, **extra}
 
 
-class EtcdCluster:
+class EtcdCluster(ServerGroup):
     """Several etcd members on loopback: a real cluster, for failover tests."""
 
     def __init__(self, size: int = 3) -> None:
         peers = {f"m{i}": free_port() for i in range(size)}
         cluster = ",".join(f"{name}=http://127.0.0.1:{port}" for name, port in peers.items())
-        self.members = [
+        self.members: list[ServerProcess] = [
             EtcdServer(member=name, peer_port=port, initial_cluster=cluster)
             for name, port in peers.items()
         ]
-
-    def __enter__(self) -> EtcdCluster:
-        for member in self.members:  # together: a member is ready only once it has a quorum
-            member.spawn()
-        for member in self.members:
-            member.wait_ready()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        for member in self.members:
-            member.cleanup()
 
     def credentials(self, **extra: Any) -> dict[str, Any]:
         endpoints = [f"{member.host}:{member.port}" for member in self.members]

@@ -11,7 +11,14 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-from confo.testing import ServerProcess, TLSFiles, free_port, make_tls_files, tcp_exchange
+from confo.testing import (
+    ServerGroup,
+    ServerProcess,
+    TLSFiles,
+    free_port,
+    make_tls_files,
+    tcp_exchange,
+)
 
 # Debian's zookeeper.jar names most of its dependencies in its manifest; not the Netty codec and
 # resolver that its TLS listener needs, nor a logger binding.
@@ -112,24 +119,16 @@ class ZookeeperServer(ServerProcess):
         return {**credentials, **extra}
 
 
-class ZookeeperEnsemble:
+class ZookeeperEnsemble(ServerGroup):
     """Several ZooKeeper servers on loopback forming one ensemble, for failover tests."""
 
     def __init__(self, size: int = 3) -> None:
         ids = range(1, size + 1)
         lines = tuple(f"server.{i}=127.0.0.1:{free_port()}:{free_port()}" for i in ids)
-        self.servers = [ZookeeperServer(server_id=i, ensemble=lines) for i in ids]
-
-    def __enter__(self) -> ZookeeperEnsemble:
-        for server in self.servers:  # together: a server serves only once there is a quorum
-            server.spawn()
-        for server in self.servers:
-            server.wait_ready()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        for server in self.servers:
-            server.cleanup()
+        self.members: list[ServerProcess] = [
+            ZookeeperServer(server_id=i, ensemble=lines) for i in ids
+        ]
 
     def credentials(self, **extra: Any) -> dict[str, Any]:
-        return {"zookeeper_hosts": [server.hosts for server in self.servers], **extra}
+        hosts = [f"{member.host}:{member.port}" for member in self.members]
+        return {"zookeeper_hosts": hosts, **extra}

@@ -14,6 +14,7 @@ from confo.testing.conformance import (
 )
 from confo.testing.servers import (
     ServerError,
+    ServerGroup,
     ServerProcess,
     TLSFiles,
     free_port,
@@ -26,6 +27,7 @@ __all__ = [
     "NetworkConformance",
     "RawStore",
     "ServerError",
+    "ServerGroup",
     "ServerProcess",
     "TLSFiles",
     "connected",

@@ -189,3 +189,24 @@ def _pkcs8(pem: bytes) -> bytes:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
+
+
+G = TypeVar("G", bound="ServerGroup")
+
+
+class ServerGroup:
+    """Servers that start together, as the members of a cluster must: each is ready only once
+    the others run. Subclasses fill :attr:`members`."""
+
+    members: list[ServerProcess]
+
+    def __enter__(self: G) -> G:
+        for member in self.members:
+            member.spawn()
+        for member in self.members:
+            member.wait_ready()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        for member in self.members:
+            member.cleanup()
