@@ -141,12 +141,6 @@ def test_no_credentials_on_an_auth_server_is_refused(secure_server: EtcdServer) 
         connect(secure_server.credentials())
 
 
-def test_plain_client_against_tls_server_fails_fast(secure_server: EtcdServer) -> None:
-    plain = {"host": "127.0.0.1", "port": secure_server.port, "timeout": 2}
-    with pytest.raises(BackendUnavailableError, match="TLS"):
-        connect(plain)
-
-
 def test_client_certificates() -> None:
     with EtcdServer(client_cert_auth=True) as server:
         files = server.tls_files

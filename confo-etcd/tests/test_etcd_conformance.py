@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from confo.testing import BackendConformance, NetworkConformance, RawStore, free_port
+from confo.testing import (
+    BackendConformance,
+    NetworkConformance,
+    RawStore,
+    TLSConformance,
+    free_port,
+)
 from confo_etcd.testing import EtcdServer
 
 
@@ -47,7 +53,7 @@ class EtcdctlRaw:
         return result.stdout[:-1] if result.stdout else None  # etcdctl adds a newline
 
 
-class TestEtcdConformance(BackendConformance, NetworkConformance):
+class TestEtcdConformance(BackendConformance, NetworkConformance, TLSConformance):
     backend_type = "etcd"
 
     @pytest.fixture
@@ -66,3 +72,8 @@ class TestEtcdConformance(BackendConformance, NetworkConformance):
     def restartable(self) -> Iterator[tuple[EtcdServer, dict[str, Any]]]:
         with EtcdServer() as server:
             yield server, server.credentials(operation_timeout=2)
+
+    @pytest.fixture
+    def tls_credentials(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        with EtcdServer(tls=True) as server:
+            yield server.credentials(), {"host": server.host, "port": server.port}

@@ -14,7 +14,6 @@ import redis
 from confo import Confo
 from confo.errors import (
     BackendAuthenticationError,
-    BackendUnavailableError,
     CorruptDataError,
     CredentialsError,
     InvalidNameError,
@@ -240,17 +239,3 @@ def test_listed_namespace_whose_index_key_was_deleted_reads_empty(
     plain.delete(ns)
     manager.use_namespace(ns)
     assert manager.get_all() == {}
-
-
-def test_tls() -> None:
-    with RedisServer(tls=True) as server:
-        with connect(server.credentials()) as manager:
-            manager.create_namespace("secure")
-            manager.use_namespace("secure")
-            manager.set("db", {"over": "tls"})
-            manager.persist()
-            manager.reload()
-            assert manager.get("db") == {"over": "tls"}
-        plain = {"redis_host": server.host, "redis_port": server.port, "timeout": 2}
-        with pytest.raises(BackendUnavailableError, match=str(server.port)):
-            connect(plain)

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 import redis
 
-from confo.testing import BackendConformance, NetworkConformance, RawStore, free_port
+from confo.testing import (
+    BackendConformance,
+    NetworkConformance,
+    RawStore,
+    TLSConformance,
+    free_port,
+)
 from confo_redis.testing import RedisServer
 
 
@@ -36,7 +42,7 @@ class RedisRaw:
         return value
 
 
-class TestRedisConformance(BackendConformance, NetworkConformance):
+class TestRedisConformance(BackendConformance, NetworkConformance, TLSConformance):
     backend_type = "redis"
 
     @pytest.fixture
@@ -55,3 +61,8 @@ class TestRedisConformance(BackendConformance, NetworkConformance):
     def restartable(self) -> Iterator[tuple[RedisServer, dict[str, Any]]]:
         with RedisServer() as server:
             yield server, server.credentials(operation_timeout=2)
+
+    @pytest.fixture
+    def tls_credentials(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        with RedisServer(tls=True) as server:
+            yield server.credentials(), {"redis_host": server.host, "redis_port": server.port}

@@ -15,7 +15,6 @@ from kazoo.security import make_acl, make_digest_acl
 from confo import Confo
 from confo.errors import (
     BackendAuthenticationError,
-    BackendUnavailableError,
     CredentialsError,
     InvalidNameError,
     StoreLimitError,
@@ -229,17 +228,3 @@ def test_writes_recreate_a_deleted_root(own_server: ZookeeperServer) -> None:
         assert plain.get_children("/confo/ns") == ["db"]
         plain.stop()
         plain.close()
-
-
-def test_tls() -> None:
-    with ZookeeperServer(tls=True) as server:
-        with connect(server.credentials()) as manager:
-            manager.create_namespace("secure")
-            manager.use_namespace("secure")
-            manager.set("db", {"over": "tls"})
-            manager.persist()
-            manager.reload()
-            assert manager.get("db") == {"over": "tls"}
-        plain = {"zookeeper_host": server.host, "zookeeper_port": server.port, "timeout": 2}
-        with pytest.raises(BackendUnavailableError, match=str(server.port)):
-            connect(plain)

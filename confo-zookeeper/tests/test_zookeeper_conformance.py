@@ -9,7 +9,13 @@ import pytest
 from kazoo.client import KazooClient
 from kazoo.exceptions import NoNodeError
 
-from confo.testing import BackendConformance, NetworkConformance, RawStore, free_port
+from confo.testing import (
+    BackendConformance,
+    NetworkConformance,
+    RawStore,
+    TLSConformance,
+    free_port,
+)
 from confo_zookeeper.testing import ZookeeperServer
 
 
@@ -29,7 +35,7 @@ class ZookeeperRaw:
         return bytes(data)
 
 
-class TestZookeeperConformance(BackendConformance, NetworkConformance):
+class TestZookeeperConformance(BackendConformance, NetworkConformance, TLSConformance):
     backend_type = "zookeeper"
 
     @pytest.fixture
@@ -48,3 +54,11 @@ class TestZookeeperConformance(BackendConformance, NetworkConformance):
     def restartable(self) -> Iterator[tuple[ZookeeperServer, dict[str, Any]]]:
         with ZookeeperServer() as server:
             yield server, server.credentials(operation_timeout=3, reconnect_grace=0.5)
+
+    @pytest.fixture
+    def tls_credentials(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        with ZookeeperServer(tls=True) as server:
+            yield (
+                server.credentials(),
+                {"zookeeper_host": server.host, "zookeeper_port": server.port},
+            )

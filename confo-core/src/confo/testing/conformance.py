@@ -512,3 +512,35 @@ def eventually(call: Callable[[], object], within: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+class TLSConformance:
+    """Tests for backends that speak TLS. Mix in and provide ``tls_credentials``: for a running
+    server that serves TLS only, the credentials that use TLS and the same without it."""
+
+    backend_type: ClassVar[str]
+
+    @pytest.fixture
+    def tls_credentials(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        raise NotImplementedError("a TLS backend's test class provides this fixture")
+
+    def test_round_trip_over_tls(
+        self, tls_credentials: tuple[Mapping[str, Any], Mapping[str, Any]]
+    ) -> None:
+        secure, _ = tls_credentials
+        with connected(self.backend_type, secure) as manager:
+            manager.create_namespace("secure")
+            manager.use_namespace("secure")
+            manager.set("db", {"over": "tls", "password": "p"})
+            manager.persist()
+            manager.reload()
+            assert manager.get("db") == {"over": "tls", "password": "p"}
+
+    def test_plain_client_to_a_tls_server_fails_fast(
+        self, tls_credentials: tuple[Mapping[str, Any], Mapping[str, Any]]
+    ) -> None:
+        _, plain = tls_credentials
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailableError):
+            connected(self.backend_type, {**plain, "timeout": 2})
+        assert time.monotonic() - started < 15  # bounded, not a benchmark
