@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -220,3 +221,51 @@ def test_bad_timeout_names_the_key(tmp_path: Path, timeout: object) -> None:
         Confo(shared=False).load_backend(
             {"config_path": str(tmp_path), "timeout": timeout}, "f", "file"
         )
+
+
+class Gate:
+    """A wrapper plugin that holds every write inside the store call until released."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    @hookimpl(wrapper=True)
+    def confo_write(self, namespace: str, changes: Changes) -> Any:
+        self.entered.set()
+        assert self.release.wait(10)
+        return (yield)
+
+
+def in_thread(call: Any) -> threading.Thread:
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_slow_persist_does_not_block_readers_or_lose_edits(tmp_path: Path) -> None:
+    gate = Gate()
+    with Confo(shared=False) as manager:
+        manager.load_backend({"config_path": str(tmp_path)}, "f", "file", plugins=[gate])
+        manager.activate_backend("f")
+        manager.create_namespace("ns")
+        manager.use_namespace("ns")
+        manager.set("db", {"v": 1})
+        writer = in_thread(manager.persist)
+        assert gate.entered.wait(10)  # the persist is now inside the store call
+
+        reader = in_thread(lambda: manager.get("db"))
+        reader.join(timeout=5)
+        assert not reader.is_alive(), "get() waited for the persist"
+        editor = in_thread(lambda: manager.set("db", "v", 2))
+        editor.join(timeout=5)
+        assert not editor.is_alive(), "set() waited for the persist"
+
+        gate.release.set()
+        writer.join(timeout=10)
+        assert not writer.is_alive()
+        assert manager.namespace("ns").has_unsaved_changes()  # the edit made meanwhile
+        assert (tmp_path / "ns" / "db.json").read_text().count('"v": 1') == 1
+        manager.persist()
+        manager.reload()
+        assert manager.get("db") == {"v": 2}

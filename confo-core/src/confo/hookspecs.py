@@ -9,6 +9,10 @@ concerns exactly one store connection, and the hooks take no "which backend" arg
 Wrappers (``@hookimpl(wrapper=True)``) see every call to every backend they are loaded with: the
 place for validation, encryption of secret fields, auditing or metrics without touching a backend.
 
+Confo calls a backend's hooks one at a time (each loaded backend has its own lock), so a
+backend need not be thread-safe. ``confo_check_name`` is the exception: it runs on every ``set``
+without that lock, and must not touch the store.
+
 Rules every backend follows:
 
 - Raise only :mod:`confo.errors` exceptions. Translate the client library's errors; name the
@@ -48,7 +52,8 @@ def confo_check_name(kind: NameKind, name: str) -> None:
     """Refuse a name that the store cannot hold, beyond the shared rules of :mod:`confo.names`.
 
     Called before anything is written, including at ``set``, so a bad name fails early. Every
-    implementation is called (plugins may add rules); the shared rules have already passed.
+    implementation is called (plugins may add rules); the shared rules have already passed. Pure:
+    it may run while another call of this backend is under way, so it must not touch the store.
 
     :param kind: ``"namespace"`` or ``"configuration"``.
     :param name: the name to check.

@@ -4,9 +4,10 @@
 documentation relies on a second ``Confo()`` seeing the first one's backends).
 ``Confo(shared=False)`` returns an independent one, for tests or several tenants in one process.
 
-Every public method takes one re-entrant lock, held across its store I/O too: a configuration
-manager is read far more than written, and a simple lock makes each call atomic with respect to
-the others. Threads that must not share ``use_namespace`` use ``namespace(name)`` handles.
+One lock per manager guards the in-memory state; it is never held while a store is read or
+written (see :mod:`confo.namespace`), so a slow persist does not keep ``get`` waiting in other
+threads. Each loaded backend serialises its own store calls. Threads that must not share
+``use_namespace`` use ``namespace(name)`` handles.
 """
 
 from __future__ import annotations
@@ -158,18 +159,22 @@ class Confo:
         return self._sessions[self._active]
 
     # --- namespaces --------------------------------------------------------------------------
+    # Each call looks up what it needs under the lock, then talks to the store without it.
+
+    def _active_session(self) -> BackendSession:
+        with self._lock:
+            return self._session()
 
     def create_namespace(self, namespace: str, *, exist_ok: bool = True) -> None:
         """Create ``namespace`` in the store now. Creating an existing one is not an error unless
         ``exist_ok`` is False (then NamespaceExistsException)."""
-        with self._lock:
-            store = self._session().store
-            name = store.check_name("namespace", namespace)
-            if not exist_ok and name in store.list_namespaces():
-                raise NamespaceExistsException(
-                    f"Namespace {name!r} already exists in backend {store.name!r}."
-                )
-            store.create_namespace(name)
+        store = self._active_session().store
+        name = store.check_name("namespace", namespace)
+        if not exist_ok and name in store.list_namespaces():
+            raise NamespaceExistsException(
+                f"Namespace {name!r} already exists in backend {store.name!r}."
+            )
+        store.create_namespace(name)
 
     def use_namespace(self, namespace: str) -> None:
         """Make ``namespace`` current, reading it from the store the first time.
@@ -177,10 +182,10 @@ class Confo:
         Switching away and back keeps unsaved edits. :raises NamespaceNotFoundError: if the store
         has no such namespace (create it with create_namespace).
         """
+        session = self._active_session()
+        name = session.store.check_name("namespace", namespace)
+        session.load(name)
         with self._lock:
-            session = self._session()
-            name = session.store.check_name("namespace", namespace)
-            session.state(name)
             session.current = name
 
     def namespace(self, namespace: str) -> Namespace:
@@ -188,72 +193,63 @@ class Confo:
 
         Use it where threads or web workers would otherwise step on each other's use_namespace.
         """
-        with self._lock:
-            session = self._session()
-            name = session.store.check_name("namespace", namespace)
-            session.state(name)
-            return session.handle(name)
+        session = self._active_session()
+        name = session.store.check_name("namespace", namespace)
+        session.load(name)
+        return session.handle(name)
 
     def get_namespaces(self) -> dict[str, Any]:
         """``{'all_namespaces': [names in the store, live], 'current_namespace': name or None}``."""
+        session = self._active_session()
+        names = session.store.list_namespaces()
         with self._lock:
-            session = self._session()
-            return {
-                "all_namespaces": session.store.list_namespaces(),
-                "current_namespace": session.current,
-            }
+            return {"all_namespaces": names, "current_namespace": session.current}
 
     def get_count(self) -> int:
         """The number of namespaces in the active backend's store."""
-        with self._lock:
-            return len(self._session().store.list_namespaces())
+        return len(self._active_session().store.list_namespaces())
 
     def delete_namespace(self, namespace: str) -> None:
         """Delete ``namespace`` and all its configurations from the store now.
 
         :raises NamespaceNotFoundError: the store has no such namespace.
         """
-        with self._lock:
-            session = self._session()
-            name = session.store.check_name("namespace", namespace)
-            session.store.delete_namespace(name)
-            session.forget(name)
+        session = self._active_session()
+        name = session.store.check_name("namespace", namespace)
+        session.store.delete_namespace(name)
+        session.forget(name)
 
     def _current(self) -> Namespace:
-        session = self._session()
-        if session.current is None:
-            raise NamespaceNotLoadedException(
-                f"No namespace is in use on backend {session.store.name!r}. Call "
-                "use_namespace(name) first (create_namespace(name) if it does not exist)."
-            )
-        return session.handle(session.current)
+        with self._lock:
+            session = self._session()
+            if session.current is None:
+                raise NamespaceNotLoadedException(
+                    f"No namespace is in use on backend {session.store.name!r}. Call "
+                    "use_namespace(name) first (create_namespace(name) if it does not exist)."
+                )
+            return session.handle(session.current)
 
     # --- configurations (the current namespace) ----------------------------------------------
 
     def set(self, config: str, field: str | JSONObject, value: Any = None) -> None:
         """Set a field, or a whole configuration (``field`` a dict, ``value`` None). In memory."""
-        with self._lock:
-            self._current().set(config, field, value)
+        self._current().set(config, field, value)
 
     def get(self, config: str, field: str | None = None, default: Any = MISSING) -> Any:
         """A copy of a configuration or a field; missing raises a KeyError, unless default."""
-        with self._lock:
-            return self._current().get(config, field, default)
+        return self._current().get(config, field, default)
 
     def get_all(self) -> dict[str, JSONObject]:
         """A copy of every configuration in the current namespace."""
-        with self._lock:
-            return self._current().get_all()
+        return self._current().get_all()
 
     def delete(self, config: str, field: str | None = None) -> None:
         """Delete a configuration or one field, in memory; persist carries it to the store."""
-        with self._lock:
-            self._current().delete(config, field)
+        self._current().delete(config, field)
 
     def reload(self) -> None:
         """Replace the current namespace in memory with what the store holds now."""
-        with self._lock:
-            self._current().reload()
+        self._current().reload()
 
     def persist(
         self, namespace: str | bool | None = None, config: str | bool | None = None
@@ -264,14 +260,15 @@ class Confo:
         configuration without a namespace means one in the current namespace. Each namespace is
         written in one transaction where the store allows it.
         """
-        with self._lock:
-            session = self._session()
-            config_name = config if isinstance(config, str) else None
-            if isinstance(namespace, str):
-                loaded_state(session, namespace)
-                session.handle(namespace).persist(config_name)
-            elif config_name is not None:
-                self._current().persist(config_name)
-            else:
-                for name in list(session.states):
-                    session.handle(name).persist()
+        session = self._active_session()
+        config_name = config if isinstance(config, str) else None
+        if isinstance(namespace, str):
+            loaded_state(session, namespace)
+            session.handle(namespace).persist(config_name)
+        elif config_name is not None:
+            self._current().persist(config_name)
+        else:
+            with self._lock:
+                names = list(session.states)
+            for name in names:
+                session.handle(name).persist()

@@ -3,6 +3,13 @@
 Edits stay in memory until ``persist``. The state remembers which configurations were changed or
 deleted since they were last read or written, so a persist sends only those: two processes that
 edit different configurations of one namespace do not overwrite each other's work.
+
+Locking: the manager's lock guards the in-memory state and is never held across store I/O, so a
+slow persist or reload does not block ``get`` in other threads. That works because a
+configuration's dict is never changed in place once stored: ``set`` and ``delete`` of a field
+build a new top-level dict (nested values are fresh copies already). A persist can therefore send
+the dicts it found, unlocked, while other threads keep editing; afterwards it clears "changed"
+only for the configurations that are still the objects it wrote.
 """
 
 from __future__ import annotations
@@ -36,9 +43,11 @@ class NamespaceState:
         self.dirty: dict[str, None] = {}
         self.deleted: set[str] = set()  # deleted in memory, still to delete in the store
 
-    def touch(self, config: str) -> None:
-        self.dirty[config] = None
-        self.deleted.discard(config)
+    def replace(self, name: str, values: JSONObject) -> None:
+        """Store a new dict for ``name`` (never change a stored one: persists may hold it)."""
+        self.configs[name] = values
+        self.dirty[name] = None
+        self.deleted.discard(name)
 
     def changes(self, only: str | None = None) -> Changes:
         if only is None:
@@ -53,8 +62,9 @@ class NamespaceState:
         return Changes()
 
     def written(self, changes: Changes) -> None:
-        for name in changes.put:
-            self.dirty.pop(name, None)
+        for name, values in changes.put.items():
+            if self.configs.get(name) is values:  # not edited again while it was being written
+                self.dirty.pop(name, None)
         self.deleted.difference_update(changes.delete)
 
 
@@ -68,24 +78,35 @@ class BackendSession:
         self.handles: dict[str, Namespace] = {}
         self.current: str | None = None
 
+    def load(self, namespace: str) -> None:
+        """Read the namespace from the store unless it is held already; the read is unlocked."""
+        with self.lock:
+            if namespace in self.states:
+                return
+        snapshot = self.store.read(namespace)
+        with self.lock:  # another thread may have loaded it meanwhile: keep theirs (and edits)
+            self.states.setdefault(namespace, NamespaceState(snapshot))
+
     def state(self, namespace: str) -> NamespaceState:
-        """The namespace's state, read from the store the first time it is asked for."""
+        """The held state; call with the lock held, after :meth:`load`."""
         state = self.states.get(namespace)
-        if state is None:
+        if state is None:  # deleted by another thread since it was loaded: read it again
             state = self.states[namespace] = NamespaceState(self.store.read(namespace))
         return state
 
     def handle(self, namespace: str) -> Namespace:
-        handle = self.handles.get(namespace)
-        if handle is None:
-            handle = self.handles[namespace] = Namespace(self, namespace)
-        return handle
+        with self.lock:
+            handle = self.handles.get(namespace)
+            if handle is None:
+                handle = self.handles[namespace] = Namespace(self, namespace)
+            return handle
 
     def forget(self, namespace: str) -> None:
-        self.states.pop(namespace, None)
-        self.handles.pop(namespace, None)
-        if self.current == namespace:
-            self.current = None
+        with self.lock:
+            self.states.pop(namespace, None)
+            self.handles.pop(namespace, None)
+            if self.current == namespace:
+                self.current = None
 
 
 class Namespace:
@@ -104,6 +125,7 @@ class Namespace:
         return f"<Namespace {self.name!r} of backend {self._session.store.name!r}>"
 
     def _state(self) -> NamespaceState:
+        """The state, loaded first if needed; call with the lock held."""
         return self._session.state(self.name)
 
     def get(self, config: str, field: str | None = None, default: Any = MISSING) -> Any:
@@ -112,6 +134,7 @@ class Namespace:
         :raises ConfigurationNotFoundError: (a KeyError) no such configuration, and no default.
         :raises FieldNotFoundError: (a KeyError) no such field, and no default.
         """
+        self._session.load(self.name)
         with self._lock:
             configs = self._state().configs
             values = configs.get(config)
@@ -132,6 +155,7 @@ class Namespace:
 
     def get_all(self) -> dict[str, JSONObject]:
         """Return a copy of every configuration in the namespace, by name."""
+        self._session.load(self.name)
         with self._lock:
             return {name: copy_json(values) for name, values in self._state().configs.items()}
 
@@ -142,21 +166,22 @@ class Namespace:
         :raises InvalidNameError: the configuration name cannot be stored.
         :raises InvalidValueError: the value is not something JSON can hold.
         """
+        name = self._session.store.check_name("configuration", config)
+        if isinstance(field, str):
+            update = {field: checked_copy(value, f"field {field!r} of configuration {name!r}")}
+        elif isinstance(field, dict) and value is None:
+            update = checked_object(field, f"configuration {name!r}")
+        else:
+            raise InvalidValueError(
+                f"set({name!r}, field, value) takes a field name (str) and its value, or a "
+                f"whole configuration (dict) with value None; got a field of type "
+                f"{type(field).__name__}."
+            )
+        self._session.load(self.name)
         with self._lock:
-            name = self._session.store.check_name("configuration", config)
             state = self._state()
-            if isinstance(field, str):
-                where = f"field {field!r} of configuration {name!r}"
-                state.configs.setdefault(name, {})[field] = checked_copy(value, where)
-            elif isinstance(field, dict) and value is None:
-                state.configs[name] = checked_object(field, f"configuration {name!r}")
-            else:
-                raise InvalidValueError(
-                    f"set({name!r}, field, value) takes a field name (str) and its value, or a "
-                    f"whole configuration (dict) with value None; got a field of type "
-                    f"{type(field).__name__}."
-                )
-            state.touch(name)
+            merged = {**state.configs.get(name, {}), **update} if isinstance(field, str) else update
+            state.replace(name, merged)
 
     def delete(self, config: str, field: str | None = None) -> None:
         """Delete a configuration, or one of its fields. In memory only, until ``persist``.
@@ -164,6 +189,7 @@ class Namespace:
         :raises ConfigurationNotFoundError: no such configuration.
         :raises FieldNotFoundError: no such field.
         """
+        self._session.load(self.name)
         with self._lock:
             state = self._state()
             values = state.configs.get(config)
@@ -178,23 +204,24 @@ class Namespace:
                 raise FieldNotFoundError(
                     f"Configuration {config!r} in namespace {self.name!r} has no field {field!r}."
                 )
-            del values[field]
-            state.touch(config)
+            state.replace(config, {k: v for k, v in values.items() if k != field})
 
     def persist(self, config: str | None = None) -> None:
         """Write what changed in memory (or only ``config``) to the store."""
+        self._session.load(self.name)
         with self._lock:
             state = self._state()
             if config is not None and config not in state.configs and config not in state.deleted:
                 raise ConfigurationNotFoundError(self._no_config(config, state.configs))
             changes = state.changes(config)
-            self._session.store.write(self.name, changes)
+        self._session.store.write(self.name, changes)  # unlocked: readers are not kept waiting
+        with self._lock:
             state.written(changes)
 
     def reload(self) -> None:
         """Replace the in-memory view with what the store holds now; unsaved edits are lost."""
+        snapshot = self._session.store.read(self.name)
         with self._lock:
-            snapshot = self._session.store.read(self.name)
             self._session.states[self.name] = NamespaceState(snapshot)
 
     def has_unsaved_changes(self) -> bool:
@@ -213,7 +240,8 @@ class Namespace:
 
 def loaded_state(session: BackendSession, namespace: str) -> NamespaceState:
     """The state of a namespace this manager already holds, without reading the store."""
-    state = session.states.get(namespace)
+    with session.lock:
+        state = session.states.get(namespace)
     if state is None:
         raise NamespaceNotLoadedException(
             f"Namespace {namespace!r} is not loaded in this Confo instance, so it has nothing "

@@ -7,6 +7,7 @@ manager, so wrapper plugins loaded with it see every call.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,7 +28,13 @@ DEFAULT_TIMEOUT = 5.0
 
 
 class Store:
-    """A connected backend of type ``backend_type``, loaded under ``name``."""
+    """A connected backend of type ``backend_type``, loaded under ``name``.
+
+    Calls that reach the store take the store's own lock, so a backend sees one call at a time
+    and need not be thread-safe; the manager's lock is not held meanwhile, so readers of the
+    in-memory state are not kept waiting. ``check_name`` takes no lock: it is pure, and runs on
+    every ``set``.
+    """
 
     def __init__(self, name: str, backend_type: str, plugins: Iterable[object] = ()) -> None:
         self.name = name
@@ -45,13 +52,15 @@ class Store:
                 f"Backend {name!r}: a plugin does not fit Confo's hooks: {exc}"
             ) from exc
         self._hook = self._pm.hook
+        self._io = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
 
     def connect(self, credentials: Mapping[str, Any]) -> None:
         timeout = seconds(credentials, "timeout", self.backend_type, DEFAULT_TIMEOUT)
-        self._hook.confo_connect(credentials=credentials, timeout=timeout)
+        with self._io:
+            self._hook.confo_connect(credentials=credentials, timeout=timeout)
         log.debug("connected backend %r (%s)", self.name, self.backend_type)
 
     def check_name(self, kind: NameKind, name: object) -> str:
@@ -60,26 +69,32 @@ class Store:
         return checked
 
     def list_namespaces(self) -> list[str]:
-        names: list[str] = self._required(self._hook.confo_list_namespaces(), "list_namespaces")
+        with self._io:
+            names: list[str] = self._required(self._hook.confo_list_namespaces(), "list_namespaces")
         return names
 
     def create_namespace(self, namespace: str) -> None:
-        self._hook.confo_create_namespace(namespace=namespace)
+        with self._io:
+            self._hook.confo_create_namespace(namespace=namespace)
 
     def delete_namespace(self, namespace: str) -> None:
-        self._hook.confo_delete_namespace(namespace=namespace)
+        with self._io:
+            self._hook.confo_delete_namespace(namespace=namespace)
 
     def read(self, namespace: str) -> Snapshot:
-        snapshot: Snapshot = self._required(self._hook.confo_read(namespace=namespace), "read")
+        with self._io:
+            snapshot: Snapshot = self._required(self._hook.confo_read(namespace=namespace), "read")
         return snapshot
 
     def write(self, namespace: str, changes: Changes) -> None:
         if changes:
-            self._hook.confo_write(namespace=namespace, changes=changes)
+            with self._io:
+                self._hook.confo_write(namespace=namespace, changes=changes)
 
     def close(self) -> None:
         try:
-            self._hook.confo_close()
+            with self._io:
+                self._hook.confo_close()
         except Exception as exc:  # closing must not stop the caller, nor hide an earlier error
             log.warning("closing backend %r failed: %r", self.name, exc)
 
