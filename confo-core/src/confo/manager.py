@@ -222,12 +222,16 @@ class Confo:
     def _current(self) -> Namespace:
         with self._lock:
             session = self._session()
-            if session.current is None:
+            current = session.current
+            handle = session.handles.get(current) if current is not None else None
+            if handle is not None:
+                return handle
+            if current is None:
                 raise NamespaceNotLoadedException(
                     f"No namespace is in use on backend {session.store.name!r}. Call "
                     "use_namespace(name) first (create_namespace(name) if it does not exist)."
                 )
-            return session.handle(session.current)
+            return session.handle(current)
 
     # --- configurations (the current namespace) ----------------------------------------------
 

@@ -134,24 +134,32 @@ class Namespace:
         :raises ConfigurationNotFoundError: (a KeyError) no such configuration, and no default.
         :raises FieldNotFoundError: (a KeyError) no such field, and no default.
         """
+        with self._lock:  # the hot path: one lock, no I/O, once the namespace is held
+            state = self._session.states.get(self.name)
+            if state is not None:
+                return self._lookup(state.configs, config, field, default)
         self._session.load(self.name)
         with self._lock:
-            configs = self._state().configs
-            values = configs.get(config)
-            if values is None:
-                if default is not MISSING:
-                    return default
-                raise ConfigurationNotFoundError(self._no_config(config, configs))
-            if field is None:
-                return copy_json(values)
-            if field in values:
-                return copy_json(values[field])
+            return self._lookup(self._state().configs, config, field, default)
+
+    def _lookup(
+        self, configs: dict[str, JSONObject], config: str, field: str | None, default: Any
+    ) -> Any:
+        values = configs.get(config)
+        if values is None:
             if default is not MISSING:
                 return default
-            raise FieldNotFoundError(
-                f"Configuration {config!r} in namespace {self.name!r} has no field {field!r} "
-                f"(it has: {', '.join(map(repr, values)) or 'no fields'})."
-            )
+            raise ConfigurationNotFoundError(self._no_config(config, configs))
+        if field is None:
+            return copy_json(values)
+        if field in values:
+            return copy_json(values[field])
+        if default is not MISSING:
+            return default
+        raise FieldNotFoundError(
+            f"Configuration {config!r} in namespace {self.name!r} has no field {field!r} "
+            f"(it has: {', '.join(map(repr, values)) or 'no fields'})."
+        )
 
     def get_all(self) -> dict[str, JSONObject]:
         """Return a copy of every configuration in the namespace, by name."""
