@@ -136,6 +136,74 @@ while True:
 """
 
 
+FULL_DISK = """
+import sys
+from confo.errors import BackendUnavailableError
+from confo.testing import connected
+manager = connected("file", {"config_path": sys.argv[1]})
+manager.create_namespace("ns")
+manager.use_namespace("ns")
+for i in range(30):
+    manager.set(f"c{i}", {"pad": "x" * 100_000})  # 3 MB on a 2 MB file system
+try:
+    manager.persist()
+except BackendUnavailableError as exc:
+    print(exc)
+"""
+
+
+def test_a_persist_the_disk_cannot_hold_writes_nothing(tmp_path: Path) -> None:
+    """On a real 2 MB file system (tmpfs, mounted in a mount namespace of the test's own)."""
+    small = tmp_path / "small"
+    small.mkdir()
+    mount = f"mount -t tmpfs -o size=2m tmpfs {small}"
+    script = f'{mount} && {sys.executable} -c "$0" {small} && ls {small}/ns'
+    result = subprocess.run(
+        ["unshare", "--mount", "--map-root-user", "sh", "-c", script, FULL_DISK],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    message, listing = result.stdout.split("\n", 1)
+    assert "Not enough free space" in message
+    assert "Nothing was written" in message
+    assert listing.strip() == ""  # the namespace folder is empty
+
+
+FILE_SIZE_LIMIT = """
+import resource, signal, sys
+from confo.errors import BackendUnavailableError
+from confo.testing import connected
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
+resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+manager = connected("file", {"config_path": sys.argv[1]})
+manager.create_namespace("ns")
+manager.use_namespace("ns")
+manager.set("a_small", {"v": 1})
+manager.set("b_large", {"pad": "x" * 100_000})
+manager.set("c_small", {"v": 3})
+try:
+    manager.persist()
+except BackendUnavailableError as exc:
+    print(exc)
+"""
+
+
+def test_a_write_failing_midway_says_how_far_it_got(tmp_path: Path) -> None:
+    """The kernel refuses the second file (RLIMIT_FSIZE): a real write error, not a mock."""
+    result = subprocess.run(
+        [sys.executable, "-c", FILE_SIZE_LIMIT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "b_large.json" in result.stdout
+    assert "1 of 3 configurations of this persist were written" in result.stdout
+    assert sorted(p.name for p in (tmp_path / "ns").iterdir()) == ["a_small.json"]  # no temp left
+
+
 def test_a_killed_persist_leaves_whole_files(tmp_path: Path) -> None:
     """SIGKILL a process in the middle of persisting: every file is an old or a new version."""
     (tmp_path / "ns").mkdir()
