@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import grpc
 import pyetcd
@@ -39,20 +38,21 @@ GRPC_OPTIONS = [
 ]
 
 
-@dataclass(frozen=True)
-class Put:
+# Tuples rather than dataclasses: a persist makes one per configuration, and tuples of strings
+# are cheaper to build and drop out of the garbage collector's sight.
+
+
+class Put(NamedTuple):
     key: str
     value: bytes
 
 
-@dataclass(frozen=True)
-class Get:
+class Get(NamedTuple):
     key: str
     range_end: str | None = None  # with it: every key in [key, range_end)
 
 
-@dataclass(frozen=True)
-class Delete:
+class Delete(NamedTuple):
     key: str
     range_end: str | None = None
 
