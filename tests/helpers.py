@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_python(
-    python: Path | str, code: str, cwd: Path, *args: str
+    python: Path | str, code: str, cwd: Path | None = None, *args: str
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter; the result's output is checked by the caller."""
     return subprocess.run(
@@ -23,23 +23,21 @@ def run_python(
     )
 
 
-def run_page(page: str, *replacements: str) -> None:
+def run_ok(code: str, *args: str) -> str:
+    """Run ``code`` in a fresh interpreter of this venv; it must succeed. Returns its output."""
+    result = run_python(sys.executable, code, None, *args)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def run_page(page: str, *replacements: str, python: Path | str = sys.executable) -> None:
     """Run a page's examples in a fresh interpreter (Confo() is a process-wide singleton)."""
     args = [f"--replace={item}" for item in replacements]
     result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "rundoc.py"), *args, str(ROOT / page)],
+        [str(python), str(ROOT / "tools" / "rundoc.py"), *args, str(ROOT / page)],
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "examples passed" in result.stdout
-
-
-def run_ok(code: str, *args: str) -> str:
-    """Run ``code`` in a fresh interpreter of this venv; it must succeed. Returns its output."""
-    result = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout

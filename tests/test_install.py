@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import seedcode
-from helpers import ROOT, run_python
+from helpers import ROOT, run_page, run_python
 
 MISSING_BACKEND = """
 import sys, confo.Backends as BE
@@ -82,13 +82,7 @@ print(sorted(name for name in sys.modules if name.split(".")[0] in clients))
 
 
 def test_readme_quickstart_in_a_minimal_install(minimal_venv: Path) -> None:
-    result = subprocess.run(
-        [str(minimal_venv), str(ROOT / "tools" / "rundoc.py"), str(ROOT / "README.md")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    run_page("README.md", python=minimal_venv)
 
 
 FINAL_STATE = {
@@ -154,10 +148,4 @@ def test_third_party_backend_from_the_plugin_guide(minimal_venv: Path, tmp_path:
     assert suite.returncode == 0, suite.stdout[-3000:]
     assert re.search(r"\b[4-9]\d passed", suite.stdout), suite.stdout[-500:]
 
-    page = subprocess.run(
-        [str(minimal_venv), str(ROOT / "tools" / "rundoc.py"), str(ROOT / "docs" / "plugins.md")],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert page.returncode == 0, page.stdout + page.stderr
+    run_page("docs/plugins.md", python=minimal_venv)

@@ -33,13 +33,19 @@ from confo.Exceptions import (
 )
 
 
+def in_namespace(folder: Path, *plugins: object) -> Confo:
+    """A manager on the file backend in ``folder``, namespace "ns" in use; close it when done."""
+    manager = Confo(shared=False)
+    manager.load_backend({"config_path": str(folder)}, "files", "file", plugins=plugins)
+    manager.activate_backend("files")
+    manager.create_namespace("ns")
+    manager.use_namespace("ns")
+    return manager
+
+
 @pytest.fixture
 def manager(tmp_path: Path) -> Iterator[Confo]:
-    with Confo(shared=False) as manager:
-        manager.load_backend({"config_path": str(tmp_path)}, "files", "file")
-        manager.activate_backend("files")
-        manager.create_namespace("ns")
-        manager.use_namespace("ns")
+    with in_namespace(tmp_path) as manager:
         yield manager
 
 
@@ -170,11 +176,7 @@ class Audit:
 
 def test_wrapper_plugins_see_the_backend_calls(tmp_path: Path) -> None:
     audit = Audit()
-    with Confo(shared=False) as manager:
-        manager.load_backend({"config_path": str(tmp_path)}, "f", "file", plugins=[audit])
-        manager.activate_backend("f")
-        manager.create_namespace("ns")
-        manager.use_namespace("ns")
+    with in_namespace(tmp_path, audit) as manager:
         manager.set("a", {"v": 1})
         manager.set("b", {"v": 1})
         manager.persist()
@@ -245,11 +247,7 @@ def in_thread(call: Any) -> threading.Thread:
 
 def test_a_slow_persist_does_not_block_readers_or_lose_edits(tmp_path: Path) -> None:
     gate = Gate()
-    with Confo(shared=False) as manager:
-        manager.load_backend({"config_path": str(tmp_path)}, "f", "file", plugins=[gate])
-        manager.activate_backend("f")
-        manager.create_namespace("ns")
-        manager.use_namespace("ns")
+    with in_namespace(tmp_path, gate) as manager:
         manager.set("db", {"v": 1})
         writer = in_thread(manager.persist)
         assert gate.entered.wait(10)  # the persist is now inside the store call
