@@ -1,4 +1,4 @@
-"""The code of the original documentation pages (../shared/seeds), ready to run.
+"""The code of the original documentation pages (tests/seeds/), ready to run.
 
 A page's fenced blocks are its examples. Lines after a ``#RESULTS`` marker show output, up to the
 next comment line, and are dropped; blocks that are not Python (the ZooKeeper tree, the persist
@@ -11,14 +11,16 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "tests" / "seeds"
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 
 def seed_page(prefix: str) -> Path:
     """The seed page whose file name starts with ``prefix`` (``"001"``)."""
-    (page,) = SEEDS.glob(f"{prefix}_*.txt")
-    return page
+    pages = sorted(SEEDS.glob(f"{prefix}_*.txt"))
+    if len(pages) != 1:
+        raise FileNotFoundError(f"expected one seed page {prefix}_*.txt in {SEEDS}, found {pages}")
+    return pages[0]
 
 
 def code_blocks(prefix: str) -> tuple[list[str], int]:
