@@ -5,10 +5,20 @@ Importing this package imports no store client library: a backend's library is i
 when that backend is loaded.
 """
 
-from confo.errors import ConfoError
+from confo.errors import ConflictError, ConfoError
 from confo.manager import Confo
 from confo.markers import hookimpl
-from confo.model import Changes, Snapshot
+from confo.model import Changes, Revision, Snapshot, WriteResult
 from confo.namespace import Namespace
 
-__all__ = ["Changes", "Confo", "ConfoError", "Namespace", "Snapshot", "hookimpl"]
+__all__ = [
+    "Changes",
+    "ConflictError",
+    "Confo",
+    "ConfoError",
+    "Namespace",
+    "Revision",
+    "Snapshot",
+    "WriteResult",
+    "hookimpl",
+]

@@ -2,15 +2,16 @@
 
 ZooKeeper caps the bytes of a request, etcd the operations and bytes of a transaction. A persist
 larger than that is applied as consecutive transactions, in order, each all or nothing. If a later
-one fails, the earlier ones stay applied, and the error says how many operations were.
+one fails, the earlier ones stay applied, and the error (PartialWriteError) says which.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
-from confo.errors import BackendUnavailableError, StoreLimitError
+from confo.errors import PartialWriteError, StoreLimitError
+from confo.model import Revision
 
 T = TypeVar("T")
 
@@ -48,18 +49,30 @@ def split(
     return groups
 
 
-def apply_in_order(groups: list[list[T]], apply: Callable[[list[T]], object], store: str) -> None:
-    """Apply each group as one transaction. A failure of the first re-raises as it is."""
-    applied = 0
-    for group in groups:
+def apply_in_order(
+    groups: list[list[T]],
+    apply: Callable[[list[T]], Mapping[str, Revision | None]],
+    store: str,
+) -> dict[str, Revision | None]:
+    """Apply each group as one transaction; ``apply`` answers with what its group left: the new
+    revision of each configuration put, None for each deleted. Returns all of it.
+
+    A failure of the first group re-raises as it is (nothing was written); a later one raises
+    :class:`~confo.errors.PartialWriteError` carrying what the earlier groups wrote.
+    """
+    done: dict[str, Revision | None] = {}
+    for number, group in enumerate(groups):
         try:
-            apply(group)
+            done.update(apply(group))
         except Exception as exc:
-            if applied == 0:
+            if number == 0:
                 raise
-            raise BackendUnavailableError(
-                f"A write larger than one {store} transaction was split into {len(groups)}; the "
-                f"first {applied} operations were applied, then this stopped the rest: {exc!r}. "
-                "Persist again to finish."
+            raise PartialWriteError(
+                f"A write larger than one {store} transaction was split into {len(groups)} "
+                f"parts; the first {number} were applied ({len(done)} configurations), then "
+                f"this stopped the rest: {exc}. The rest is still pending: persist again to "
+                "finish.",
+                {name: rev for name, rev in done.items() if rev is not None},
+                [name for name, rev in done.items() if rev is None],
             ) from exc
-        applied += len(group)
+    return done

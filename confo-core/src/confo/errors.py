@@ -10,6 +10,12 @@ code written against it keeps working. The ``...Error`` names are the ones this 
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from confo.model import Revision
+
 __all__ = [
     "BackendAuthenticationError",
     "BackendExistsError",
@@ -18,6 +24,7 @@ __all__ = [
     "BackendUnavailableError",
     "BackendsActivationException",
     "ConfigurationNotFoundError",
+    "ConflictError",
     "ConfoError",
     "CorruptDataError",
     "CredentialsError",
@@ -28,6 +35,7 @@ __all__ = [
     "NamespaceExistsException",
     "NamespaceNotFoundError",
     "NamespaceNotLoadedException",
+    "PartialWriteError",
     "PluginError",
     "StoreLimitError",
     "ZookeeperHostNotFoundException",
@@ -131,3 +139,52 @@ class CorruptDataError(ConfoError, ValueError):
 
 class StoreLimitError(ConfoError, ValueError):
     """A write is larger than the store accepts (a ZooKeeper znode over its size limit)."""
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+class ConflictError(ConfoError):
+    """A persist found configurations changed in the store since this manager read them.
+
+    Nothing of the namespace was written and the in-memory edits are kept. ``namespace`` and
+    ``configs`` (sorted names) say where; ``reload()`` then edit again, ``update()`` (which
+    retries by itself), or ``persist(..., force=True)`` to overwrite.
+    """
+
+    def __init__(self, namespace: str, configs: Iterable[str], detail: str = "") -> None:
+        self.namespace = namespace
+        self.configs = sorted(configs)
+        names = ", ".join(map(repr, self.configs))
+        super().__init__(
+            f"Conflict in namespace {namespace!r}: {names} changed in the store since this "
+            f"manager read {'it' if len(self.configs) == 1 else 'them'}{detail}. Nothing of the "
+            "namespace was written and your edits are kept: reload() and edit again, use "
+            "update(), or persist(..., force=True) to overwrite."
+        )
+        self._detail = detail
+
+    def __reduce__(self) -> tuple[type, tuple[str, list[str], str]]:
+        return (type(self), (self.namespace, self.configs, self._detail))
+
+
+class PartialWriteError(ConfoError):
+    """A write too large for one transaction was split, and a later part failed.
+
+    ``written`` maps the configurations that did reach the store to their new revisions and
+    ``deleted`` names those deleted (the manager records both); everything else of the persist
+    is still pending in memory.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        written: Mapping[str, Revision] | None = None,
+        deleted: Iterable[str] = (),
+    ) -> None:
+        self.written: dict[str, Revision] = dict(written or {})
+        self.deleted: set[str] = set(deleted)
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type, tuple[str, dict[str, Revision], set[str]]]:
+        return (type(self), (str(self), self.written, self.deleted))

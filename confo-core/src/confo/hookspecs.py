@@ -18,20 +18,21 @@ Rules every backend follows:
 - Raise only :mod:`confo.errors` exceptions. Translate the client library's errors; name the
   namespace, configuration or key concerned, and the host and port, never a password.
 - Leave the store unchanged when a call fails wherever the store allows it (transactions).
-- Return data the manager may keep: no shared or cached dicts.
+- Return data the manager may keep: no shared or cached dicts. Never change what you are given
+  (``changes.put`` holds the manager's own dicts; wrappers get copies).
+- Revisions (:mod:`confo.model`): a configuration's revision changes whenever its stored value
+  does, by Confo or by anyone else. Writes are conditional on them (``confo_write``).
 
-Planned hooks, for which the records in :mod:`confo.model` leave room: per-configuration
-revisions in :class:`~confo.model.Snapshot` and expected revisions in
-:class:`~confo.model.Changes` (conflict detection), and ``confo_watch`` (push of changes).
+Planned: ``confo_watch`` (push of changes).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from confo.markers import hookspec
-from confo.model import Changes, Snapshot
+from confo.model import Changes, Snapshot, WriteResult
 from confo.names import NameKind
 
 
@@ -90,22 +91,38 @@ def confo_delete_namespace(namespace: str) -> None:
 
 
 @hookspec(firstresult=True)
-def confo_read(namespace: str) -> Snapshot:
-    """Return every configuration in ``namespace``, read in bulk (not one round trip each).
+def confo_read(namespace: str, names: Collection[str] | None) -> Snapshot:
+    """Return the configurations of ``namespace`` with their revisions, read in bulk.
 
+    :param namespace: the namespace to read.
+    :param names: None to read every configuration; otherwise only these are needed (``update``
+        reads one). A name the store lacks is simply absent from the result. An implementation
+        may ignore ``names`` and return everything: the manager keeps only what it asked for.
+    :returns: a :class:`~confo.model.Snapshot` whose ``revisions`` has an entry for every
+        configuration in ``configs``, each read at one moment where the store allows it.
     :raises NamespaceNotFoundError: the store has no such namespace.
     :raises CorruptDataError: a stored value is not a JSON object (name its key or file).
     :raises BackendUnavailableError: the store went away.
     """
 
 
-@hookspec
-def confo_write(namespace: str, changes: Changes) -> None:
+@hookspec(firstresult=True)
+def confo_write(namespace: str, changes: Changes) -> WriteResult:
     """Apply ``changes`` to ``namespace``, creating the namespace if it is missing.
 
-    All or nothing where the store allows it (one transaction). Where the store limits the size
-    of a transaction, the backend documents what it does past that limit.
+    Conditional unless ``changes.force``: every name in ``changes.put`` and ``changes.delete``
+    must still have the revision ``changes.expected`` gives it (None: must not exist). Check and
+    write atomically (a transaction, or a lock that every writer takes), so that no change made
+    by anyone between the check and the write can be lost.
 
+    All or nothing where the store allows it (one transaction). Where a write must be split
+    (the store limits a transaction's size), check every expectation before writing anything,
+    and document what stays unchecked between the parts.
+
+    :returns: a :class:`~confo.model.WriteResult` with the new revision of every name put.
+    :raises ConflictError: some expectations failed; name every such configuration; nothing of
+        the namespace was written.
+    :raises PartialWriteError: a split write stopped after some parts; carry what was written.
     :raises StoreLimitError: a configuration is larger than the store accepts; nothing written.
     :raises BackendUnavailableError: the store went away; say whether anything was written.
     """

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from confo.errors import (
@@ -26,7 +26,8 @@ from confo.errors import (
     NamespaceNotLoadedException,
 )
 from confo.names import check_name
-from confo.namespace import MISSING, BackendSession, Namespace, loaded_state
+from confo.namespace import MISSING, UPDATE_ATTEMPTS, Namespace, handle, loaded_state
+from confo.session import BackendSession
 from confo.store import Store
 from confo.values import JSONObject
 
@@ -185,8 +186,7 @@ class Confo:
         session = self._active_session()
         name = session.store.check_name("namespace", namespace)
         session.load(name)
-        with self._lock:
-            session.current = name
+        session.use(name)
 
     def namespace(self, namespace: str) -> Namespace:
         """A handle on ``namespace`` of the active backend that leaves the current namespace alone.
@@ -196,7 +196,7 @@ class Confo:
         session = self._active_session()
         name = session.store.check_name("namespace", namespace)
         session.load(name)
-        return session.handle(name)
+        return handle(session, name)
 
     def get_namespaces(self) -> dict[str, Any]:
         """``{'all_namespaces': [names in the store, live], 'current_namespace': name or None}``."""
@@ -223,15 +223,15 @@ class Confo:
         with self._lock:
             session = self._session()
             current = session.current
-            handle = session.handles.get(current) if current is not None else None
-            if handle is not None:
-                return handle
+            held = session.handles.get(current) if current is not None else None
+            if held is not None:
+                return held
             if current is None:
                 raise NamespaceNotLoadedException(
                     f"No namespace is in use on backend {session.store.name!r}. Call "
                     "use_namespace(name) first (create_namespace(name) if it does not exist)."
                 )
-            return session.handle(current)
+            return handle(session, current)
 
     # --- configurations (the current namespace) ----------------------------------------------
 
@@ -256,23 +256,51 @@ class Confo:
         self._current().reload()
 
     def persist(
-        self, namespace: str | bool | None = None, config: str | bool | None = None
+        self,
+        namespace: str | bool | None = None,
+        config: str | bool | None = None,
+        *,
+        force: bool = False,
     ) -> None:
         """Write changes to the store: of every namespace held here, of one, or one configuration.
 
         ``None`` and ``False`` both mean "not given", as in the original documentation. A
         configuration without a namespace means one in the current namespace. Each namespace is
-        written in one transaction where the store allows it.
+        written in one transaction where the store allows it, and only if none of its
+        configurations changed in the store since this manager read them; ``force=True`` writes
+        regardless (last writer wins).
+
+        :raises ConflictError: a configuration changed elsewhere; that namespace was not written
+            and its edits are kept (namespaces persisted before it stay written).
         """
         session = self._active_session()
         config_name = config if isinstance(config, str) else None
         if isinstance(namespace, str):
             loaded_state(session, namespace)
-            session.handle(namespace).persist(config_name)
+            handle(session, namespace).persist(config_name, force=force)
         elif config_name is not None:
-            self._current().persist(config_name)
+            self._current().persist(config_name, force=force)
         else:
-            with self._lock:
-                names = list(session.states)
-            for name in names:
-                session.handle(name).persist()
+            for name in session.held_namespaces():
+                handle(session, name).persist(force=force)
+
+    def update(
+        self,
+        config: str,
+        fn: Callable[[JSONObject], JSONObject],
+        namespace: str | None = None,
+        *,
+        attempts: int = UPDATE_ATTEMPTS,
+    ) -> JSONObject:
+        """Read-modify-write one configuration safely against other writers.
+
+        Reads ``config`` fresh from the store (``{}`` if missing), calls ``fn`` with a copy, and
+        writes what it returns only if the store still holds what was read; retries on conflict
+        with jittered back-off, up to ``attempts`` times. Returns what was written, which the
+        in-memory view then holds. ``namespace`` defaults to the current one.
+        """
+        if namespace is None:
+            return self._current().update(config, fn, attempts=attempts)
+        session = self._active_session()
+        name = session.store.check_name("namespace", namespace)
+        return handle(session, name).update(config, fn, attempts=attempts)

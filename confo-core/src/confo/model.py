@@ -1,8 +1,13 @@
 """The records exchanged between the manager and backend plugins.
 
 They are dataclasses rather than bare dicts so that fields can be added without breaking a
-backend: the roadmap adds per-configuration store revisions to :class:`Snapshot` (for conflict
-detection) and the revisions a write expects to :class:`Changes`.
+backend: a field added later always has a default.
+
+Revisions make persist conflict-safe. A revision is an opaque token a backend hands out with each
+configuration it reads or writes (etcd's mod_revision, a znode's version, a digest of what Redis
+holds, a file's identity). The core only stores revisions and gives them back, compared for
+equality; only the backend knows what one means. Its one promise: if the stored configuration
+changed, its revision changed too.
 """
 
 from __future__ import annotations
@@ -11,16 +16,22 @@ from dataclasses import dataclass, field
 
 from confo.values import JSONObject
 
+Revision = int | str
+"""A backend's token for one stored version of one configuration. JSON-friendly on purpose: the
+command line and watch events show it."""
+
 
 @dataclass
 class Snapshot:
-    """What a namespace holds in the store at one moment.
+    """What a namespace (or some of its configurations) holds in the store at one moment.
 
-    ``configs`` maps each configuration name to its JSON object. The manager takes ownership of
-    the dicts: a backend must not keep references to them.
+    ``configs`` maps each configuration name to its JSON object; ``revisions`` maps the same names
+    to the revision each was read at. The manager takes ownership of the dicts: a backend must not
+    keep references to them.
     """
 
     configs: dict[str, JSONObject] = field(default_factory=dict)
+    revisions: dict[str, Revision] = field(default_factory=dict)
 
 
 @dataclass
@@ -28,12 +39,30 @@ class Changes:
     """What one ``persist`` writes to one namespace.
 
     ``put`` maps configuration names to their whole new JSON object; ``delete`` names the
-    configurations to remove (a name missing from the store is not an error). A name is never in
-    both.
+    configurations to remove. A name is never in both.
+
+    ``expected`` gives, for every name in ``put`` and ``delete``, the revision the store must still
+    hold for the write to go ahead, or None where the configuration must not exist yet. Unless
+    ``force`` is set, a backend that finds any other revision writes nothing of this namespace and
+    raises :class:`~confo.errors.ConflictError` naming every such configuration. With ``force``
+    the write is unconditional (last writer wins), and deleting a missing name is not an error.
     """
 
     put: dict[str, JSONObject] = field(default_factory=dict)
     delete: set[str] = field(default_factory=set)
+    expected: dict[str, Revision | None] = field(default_factory=dict)
+    force: bool = False
 
     def __bool__(self) -> bool:
         return bool(self.put or self.delete)
+
+    def expects(self, name: str) -> Revision | None:
+        """The revision ``name`` must have in the store; None: it must not exist."""
+        return self.expected.get(name)
+
+
+@dataclass
+class WriteResult:
+    """What a write left in the store: the new revision of every configuration it put."""
+
+    revisions: dict[str, Revision] = field(default_factory=dict)

@@ -1,112 +1,41 @@
-"""A namespace held in memory, and the handle through which it is read and edited.
+"""The handle through which one namespace is read and edited.
 
-Edits stay in memory until ``persist``. The state remembers which configurations were changed or
-deleted since they were last read or written, so a persist sends only those: two processes that
-edit different configurations of one namespace do not overwrite each other's work.
-
-Locking: the manager's lock guards the in-memory state and is never held across store I/O, so a
-slow persist or reload does not block ``get`` in other threads. That works because a
-configuration's dict is never changed in place once stored: ``set`` and ``delete`` of a field
-build a new top-level dict (nested values are fresh copies already). A persist can therefore send
-the dicts it found, unlocked, while other threads keep editing; afterwards it clears "changed"
-only for the configurations that are still the objects it wrote.
+Edits stay in memory until ``persist``. A persist sends only the configurations changed since
+they were read or written, each conditional on the store still holding the revision this manager
+last saw (see :mod:`confo.model`): two processes that edit different configurations of one
+namespace do not touch each other's work, and two that edit the same one get a ConflictError
+rather than losing an edit. The state itself lives in :mod:`confo.session`.
 """
 
 from __future__ import annotations
 
-import threading
+import logging
+import random
+import time
+from collections.abc import Callable
 from typing import Any
 
 from confo.errors import (
     ConfigurationNotFoundError,
+    ConflictError,
     FieldNotFoundError,
     InvalidValueError,
     NamespaceNotLoadedException,
+    PartialWriteError,
 )
-from confo.model import Changes, Snapshot
-from confo.store import Store
+from confo.model import Changes
+from confo.session import BackendSession, NamespaceState
 from confo.values import JSONObject, checked_copy, checked_object, copy_json
+
+log = logging.getLogger(__name__)
 
 MISSING: Any = object()
 """Marks "no default given", since ``None`` is a legitimate default."""
 
-
-class NamespaceState:
-    """The in-memory view of one namespace of one store."""
-
-    __slots__ = ("configs", "deleted", "dirty")
-
-    def __init__(self, snapshot: Snapshot) -> None:
-        self.configs: dict[str, JSONObject] = snapshot.configs
-        # Changed in memory since read or written; a dict keeps the order of the edits, so the
-        # store's own indexes list new configurations in the order they were set.
-        self.dirty: dict[str, None] = {}
-        self.deleted: set[str] = set()  # deleted in memory, still to delete in the store
-
-    def replace(self, name: str, values: JSONObject) -> None:
-        """Store a new dict for ``name`` (never change a stored one: persists may hold it)."""
-        self.configs[name] = values
-        self.dirty[name] = None
-        self.deleted.discard(name)
-
-    def changes(self, only: str | None = None) -> Changes:
-        if only is None:
-            return Changes(
-                put={name: self.configs[name] for name in self.dirty},
-                delete=set(self.deleted),
-            )
-        if only in self.configs:
-            return Changes(put={only: self.configs[only]})
-        if only in self.deleted:
-            return Changes(delete={only})
-        return Changes()
-
-    def written(self, changes: Changes) -> None:
-        for name, values in changes.put.items():
-            if self.configs.get(name) is values:  # not edited again while it was being written
-                self.dirty.pop(name, None)
-        self.deleted.difference_update(changes.delete)
-
-
-class BackendSession:
-    """A loaded store with the namespaces this manager holds for it, and its current one."""
-
-    def __init__(self, store: Store, lock: threading.RLock) -> None:
-        self.store = store
-        self.lock = lock
-        self.states: dict[str, NamespaceState] = {}
-        self.handles: dict[str, Namespace] = {}
-        self.current: str | None = None
-
-    def load(self, namespace: str) -> None:
-        """Read the namespace from the store unless it is held already; the read is unlocked."""
-        with self.lock:
-            if namespace in self.states:
-                return
-        snapshot = self.store.read(namespace)
-        with self.lock:  # another thread may have loaded it meanwhile: keep theirs (and edits)
-            self.states.setdefault(namespace, NamespaceState(snapshot))
-
-    def state(self, namespace: str) -> NamespaceState:
-        """The held state; call with the lock held, after :meth:`load`."""
-        state = self.states.get(namespace)
-        if state is None:  # deleted by another thread since it was loaded: read it again
-            state = self.states[namespace] = NamespaceState(self.store.read(namespace))
-        return state
-
-    def handle(self, namespace: str) -> Namespace:
-        with self.lock:
-            handle = self.handles.get(namespace)
-            if handle is None:
-                handle = self.handles[namespace] = Namespace(self, namespace)
-            return handle
-
-    def forget(self, namespace: str) -> None:
-        with self.lock:
-            self.states.pop(namespace, None)
-            self.handles.pop(namespace, None)
-            if self.current == namespace:
-                self.current = None
+UPDATE_ATTEMPTS = 50
+"""How often ``update`` tries before giving up on a configuration others keep changing."""
+BACKOFF_BASE = 0.002
+BACKOFF_CAP = 0.25
 
 
 class Namespace:
@@ -124,10 +53,6 @@ class Namespace:
     def __repr__(self) -> str:
         return f"<Namespace {self.name!r} of backend {self._session.store.name!r}>"
 
-    def _state(self) -> NamespaceState:
-        """The state, loaded first if needed; call with the lock held."""
-        return self._session.state(self.name)
-
     def get(self, config: str, field: str | None = None, default: Any = MISSING) -> Any:
         """Return a copy of configuration ``config``, or of one of its fields.
 
@@ -138,9 +63,9 @@ class Namespace:
             state = self._session.states.get(self.name)
             if state is not None:
                 return self._lookup(state.configs, config, field, default)
-        self._session.load(self.name)
+        state = self._session.load(self.name)
         with self._lock:
-            return self._lookup(self._state().configs, config, field, default)
+            return self._lookup(state.configs, config, field, default)
 
     def _lookup(
         self, configs: dict[str, JSONObject], config: str, field: str | None, default: Any
@@ -163,9 +88,9 @@ class Namespace:
 
     def get_all(self) -> dict[str, JSONObject]:
         """Return a copy of every configuration in the namespace, by name."""
-        self._session.load(self.name)
+        state = self._session.load(self.name)
         with self._lock:
-            return {name: copy_json(values) for name, values in self._state().configs.items()}
+            return {name: copy_json(values) for name, values in state.configs.items()}
 
     def set(self, config: str, field: str | JSONObject, value: Any = None) -> None:
         """Set one field (``field`` a str) or the whole configuration (``field`` a dict, ``value``
@@ -185,9 +110,9 @@ class Namespace:
                 f"whole configuration (dict) with value None; got a field of type "
                 f"{type(field).__name__}."
             )
-        self._session.load(self.name)
+        state = self._session.load(self.name)
         with self._lock:
-            state = self._state()
+            state = self._session.keep(self.name, state)
             merged = {**state.configs.get(name, {}), **update} if isinstance(field, str) else update
             state.replace(name, merged)
 
@@ -197,16 +122,14 @@ class Namespace:
         :raises ConfigurationNotFoundError: no such configuration.
         :raises FieldNotFoundError: no such field.
         """
-        self._session.load(self.name)
+        state = self._session.load(self.name)
         with self._lock:
-            state = self._state()
+            state = self._session.keep(self.name, state)
             values = state.configs.get(config)
             if values is None:
                 raise ConfigurationNotFoundError(self._no_config(config, state.configs))
             if field is None:
-                del state.configs[config]
-                state.dirty.pop(config, None)
-                state.deleted.add(config)
+                state.remove(config)
                 return
             if field not in values:
                 raise FieldNotFoundError(
@@ -214,29 +137,84 @@ class Namespace:
                 )
             state.replace(config, {k: v for k, v in values.items() if k != field})
 
-    def persist(self, config: str | None = None) -> None:
-        """Write what changed in memory (or only ``config``) to the store."""
-        self._session.load(self.name)
-        with self._lock:
-            state = self._state()
-            if config is not None and config not in state.configs and config not in state.deleted:
-                raise ConfigurationNotFoundError(self._no_config(config, state.configs))
-            changes = state.changes(config)
-        self._session.store.write(self.name, changes)  # unlocked: readers are not kept waiting
-        with self._lock:
-            state.written(changes)
+    def persist(self, config: str | None = None, *, force: bool = False) -> None:
+        """Write what changed in memory (or only ``config``) to the store.
+
+        Conditional: a configuration changed in the store since this manager read it is not
+        overwritten. ``force=True`` writes regardless (last writer wins).
+
+        :raises ConflictError: configurations changed elsewhere (named, also in ``.configs``);
+            nothing of this namespace was written and the edits are kept.
+        """
+        state = self._session.load(self.name)
+        with state.order:  # persists of one namespace reach the store in the order taken
+            with self._lock:
+                if config is not None and not state.holds(config):
+                    raise ConfigurationNotFoundError(self._no_config(config, state.configs))
+                changes = state.changes(config, force=force)
+            if not changes:
+                return
+            try:
+                result = self._session.store.write(self.name, changes)
+            except PartialWriteError as exc:
+                with self._lock:
+                    state.written(changes, exc.written, exc.deleted)
+                raise
+            with self._lock:
+                state.written(changes, result.revisions, changes.delete)
+
+    def update(
+        self,
+        config: str,
+        fn: Callable[[JSONObject], JSONObject],
+        *,
+        attempts: int = UPDATE_ATTEMPTS,
+    ) -> JSONObject:
+        """Read ``config`` fresh from the store, apply ``fn``, and write the result if nobody
+        changed it meanwhile; on a conflict, read again and retry (with jittered back-off).
+
+        ``fn`` gets a copy of the stored configuration (``{}`` if there is none) and returns the
+        new one; it may run several times, so it should not have side effects. The in-memory
+        view holds the result afterwards (unsaved edits of that configuration are replaced).
+
+        :returns: a copy of what was written.
+        :raises ConflictError: still conflicting after ``attempts`` tries.
+        :raises InvalidValueError: ``fn`` returned something that is not a JSON object.
+        """
+        name = self._session.store.check_name("configuration", config)
+        store = self._session.store
+        for attempt in range(attempts):
+            snapshot = store.read(self.name, [name])
+            current = snapshot.configs.get(name, {})
+            new = checked_object(fn(copy_json(current)), f"configuration {name!r} from update()")
+            changes = Changes({name: new}, set(), {name: snapshot.revisions.get(name)})
+            try:
+                result = store.write(self.name, changes)
+            except ConflictError:
+                delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+                time.sleep(random.uniform(0, delay))  # noqa: S311 (jitter, not cryptography)
+                continue
+            with self._lock:
+                state = self._session.held(self.name)
+                if state is not None:
+                    state.absorb(name, new, result.revisions[name])
+            written: JSONObject = copy_json(new)
+            return written
+        raise ConflictError(self.name, [name], f" (update() gave up after {attempts} tries)")
 
     def reload(self) -> None:
         """Replace the in-memory view with what the store holds now; unsaved edits are lost."""
-        snapshot = self._session.store.read(self.name)
-        with self._lock:
-            self._session.states[self.name] = NamespaceState(snapshot)
+        state = self._session.load(self.name)
+        with state.order:  # never between a persist's write and its bookkeeping
+            snapshot = self._session.store.read(self.name)
+            with self._lock:
+                state.reset(snapshot)
 
     def has_unsaved_changes(self) -> bool:
         """Whether anything was set or deleted in memory and not yet persisted."""
         with self._lock:
-            state = self._session.states.get(self.name)
-            return bool(state and (state.dirty or state.deleted))
+            state = self._session.held(self.name)
+            return bool(state and state.has_unsaved_changes())
 
     def _no_config(self, config: str, configs: dict[str, JSONObject]) -> str:
         known = ", ".join(map(repr, sorted(configs))) or "none"
@@ -246,10 +224,15 @@ class Namespace:
         )
 
 
+def handle(session: BackendSession, namespace: str) -> Namespace:
+    """The handle of ``namespace`` in ``session`` (one per namespace and manager)."""
+    return session.handle(namespace, lambda: Namespace(session, namespace))
+
+
 def loaded_state(session: BackendSession, namespace: str) -> NamespaceState:
     """The state of a namespace this manager already holds, without reading the store."""
     with session.lock:
-        state = session.states.get(namespace)
+        state = session.held(namespace)
     if state is None:
         raise NamespaceNotLoadedException(
             f"Namespace {namespace!r} is not loaded in this Confo instance, so it has nothing "

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import pluggy
@@ -16,10 +17,11 @@ import pluggy
 from confo import hookspecs
 from confo.credentials import seconds
 from confo.discovery import backend_class
-from confo.errors import PluginError
+from confo.errors import BackendUnavailableError, PluginError
 from confo.markers import PROJECT_NAME
-from confo.model import Changes, Snapshot
+from confo.model import Changes, Snapshot, WriteResult
 from confo.names import NameKind, check_name
+from confo.values import copy_json
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,10 @@ class Store:
                 f"Backend {name!r}: a plugin does not fit Confo's hooks: {exc}"
             ) from exc
         self._hook = self._pm.hook
+        # Wrappers may change what they are given; they must only ever reach copies.
+        self._wrapped = len(self._pm.get_plugins()) > 1
         self._io = threading.Lock()
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
@@ -68,32 +73,70 @@ class Store:
         self._hook.confo_check_name(kind=kind, name=checked)
         return checked
 
-    def list_namespaces(self) -> list[str]:
+    @contextmanager
+    def _call(self) -> Iterator[None]:
+        """One store call at a time, and none after close."""
         with self._io:
+            if self._closed:
+                raise BackendUnavailableError(
+                    f"Backend {self.name!r} is closed. Load it again with load_backend()."
+                )
+            yield
+
+    def list_namespaces(self) -> list[str]:
+        with self._call():
             names: list[str] = self._required(self._hook.confo_list_namespaces(), "list_namespaces")
         return names
 
     def create_namespace(self, namespace: str) -> None:
-        with self._io:
+        with self._call():
             self._hook.confo_create_namespace(namespace=namespace)
 
     def delete_namespace(self, namespace: str) -> None:
-        with self._io:
+        with self._call():
             self._hook.confo_delete_namespace(namespace=namespace)
 
-    def read(self, namespace: str) -> Snapshot:
-        with self._io:
-            snapshot: Snapshot = self._required(self._hook.confo_read(namespace=namespace), "read")
+    def read(self, namespace: str, names: Collection[str] | None = None) -> Snapshot:
+        """The namespace as stored, or only ``names`` of it (those the store has)."""
+        wanted = None if names is None else list(names)
+        with self._call():
+            result = self._hook.confo_read(namespace=namespace, names=wanted)
+        snapshot: Snapshot = self._required(result, "read")
+        if wanted is not None and len(snapshot.configs) > len(wanted):
+            snapshot = Snapshot(
+                {n: snapshot.configs[n] for n in wanted if n in snapshot.configs},
+                {n: snapshot.revisions[n] for n in wanted if n in snapshot.revisions},
+            )
+        missing = snapshot.configs.keys() - snapshot.revisions.keys()
+        if missing:
+            raise PluginError(
+                f"The {self.backend_type!r} backend read {sorted(missing)!r} of namespace "
+                f"{namespace!r} without their revisions; confo_read must give one for each."
+            )
         return snapshot
 
-    def write(self, namespace: str, changes: Changes) -> None:
-        if changes:
-            with self._io:
-                self._hook.confo_write(namespace=namespace, changes=changes)
+    def write(self, namespace: str, changes: Changes) -> WriteResult:
+        """Apply ``changes``; the new revision of every configuration put."""
+        if not changes:
+            return WriteResult()
+        if self._wrapped:
+            changes = Changes(
+                {name: copy_json(config) for name, config in changes.put.items()},
+                set(changes.delete),
+                dict(changes.expected),
+                changes.force,
+            )
+        with self._call():
+            result = self._hook.confo_write(namespace=namespace, changes=changes)
+        written: WriteResult = self._required(result, "write")
+        return written
 
     def close(self) -> None:
         try:
             with self._io:
+                if self._closed:
+                    return
+                self._closed = True
                 self._hook.confo_close()
         except Exception as exc:  # closing must not stop the caller, nor hide an earlier error
             log.warning("closing backend %r failed: %r", self.name, exc)

@@ -1,0 +1,164 @@
+"""What a manager holds for one loaded backend: its namespaces in memory, and its current one.
+
+This module is the one owner of that state. Everything that changes it (an edit, a persist's
+result, a reload, what another process wrote) goes through a method here, called with the
+manager's lock held; nothing else assigns its fields.
+
+Locking: the manager's lock guards the in-memory state and is never held across store I/O, so a
+slow persist or reload does not block ``get`` in other threads. That works because a
+configuration's dict is never changed in place once stored: an edit builds a new top-level dict
+(nested values are fresh copies already). A persist can therefore send the dicts it found,
+unlocked, while other threads keep editing; afterwards it clears "changed" only for the
+configurations that are still the objects it wrote.
+
+Each namespace also has an ``order`` lock, held across a whole persist or reload of it (store I/O
+included, the manager's lock not): persists of one namespace reach the store in the order they
+collected their changes, each based on the revisions the one before it wrote, and a reload never
+interleaves with a persist to leave a stale view that looks saved.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection
+from typing import TYPE_CHECKING
+
+from confo.model import Changes, Revision, Snapshot
+from confo.store import Store
+from confo.values import JSONObject
+
+if TYPE_CHECKING:
+    from confo.namespace import Namespace
+
+
+class NamespaceState:
+    """The in-memory view of one namespace of one store, and what the store held when read."""
+
+    __slots__ = ("configs", "deleted", "dirty", "order", "revisions")
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.configs: dict[str, JSONObject] = snapshot.configs
+        # The store's revision of each configuration as last read or written here; a name
+        # without one was not in the store as far as this manager knows.
+        self.revisions: dict[str, Revision] = snapshot.revisions
+        # Changed in memory since read or written; a dict keeps the order of the edits, so the
+        # store's own indexes list new configurations in the order they were set.
+        self.dirty: dict[str, None] = {}
+        self.deleted: set[str] = set()  # deleted in memory, still to delete in the store
+        self.order = threading.Lock()
+
+    def has_unsaved_changes(self) -> bool:
+        return bool(self.dirty or self.deleted)
+
+    def holds(self, name: str) -> bool:
+        """Whether ``name`` is here, or deleted here with the store still to be told."""
+        return name in self.configs or name in self.deleted
+
+    def replace(self, name: str, values: JSONObject) -> None:
+        """Store a new dict for ``name`` (never change a stored one: persists may hold it)."""
+        self.configs[name] = values
+        self.dirty[name] = None
+        self.deleted.discard(name)
+
+    def remove(self, name: str) -> None:
+        """Delete ``name`` in memory; persist deletes it in the store if the store has it."""
+        del self.configs[name]
+        self.dirty.pop(name, None)
+        if name in self.revisions:
+            self.deleted.add(name)
+
+    def changes(self, only: str | None = None, *, force: bool = False) -> Changes:
+        """What a persist must send (of everything, or of ``only``), with expected revisions."""
+        if only is None:
+            put = {name: self.configs[name] for name in self.dirty}
+            delete = set(self.deleted)
+        elif only in self.dirty:
+            put, delete = {only: self.configs[only]}, set()
+        elif only in self.deleted:
+            put, delete = {}, {only}
+        else:
+            return Changes()
+        expected = {name: self.revisions.get(name) for name in (*put, *delete)}
+        return Changes(put, delete, expected, force)
+
+    def written(
+        self, changes: Changes, revisions: dict[str, Revision], deleted: Collection[str]
+    ) -> None:
+        """Record what a persist wrote (all of ``changes``, or part of it after a split write
+        stopped): new revisions, and which edits are now saved."""
+        for name, values in changes.put.items():
+            if name not in revisions:
+                continue
+            self.revisions[name] = revisions[name]
+            if self.configs.get(name) is values:  # not edited again while it was being written
+                self.dirty.pop(name, None)
+        for name in deleted:
+            self.revisions.pop(name, None)
+            self.deleted.discard(name)
+
+    def absorb(self, name: str, values: JSONObject, revision: Revision) -> None:
+        """Take what the store holds now for ``name`` (after ``update``), dropping local edits."""
+        self.configs[name] = values
+        self.revisions[name] = revision
+        self.dirty.pop(name, None)
+        self.deleted.discard(name)
+
+    def reset(self, snapshot: Snapshot) -> None:
+        """Take the store's view whole (``reload``): unsaved edits are dropped."""
+        self.configs = snapshot.configs
+        self.revisions = snapshot.revisions
+        self.dirty = {}
+        self.deleted = set()
+
+
+class BackendSession:
+    """A loaded store with the namespaces this manager holds for it, and its current one."""
+
+    def __init__(self, store: Store, lock: threading.RLock) -> None:
+        self.store = store
+        self.lock = lock
+        self.states: dict[str, NamespaceState] = {}
+        self.handles: dict[str, Namespace] = {}
+        self.current: str | None = None
+
+    def load(self, namespace: str) -> NamespaceState:
+        """The namespace's state, read from the store first unless held; the read is unlocked."""
+        with self.lock:
+            state = self.states.get(namespace)
+            if state is not None:
+                return state
+        snapshot = self.store.read(namespace)
+        with self.lock:  # another thread may have loaded it meanwhile: keep theirs (and edits)
+            return self.states.setdefault(namespace, NamespaceState(snapshot))
+
+    def held(self, namespace: str) -> NamespaceState | None:
+        """The state if this manager holds the namespace; call with the lock held."""
+        return self.states.get(namespace)
+
+    def keep(self, namespace: str, state: NamespaceState) -> NamespaceState:
+        """The state held for ``namespace``, or ``state`` held again if the namespace was
+        forgotten (deleted by another thread) since it was loaded; call with the lock held."""
+        return self.states.setdefault(namespace, state)
+
+    def use(self, namespace: str) -> None:
+        with self.lock:
+            self.current = namespace
+
+    def handle(self, namespace: str, make: Callable[[], Namespace]) -> Namespace:
+        """The one handle of ``namespace``, made by ``make`` the first time."""
+        with self.lock:
+            handle = self.handles.get(namespace)
+            if handle is None:
+                handle = self.handles[namespace] = make()
+            return handle
+
+    def held_namespaces(self) -> list[str]:
+        with self.lock:
+            return list(self.states)
+
+    def forget(self, namespace: str) -> None:
+        with self.lock:
+            self.states.pop(namespace, None)
+            self.handles.pop(namespace, None)
+            if self.current == namespace:
+                self.current = None
