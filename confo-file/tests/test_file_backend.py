@@ -173,7 +173,7 @@ def test_a_persist_the_disk_cannot_hold_writes_nothing(tmp_path: Path) -> None:
 
 FILE_SIZE_LIMIT = """
 import resource, signal, sys
-from confo.errors import BackendUnavailableError
+from confo.errors import PartialWriteError
 from confo.testing import connected
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
@@ -185,8 +185,12 @@ manager.set("b_large", {"pad": "x" * 100_000})
 manager.set("c_small", {"v": 3})
 try:
     manager.persist()
-except BackendUnavailableError as exc:
+except PartialWriteError as exc:
     print(exc)
+    print("written:", sorted(exc.written))
+manager.set("b_large", {"pad": "small now"})
+manager.persist()  # a_small is saved: only b_large and c_small go, and nothing conflicts
+print("second persist done")
 """
 
 
@@ -201,7 +205,10 @@ def test_a_write_failing_midway_says_how_far_it_got(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "b_large.json" in result.stdout
     assert "1 of 3 configurations of this persist were written" in result.stdout
-    assert sorted(p.name for p in (tmp_path / "ns").iterdir()) == ["a_small.json"]  # no temp left
+    assert "written: ['a_small']" in result.stdout
+    assert "second persist done" in result.stdout
+    names = sorted(p.name for p in (tmp_path / "ns").iterdir())
+    assert names == ["a_small.json", "b_large.json", "c_small.json"]  # no temp left
 
 
 def test_a_killed_persist_leaves_whole_files(tmp_path: Path) -> None:

@@ -8,20 +8,37 @@ Reading a namespace is one transaction of two range reads (the marker and the co
 one revision); listing namespaces reads keys only. A persist is one transaction while it fits
 etcd's limits (128 operations and 1.5 MiB by default); a larger one is split, in order, into
 transactions that do (see docs/backends/etcd.md).
+
+Conflicts: a configuration's revision is its key's mod_revision. A conditional persist is one
+transaction that compares every key it writes or deletes (mod_revision equal to what was read, or
+create_revision 0 for a new one); when a compare fails, the transaction's failure branch reads
+those keys, so the error names every conflicting configuration in the same round trip. A persist
+split over several transactions first reads and checks every key, then each part compares its
+own keys again: a part can only fail if another writer changed one of its keys between the parts,
+and then the earlier parts stay applied (PartialWriteError says which).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from confo import hookimpl
 from confo.batching import apply_in_order, split
-from confo.errors import BackendUnavailableError, NamespaceNotFoundError
-from confo.model import Changes, Snapshot
+from confo.errors import BackendUnavailableError, ConflictError, NamespaceNotFoundError
+from confo.model import Changes, Revision, Snapshot, WriteResult
 from confo.names import is_valid
 from confo.values import decode, encode
-from confo_etcd.client import Delete, EtcdClient, Get, Operation, Put, prefix_end
+from confo_etcd.client import (
+    Delete,
+    EtcdClient,
+    Expect,
+    Get,
+    KeyValue,
+    Operation,
+    Put,
+    prefix_end,
+)
 from confo_etcd.settings import EtcdSettings
 
 ROOT = "/confo"
@@ -57,47 +74,94 @@ class EtcdBackend:
     @hookimpl
     def confo_delete_namespace(self, namespace: str) -> None:
         prefix = _key(namespace) + "/"
-        marker, configs = self._etcd().transaction(
+        result = self._etcd().transaction(
             [Delete(_key(namespace)), Delete(prefix, prefix_end(prefix))]
         )
+        marker, configs = result.responses
         if marker.response_delete_range.deleted + configs.response_delete_range.deleted == 0:
             raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist in etcd.")
 
     @hookimpl
-    def confo_read(self, namespace: str) -> Snapshot:
+    def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
         prefix = _key(namespace) + "/"
-        marker, items = self._etcd().transaction(
-            [Get(_key(namespace)), Get(prefix, prefix_end(prefix))]
-        )
-        if not marker and not items:
+        if names is None:
+            reads = [Get(prefix, prefix_end(prefix))]
+        else:
+            reads = [Get(_key(namespace, name)) for name in names]
+        marker, *found = self._etcd().transaction([Get(_key(namespace)), *reads]).responses
+        items: list[KeyValue] = [item for response in found for item in response]
+        if not marker and not items and not self._has_keys(prefix):
             raise NamespaceNotFoundError(
                 f"Namespace {namespace!r} does not exist in etcd (no key {_key(namespace)!r}). "
                 f"Create it with create_namespace({namespace!r})."
             )
+        snapshot = Snapshot()
         start = len(prefix)
-        return Snapshot(
-            {
-                key[start:]: decode(value, f"etcd key {key!r}")
-                for key, value in items
-                # A deeper key (a/b) or a bare prefix was put by another tool: not a configuration.
-                if "/" not in key[start:] and len(key) > start
-            }
-        )
+        for key, value, mod_revision in items:
+            name = key[start:]
+            # A deeper key (a/b) or a bare prefix was put by another tool: not a configuration.
+            if "/" not in name and name:
+                snapshot.configs[name] = decode(value, f"etcd key {key!r}")
+                snapshot.revisions[name] = mod_revision
+        return snapshot
+
+    def _has_keys(self, prefix: str) -> bool:
+        return bool(self._etcd().keys(prefix, limit=1))
 
     @hookimpl
-    def confo_write(self, namespace: str, changes: Changes) -> None:
-        operations: list[Operation] = [Put(_key(namespace), b"")]
-        operations += [Put(_key(namespace, n), encode(c)) for n, c in changes.put.items()]
-        operations += [Delete(_key(namespace, name)) for name in changes.delete]
-        settings, client = self._settings(), self._etcd()
+    def confo_write(self, namespace: str, changes: Changes) -> WriteResult:
+        writes: list[Operation] = [
+            Put(_key(namespace, n), encode(c)) for n, c in changes.put.items()
+        ]
+        writes += [Delete(_key(namespace, name)) for name in changes.delete]
+        settings = self._settings()
+        # The marker goes first, alone in the first part if the write is split.
         groups = split(
-            operations,
+            [Put(_key(namespace), b""), *writes],
             _size,
             settings.max_request_bytes,
             settings.max_txn_ops,
             name=lambda op: f"etcd key {op.key!r}",
         )
-        apply_in_order(groups, client.transaction, "etcd")
+        if len(groups) > 1 and not changes.force:
+            self._check_all(namespace, changes)
+        done = apply_in_order(groups, lambda group: self._apply(namespace, group, changes), "etcd")
+        return WriteResult({name: rev for name, rev in done.items() if rev is not None})
+
+    def _apply(
+        self, namespace: str, group: list[Operation], changes: Changes
+    ) -> dict[str, Revision | None]:
+        """One transaction: ``group``, if its keys still have the revisions ``changes`` expects."""
+        names = {op.key: op.key[len(_key(namespace)) + 1 :] for op in group}
+        names.pop(_key(namespace), None)
+        expect = (
+            [] if changes.force else [Expect(k, _expected(changes, n)) for k, n in names.items()]
+        )
+        result = self._etcd().transaction(group, expect, [Get(key) for key in names])
+        if not result.succeeded:
+            current = {kv.key: kv.mod_revision for response in result.responses for kv in response}
+            raise ConflictError(
+                namespace,
+                [n for k, n in names.items() if current.get(k) != changes.expects(n)],
+            )
+        return {
+            name: result.revision if isinstance(op, Put) else None
+            for op in group
+            if (name := names.get(op.key)) is not None
+        }
+
+    def _check_all(self, namespace: str, changes: Changes) -> None:
+        """Before a split write: every key as expected, or ConflictError and nothing written."""
+        names = [*changes.put, *changes.delete]
+        current: dict[str, int] = {}
+        step = self._settings().max_txn_ops
+        for start in range(0, len(names), step):
+            reads = [Get(_key(namespace, name)) for name in names[start : start + step]]
+            for response in self._etcd().transaction(reads).responses:
+                current.update({kv.key: kv.mod_revision for kv in response})
+        conflicts = [n for n in names if current.get(_key(namespace, n)) != changes.expects(n)]
+        if conflicts:
+            raise ConflictError(namespace, conflicts)
 
     @hookimpl
     def confo_close(self) -> None:
@@ -117,6 +181,13 @@ class EtcdBackend:
 
 def _key(namespace: str, config: str | None = None) -> str:
     return f"{ROOT}/{namespace}" if config is None else f"{ROOT}/{namespace}/{config}"
+
+
+def _expected(changes: Changes, name: str) -> int | None:
+    expected = changes.expects(name)
+    if expected is not None and not isinstance(expected, int):
+        return -1  # not an etcd revision (read from another store): can only conflict
+    return expected
 
 
 def _size(operation: Operation) -> int:

@@ -8,7 +8,7 @@ protobuf. Swapping it means rewriting this module only: the backend speaks in :c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
 
@@ -58,6 +58,26 @@ class Delete(NamedTuple):
 
 
 Operation = Put | Get | Delete
+
+
+class Expect(NamedTuple):
+    """A transaction's condition: ``key`` was last modified at ``mod_revision``, or, with None,
+    does not exist."""
+
+    key: str
+    mod_revision: int | None
+
+
+class KeyValue(NamedTuple):
+    key: str
+    value: bytes
+    mod_revision: int
+
+
+class TxnResult(NamedTuple):
+    succeeded: bool
+    revision: int  # the store's revision after the transaction (its puts' mod_revision)
+    responses: list[Any]  # a Get's response is a list of KeyValue
 
 
 def prefix_end(prefix: str) -> str:
@@ -144,25 +164,43 @@ class EtcdClient:
                     raise
         raise AssertionError("unreachable")
 
-    def keys(self, prefix: str) -> list[str]:
-        """The keys that start with ``prefix``, without their values."""
+    def keys(self, prefix: str, limit: int = 0) -> list[str]:
+        """The keys that start with ``prefix`` (at most ``limit``, unless 0), without values."""
         with self._errors(f"list keys under {prefix!r}"):
-            found = self._call(lambda: list(self._etcd.get_prefix(prefix, keys_only=True)))
+            found = self._call(
+                lambda: list(self._etcd.get_prefix(prefix, keys_only=True, limit=limit))
+            )
             return [meta.key.decode() for _value, meta in found]
 
-    def transaction(self, operations: list[Operation]) -> list[Any]:
-        """Run ``operations`` as one transaction; a Get's result is a list of (key, value)."""
-        requests = [_request(operation) for operation in operations]
+    def transaction(
+        self,
+        operations: Sequence[Operation],
+        expect: Sequence[Expect] = (),
+        otherwise: Sequence[Operation] = (),
+    ) -> TxnResult:
+        """Run ``operations`` as one transaction if every ``expect`` holds, else ``otherwise``."""
+        request = etcdrpc.TxnRequest(
+            compare=[_compare(condition) for condition in expect],
+            success=[_request(operation) for operation in operations],
+            failure=[_request(operation) for operation in otherwise],
+        )
         with self._errors("run a transaction"):
-            _succeeded, responses = self._call(
-                lambda: self._etcd.transaction(compare=[], success=requests, failure=[])
+            response = self._call(lambda: self._txn(request))
+        return TxnResult(
+            response.succeeded,
+            response.header.revision,
+            [_response(op) for op in response.responses],
+        )
+
+    def _txn(self, request: Any) -> Any:
+        etcd = self._etcd
+        try:
+            return etcd.kvstub.Txn(
+                request, etcd.timeout, credentials=etcd.call_credentials, metadata=etcd.metadata
             )
-        return [
-            [(meta.key.decode(), value) for value, meta in response]
-            if isinstance(response, list)
-            else response
-            for response in responses
-        ]
+        except grpc.RpcError as exc:
+            etcd._manage_grpc_errors(exc)  # marks a dead endpoint failed, raises pyetcd's error
+            raise
 
     def close(self) -> None:
         self._etcd.close()
@@ -192,10 +230,32 @@ class EtcdClient:
 
 def _request(operation: Operation) -> Any:
     if isinstance(operation, Put):
-        return etcd_ops.Put(operation.key, operation.value)
+        return etcdrpc.RequestOp(
+            request_put=etcdrpc.PutRequest(key=operation.key.encode(), value=operation.value)
+        )
+    end = operation.range_end.encode() if operation.range_end is not None else b""
     if isinstance(operation, Get):
-        return etcd_ops.Get(operation.key, operation.range_end)
-    return etcd_ops.Delete(operation.key, operation.range_end)
+        return etcdrpc.RequestOp(
+            request_range=etcdrpc.RangeRequest(key=operation.key.encode(), range_end=end)
+        )
+    return etcdrpc.RequestOp(
+        request_delete_range=etcdrpc.DeleteRangeRequest(key=operation.key.encode(), range_end=end)
+    )
+
+
+def _compare(condition: Expect) -> Any:
+    if condition.mod_revision is None:
+        return (etcd_ops.Create(condition.key) == 0).build_message()  # absent
+    return (etcd_ops.Mod(condition.key) == condition.mod_revision).build_message()
+
+
+def _response(response: Any) -> Any:
+    if response.WhichOneof("response") == "response_range":
+        return [
+            KeyValue(kv.key.decode(), kv.value, kv.mod_revision)
+            for kv in response.response_range.kvs
+        ]
+    return response
 
 
 AUTH_DETAILS = ("authentication failed", "user name is empty", "permission denied")

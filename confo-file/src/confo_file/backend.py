@@ -7,15 +7,27 @@ is not one transaction, as files cannot be renamed into place all at once: it ch
 the disk can hold all of it, and if a write still fails midway, the error says how many files were
 written. (Writing every temp file before renaming any was tried: on ext4 it cost about 40% at
 1,000 files, for protection against little more than the full disk the check already catches.)
+
+Conflicts. A configuration's revision is its file's identity: modification time in nanoseconds,
+inode and size. An atomic replace always brings a new inode, and Confo stamps each file it writes
+with a modification time later than the one it replaces, so successive revisions of a file never
+repeat while Confo writes it. A write takes an advisory lock (``flock``) on the namespace's folder,
+checks every expected revision, renames the new files into place and lets go: readers take no
+lock, and writers wait only for each other's check and renames. Another program that writes a
+file in place twice within one tick of the file system's clock, at the same size, can go unseen;
+one that replaces files atomically (as editors and Confo do) cannot.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,13 +35,15 @@ from typing import Any
 from confo import hookimpl
 from confo.errors import (
     BackendUnavailableError,
+    ConflictError,
     CredentialsError,
     FileNotFoundException,
     InvalidNameError,
     NamespaceExistsException,
     NamespaceNotFoundError,
+    PartialWriteError,
 )
-from confo.model import Changes, Snapshot
+from confo.model import Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind, check_name, is_valid
 from confo.values import decode, encode
 
@@ -102,43 +116,67 @@ class FileBackend:
     def confo_delete_namespace(self, namespace: str) -> None:
         folder = self._existing_folder(namespace)
         with self._io(f"delete namespace {namespace!r}"):
-            # Rename first so that no reader ever sees a half-deleted namespace.
+            # Rename first so that no reader ever sees a half-deleted namespace; under the lock,
+            # so that no writer renames a file into it meanwhile.
             doomed = Path(tempfile.mkdtemp(prefix=f".{namespace}.deleted-", dir=self._root()))
-            folder.rename(doomed / namespace)
+            with _locked(folder, create=False):
+                folder.rename(doomed / namespace)
             _fsync_folder(folder.parent)
             shutil.rmtree(doomed)
 
     @hookimpl
-    def confo_read(self, namespace: str) -> Snapshot:
+    def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
         folder = self._existing_folder(namespace)
-        configs = {}
+        snapshot = Snapshot()
         with self._io(f"read namespace {namespace!r}"):
-            for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
-                name = entry.name[: -len(SUFFIX)]
-                if entry.name.endswith(SUFFIX) and is_valid(name) and entry.is_file():
-                    with open(entry.path, "rb") as file:
-                        configs[name] = decode(file.read(), f"File {entry.path!r}")
-        return Snapshot(configs)
+            if names is None:
+                found = sorted(
+                    entry.name[: -len(SUFFIX)]
+                    for entry in os.scandir(folder)
+                    if entry.name.endswith(SUFFIX)
+                )
+            else:
+                found = list(names)
+            for name in found:
+                if is_valid(name):
+                    self._read_one(folder / f"{name}{SUFFIX}", name, snapshot)
+        return snapshot
+
+    def _read_one(self, path: Path, name: str, into: Snapshot) -> None:
+        try:
+            with open(path, "rb") as file:
+                info = os.fstat(file.fileno())
+                if not stat.S_ISREG(info.st_mode):
+                    return  # a folder or a device named like a configuration: not one
+                data = file.read()
+        except (FileNotFoundError, IsADirectoryError):
+            return  # deleted since it was listed, or a folder
+        into.configs[name] = decode(data, f"File {str(path)!r}")
+        into.revisions[name] = _revision(info)
 
     @hookimpl
-    def confo_write(self, namespace: str, changes: Changes) -> None:
+    def confo_write(self, namespace: str, changes: Changes) -> WriteResult:
         folder = self._folder(namespace)
         encoded = {name: encode(config, indent=2) + b"\n" for name, config in changes.put.items()}
-        with self._io(f"write namespace {namespace!r}"):
-            folder.mkdir(exist_ok=True)
+        written: dict[str, Revision] = {}
+        with self._io(f"write namespace {namespace!r}"), _locked(folder, create=True):
+            if not changes.force:
+                _check_revisions(folder, namespace, changes)
             _check_free_space(folder, encoded)
-            for done, (name, data) in enumerate(encoded.items()):
+            for name, data in encoded.items():
                 try:
-                    _replace(folder / f"{name}{SUFFIX}", data)
+                    written[name] = _replace(folder / f"{name}{SUFFIX}", data)
                 except OSError as exc:
-                    raise BackendUnavailableError(
+                    raise PartialWriteError(
                         f"Could not write {name}{SUFFIX} in {str(folder)!r}: {exc.strerror or exc}"
-                        f". {done} of {len(encoded)} configurations of this persist were written "
-                        "(each file is whole, old or new); persist again to finish."
+                        f". {len(written)} of {len(encoded)} configurations of this persist were "
+                        "written (each file is whole, old or new); persist again to finish.",
+                        written,
                     ) from exc
             for name in changes.delete:
                 (folder / f"{name}{SUFFIX}").unlink(missing_ok=True)
             _fsync_folder(folder)
+        return WriteResult(written)
 
     @hookimpl
     def confo_close(self) -> None:
@@ -172,6 +210,51 @@ class FileBackend:
             ) from exc
 
 
+def _revision(info: os.stat_result) -> str:
+    return f"{info.st_mtime_ns}:{info.st_ino}:{info.st_size}"
+
+
+def _stored_revision(path: Path) -> str | None:
+    try:
+        return _revision(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
+def _check_revisions(folder: Path, namespace: str, changes: Changes) -> None:
+    """Raise ConflictError unless every file still has the revision the write expects."""
+    conflicts = [
+        name
+        for name in (*changes.put, *changes.delete)
+        if _stored_revision(folder / f"{name}{SUFFIX}") != changes.expects(name)
+    ]
+    if conflicts:
+        raise ConflictError(namespace, conflicts)
+
+
+@contextmanager
+def _locked(folder: Path, *, create: bool) -> Iterator[None]:
+    """Hold the namespace's advisory lock: ``flock`` on its folder, which every Confo writer of
+    this namespace takes. The lock dies with its process, so a crashed writer blocks nobody."""
+    while True:
+        if create:
+            folder.mkdir(exist_ok=True)
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.path.samestat(os.stat(folder), os.fstat(fd))
+            except FileNotFoundError:
+                same = False
+            if same:
+                yield
+                return
+            if not create:  # the namespace was deleted while we waited
+                raise FileNotFoundError(2, "The namespace folder was removed", str(folder))
+        finally:
+            os.close(fd)  # closing the last descriptor releases the lock
+
+
 def _check_free_space(folder: Path, encoded: dict[str, bytes]) -> None:
     """Refuse a persist the disk cannot hold before writing any of it: a full disk is how a
     write fails in practice, and files cannot be renamed into place all at once."""
@@ -184,17 +267,27 @@ def _check_free_space(folder: Path, encoded: dict[str, bytes]) -> None:
         )
 
 
-def _replace(target: Path, data: bytes) -> None:
-    """Write ``data`` to a durable temp file beside ``target``, then rename it over ``target``."""
-    temp = _write_temp(target, data)
+def _replace(target: Path, data: bytes) -> str:
+    """Write ``data`` to a durable temp file beside ``target``, then rename it over ``target``.
+    Returns the new revision."""
+    previous = _stored_mtime(target)
+    temp, info = _write_temp(target, data, previous)
     try:
         os.replace(temp, target)
     except BaseException:
         os.unlink(temp)
         raise
+    return _revision(info)
 
 
-def _write_temp(target: Path, data: bytes) -> str:
+def _stored_mtime(target: Path) -> int:
+    try:
+        return os.stat(target).st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def _write_temp(target: Path, data: bytes, previous_mtime: int) -> tuple[str, os.stat_result]:
     # A dot-prefixed name ending in .tmp is never listed as a configuration.
     fd, temp = tempfile.mkstemp(prefix=f".{target.stem[:100]}.", suffix=".tmp", dir=target.parent)
     try:
@@ -202,11 +295,16 @@ def _write_temp(target: Path, data: bytes) -> str:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
             file.flush()
+            # Later than the file it replaces, even within one tick of the clock, so that a
+            # revision is never repeated (see the module's docstring).
+            mtime = max(time.time_ns(), previous_mtime + 1)
+            os.utime(file.fileno(), ns=(mtime, mtime))
             os.fsync(file.fileno())
+            info = os.fstat(file.fileno())
     except BaseException:
         os.unlink(temp)
         raise
-    return temp
+    return temp, info
 
 
 def _read_umask() -> int:

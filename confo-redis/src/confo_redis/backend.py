@@ -13,13 +13,22 @@ The layout's traps, and what closes them:
 - Top-level keys can collide with an application's own: ``key_prefix`` keeps Confo's apart, and a
   key that exists but is not Confo's is never overwritten (a clear error instead).
 - An index that lists a missing key: the entry is skipped (logged) on read.
+
+Conflicts. Redis keeps no version of a key, so a configuration's revision is a digest of the
+bytes stored under it: it changes whenever the value does (and a change undone is, rightly, no
+change). A conditional write WATCHes the configuration keys, reads them, compares their digests
+with the expected revisions and writes in MULTI/EXEC, which fails if any watched key changed
+meanwhile; so no key is added to the seed layout. A write that only updates configurations that
+exist touches neither index, so it costs the same whatever the namespace holds; creating or
+deleting configurations rewrites the namespace's index, as the layout requires.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,12 +42,13 @@ from confo import hookimpl
 from confo.errors import (
     BackendAuthenticationError,
     BackendUnavailableError,
+    ConflictError,
     CorruptDataError,
     InvalidNameError,
     NamespaceExistsException,
     NamespaceNotFoundError,
 )
-from confo.model import Changes, Snapshot
+from confo.model import Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
 
@@ -133,45 +143,88 @@ class RedisBackend:
         self._transaction(f"delete namespace {namespace!r}", delete, namespace)
 
     @hookimpl
-    def confo_read(self, namespace: str) -> Snapshot:
+    def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
         client = self._redis()
         with self._errors(f"read namespace {namespace!r}"):
-            names = self._listed_configurations(client, namespace)
-            keys = [self._key(namespace, name) for name in names]
+            listed = self._listed_configurations(client, namespace)
+            if names is not None:
+                wanted = set(names)
+                listed = [name for name in listed if name in wanted]
+            keys = [self._key(namespace, name) for name in listed]
             values = client.mget(keys) if keys else []
-        configs = {}
-        for name, key, raw in zip(names, keys, values, strict=True):
+        snapshot = Snapshot()
+        for name, key, raw in zip(listed, keys, values, strict=True):
             if raw is None:
                 log.warning(
                     "Redis index %r lists %r, but key %r is missing; skipped", namespace, name, key
                 )
                 continue
-            configs[name] = decode(raw, f"Redis key {key!r}")
-        return Snapshot(configs)
+            snapshot.configs[name] = decode(raw, f"Redis key {key!r}")
+            snapshot.revisions[name] = _revision(raw)
+        return snapshot
 
     @hookimpl
-    def confo_write(self, namespace: str, changes: Changes) -> None:
-        encoded = {
-            self._key(namespace, name): encode(config) for name, config in changes.put.items()
-        }
+    def confo_write(self, namespace: str, changes: Changes) -> WriteResult:
+        encoded = {name: encode(config) for name, config in changes.put.items()}
+        updates_only = not changes.force and not changes.delete
+        if updates_only and all(changes.expects(name) is not None for name in encoded):
+            self._update(namespace, changes, encoded)
+        else:
+            self._write_with_index(namespace, changes, encoded)
+        return WriteResult({name: _revision(data) for name, data in encoded.items()})
+
+    def _update(self, namespace: str, changes: Changes, encoded: dict[str, bytes]) -> None:
+        """Replace configurations that exist: the indexes stay as they are."""
+        keys = {name: self._key(namespace, name) for name in encoded}
+
+        def write(pipe: Pipeline) -> None:
+            self._check(pipe, namespace, changes, keys)
+            pipe.multi()
+            pipe.mset({keys[name]: data for name, data in encoded.items()})
+
+        with self._errors(f"write namespace {namespace!r}"):
+            self._redis().transaction(write, *keys.values())
+
+    def _write_with_index(
+        self, namespace: str, changes: Changes, encoded: dict[str, bytes]
+    ) -> None:
+        """Create, replace and delete configurations, and keep both indexes in step."""
+        keys = {name: self._key(namespace, name) for name in (*encoded, *changes.delete)}
 
         def write(pipe: Pipeline) -> None:
             namespaces, listed = self._indexes(pipe, namespace)
             configs = listed or []
             known = set(configs)
-            new = [name for name in changes.put if name not in known]
+            new = [name for name in encoded if name not in known]
             self._refuse_foreign_keys(pipe, namespace, new)
+            if not changes.force:
+                self._check(pipe, namespace, changes, keys)
             kept = [name for name in configs if name not in changes.delete]
             pipe.multi()
             if namespace not in namespaces:
                 pipe.set(self._root, _index("namespaces", [*namespaces, namespace]))
             pipe.set(self._key(namespace), _index("configurations", kept + new))
             if encoded:
-                pipe.mset(encoded)
+                pipe.mset({keys[name]: data for name, data in encoded.items()})
             if changes.delete:
-                pipe.delete(*(self._key(namespace, name) for name in changes.delete))
+                pipe.delete(*(keys[name] for name in changes.delete))
 
-        self._transaction(f"write namespace {namespace!r}", write, namespace)
+        with self._errors(f"write namespace {namespace!r}"):
+            self._redis().transaction(write, self._root, self._key(namespace), *keys.values())
+
+    def _check(
+        self, pipe: Pipeline, namespace: str, changes: Changes, keys: dict[str, str]
+    ) -> None:
+        """Raise ConflictError unless every watched configuration has its expected revision."""
+        names = list(keys)
+        stored = pipe.mget([keys[name] for name in names])
+        conflicts = [
+            name
+            for name, raw in zip(names, stored, strict=True)
+            if (None if raw is None else _revision(raw)) != changes.expects(name)
+        ]
+        if conflicts:
+            raise ConflictError(namespace, conflicts)
 
     @hookimpl
     def confo_close(self) -> None:
@@ -306,6 +359,12 @@ def _names(raw: bytes | str, field: str, where: str) -> list[str]:
             f"{where} should hold {{{field!r}: [names]}}, not {raw[:80]!r}. Confo left it alone."
         )
     return names
+
+
+def _revision(raw: bytes | str) -> Revision:
+    """A configuration's revision on Redis: a digest of the bytes stored (see the module doc)."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    return hashlib.blake2b(data, digest_size=10).hexdigest()
 
 
 def _index(field: str, names: list[str]) -> str:

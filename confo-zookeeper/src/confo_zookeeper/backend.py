@@ -9,6 +9,13 @@ A persist is one ZooKeeper transaction (multi) while it fits the server's reques
 (``jute.maxbuffer``, 1 MB by default); a larger persist is split into several transactions, each
 all or nothing, applied in order (see docs/backends/zookeeper.md).
 
+Conflicts: a configuration's revision is its znode's version. A conditional persist is one multi
+of ``create`` (fails if the znode exists), ``set_data`` and ``delete`` with the expected version;
+if it fails, the versions are read to name every conflicting configuration. A persist that must
+be split checks all versions first, then each part checks its own again. ZooKeeper starts a
+re-created znode at version 0 again: an edit based on a configuration that was meanwhile deleted
+and re-created with the same number of changes is not told apart (see docs/backends/zookeeper.md).
+
 kazoo queues requests while it reconnects, so a call could wait for ever and a write could land
 long after its caller gave up. Every call therefore first waits a short while for a connection,
 raises BackendUnavailableError if there is none, and waits for its answer at most
@@ -19,13 +26,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
 from kazoo.client import KazooClient
 from kazoo.exceptions import (
     AuthFailedError,
+    BadVersionError,
     KazooException,
     NoAuthError,
     NodeExistsError,
@@ -37,14 +45,20 @@ from confo import hookimpl
 from confo.errors import (
     BackendAuthenticationError,
     BackendUnavailableError,
+    ConflictError,
     InvalidNameError,
     NamespaceNotFoundError,
 )
-from confo.model import Changes, Snapshot
+from confo.model import Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
 from confo_zookeeper.settings import ZookeeperSettings
-from confo_zookeeper.transactions import Operation, OperationKind, apply_in_batches
+from confo_zookeeper.transactions import (
+    MAX_REQUEST_BYTES,
+    Operation,
+    OperationKind,
+    apply_in_batches,
+)
 
 ROOT = "/confo"
 # ZooKeeper refuses these in path elements (beyond the control characters Confo refuses anyway).
@@ -118,35 +132,92 @@ class ZookeeperBackend:
                 ) from None
 
     @hookimpl
-    def confo_read(self, namespace: str) -> Snapshot:
+    def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
         client = self._client()
         with self._errors(f"read namespace {namespace!r}"):
-            names = sorted(self._children(namespace))
-            pending = [client.get_async(_path(namespace, name)) for name in names]
-            configs = {}
-            for name, result in zip(names, pending, strict=True):
+            if names is None:
+                wanted = sorted(self._children(namespace))
+            else:
+                wanted = list(names)
+                if not self._wait(client.exists_async(_path(namespace))):
+                    raise self._no_namespace(namespace)
+            pending = [client.get_async(_path(namespace, name)) for name in wanted]
+            snapshot = Snapshot()
+            for name, result in zip(wanted, pending, strict=True):
                 try:
-                    data, _stat = self._wait(result)
+                    data, stat = self._wait(result)
                 except NoNodeError:
-                    continue  # deleted by another client since it was listed
+                    continue  # deleted by another client since it was listed, or never there
                 where = f"ZooKeeper znode {_path(namespace, name)!r}"
-                configs[name] = decode(data, where, empty={})
-        return Snapshot(configs)
+                snapshot.configs[name] = decode(data, where, empty={})
+                snapshot.revisions[name] = stat.version
+        return snapshot
 
     @hookimpl
-    def confo_write(self, namespace: str, changes: Changes) -> None:
+    def confo_write(self, namespace: str, changes: Changes) -> WriteResult:
         encoded = {name: encode(config) for name, config in changes.put.items()}
         with self._errors(f"write namespace {namespace!r}"):
-            for attempt in range(3):
-                try:
-                    operations = self._plan(namespace, encoded, changes.delete)
-                    apply_in_batches(self._client(), operations, self._wait)
-                    return
-                except (NodeExistsError, NoNodeError):
-                    # Another client created or deleted a znode between our listing and our
-                    # transaction, which therefore changed nothing: plan again.
-                    if attempt == 2:
-                        raise
+            if changes.force:
+                done = self._write_forced(namespace, encoded, changes.delete)
+            else:
+                done = self._write_conditionally(namespace, encoded, changes)
+        return WriteResult({name: rev for name, rev in done.items() if rev is not None})
+
+    def _write_conditionally(
+        self, namespace: str, encoded: dict[str, bytes], changes: Changes
+    ) -> dict[str, Revision | None]:
+        operations = [
+            _conditional(namespace, name, data, changes) for name, data in encoded.items()
+        ]
+        operations += [_conditional(namespace, name, None, changes) for name in changes.delete]
+        if sum(op.size for op in operations) > MAX_REQUEST_BYTES:
+            self._raise_conflicts(namespace, changes)  # split: check everything before any part
+        try:
+            return apply_in_batches(self._client(), operations, self._wait)
+        except (BadVersionError, NodeExistsError, NoNodeError):
+            self._raise_conflicts(namespace, changes)
+        # Every configuration is as expected, so a create failed for want of its parent: the
+        # namespace (or /confo) was deleted behind our back. Create it in the same transaction.
+        operations = self._parents(namespace) + operations
+        try:
+            return apply_in_batches(self._client(), operations, self._wait)
+        except (BadVersionError, NodeExistsError, NoNodeError):
+            self._raise_conflicts(namespace, changes)
+            raise
+
+    def _raise_conflicts(self, namespace: str, changes: Changes) -> None:
+        """Read the versions of every configuration involved; raise ConflictError naming those
+        that differ from what the write expects."""
+        client = self._client()
+        names = [*changes.put, *changes.delete]
+        pending = [client.exists_async(_path(namespace, name)) for name in names]
+        conflicts = []
+        for name, result in zip(names, pending, strict=True):
+            stat = self._wait(result)
+            if (None if stat is None else stat.version) != changes.expects(name):
+                conflicts.append(name)
+        if conflicts:
+            raise ConflictError(namespace, conflicts)
+
+    def _write_forced(
+        self, namespace: str, encoded: dict[str, bytes], deleted: set[str]
+    ) -> dict[str, Revision | None]:
+        for attempt in range(3):
+            try:
+                operations = self._plan(namespace, encoded, deleted)
+                return apply_in_batches(self._client(), operations, self._wait)
+            except (NodeExistsError, NoNodeError):
+                # Another client created or deleted a znode between our listing and our
+                # transaction, which therefore changed nothing: plan again.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _parents(self, namespace: str) -> list[Operation]:
+        operations = [Operation("create", _path(namespace))]
+        if not self._wait(self._client().exists_async(ROOT)):
+            operations.insert(0, Operation("create", ROOT))
+        return operations
 
     def _plan(
         self, namespace: str, encoded: dict[str, bytes], deleted: set[str]
@@ -157,13 +228,15 @@ class ZookeeperBackend:
             operations = []
         except NamespaceNotFoundError:
             existing = set()
-            operations = [Operation("create", _path(namespace))]
-            if not self._wait(self._client().exists_async(ROOT)):  # deleted behind our back
-                operations.insert(0, Operation("create", ROOT))
+            operations = self._parents(namespace)
         for name, data in encoded.items():
             kind: OperationKind = "set" if name in existing else "create"
-            operations.append(Operation(kind, _path(namespace, name), data))
-        operations += [Operation("delete", _path(namespace, n)) for n in deleted if n in existing]
+            operations.append(Operation(kind, _path(namespace, name), data, config=name))
+        operations += [
+            Operation("delete", _path(namespace, name), config=name)
+            for name in deleted
+            if name in existing
+        ]
         return operations
 
     @hookimpl
@@ -179,11 +252,14 @@ class ZookeeperBackend:
         try:
             children: list[str] = self._wait(self._client().get_children_async(_path(namespace)))
         except NoNodeError:
-            raise NamespaceNotFoundError(
-                f"Namespace {namespace!r} does not exist in ZooKeeper (no znode "
-                f"{_path(namespace)!r}). Create it with create_namespace({namespace!r})."
-            ) from None
+            raise self._no_namespace(namespace) from None
         return children
+
+    def _no_namespace(self, namespace: str) -> NamespaceNotFoundError:
+        return NamespaceNotFoundError(
+            f"Namespace {namespace!r} does not exist in ZooKeeper (no znode "
+            f"{_path(namespace)!r}). Create it with create_namespace({namespace!r})."
+        )
 
     def _client(self) -> KazooClient:
         """The client, once connected; waits briefly for a reconnect before giving up."""
@@ -225,6 +301,19 @@ class ZookeeperBackend:
                     f"ZooKeeper at {hosts} did not answer in time to {action}."
                 ) from None
             raise
+
+
+def _conditional(namespace: str, name: str, data: bytes | None, changes: Changes) -> Operation:
+    """The operation that writes (or, ``data`` None, deletes) ``name`` only if its znode still
+    has the version the change expects."""
+    path, expected = _path(namespace, name), changes.expects(name)
+    if expected is None and data is not None:
+        return Operation("create", path, data, config=name)
+    if not isinstance(expected, int):  # read from another store: it cannot match this one
+        raise ConflictError(namespace, [name], f" (revision {expected!r} is no znode version)")
+    if data is None:
+        return Operation("delete", path, version=expected, config=name)
+    return Operation("set", path, data, version=expected, config=name)
 
 
 def _path(namespace: str, config: str | None = None) -> str:

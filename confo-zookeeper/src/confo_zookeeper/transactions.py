@@ -4,6 +4,9 @@ ZooKeeper refuses a request larger than ``jute.maxbuffer`` (1,048,575 bytes by d
 transaction is one request. Operations are grouped, in order, into transactions of at most
 :data:`MAX_REQUEST_BYTES` by :mod:`confo.batching`; a single znode larger than that fails before
 anything is written.
+
+An operation may carry the znode version it expects (``set_data`` and ``delete`` with a version,
+``create`` failing if the znode exists): that is how a persist is conditional.
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import RolledBackError
+from kazoo.exceptions import RolledBackError, RuntimeInconsistency
 
 from confo.batching import apply_in_order, split
+from confo.model import Revision
 
 MAX_REQUEST_BYTES = 1_000_000
 """Below the default jute.maxbuffer, leaving room for the request's own framing."""
@@ -23,6 +27,7 @@ MAX_REQUEST_BYTES = 1_000_000
 OPERATION_OVERHEAD = 64  # header, ACL and lengths of one operation, generously
 
 OperationKind = Literal["create", "set", "delete"]
+ANY_VERSION = -1
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,8 @@ class Operation:
     kind: OperationKind
     path: str
     data: bytes = b""
+    version: int = ANY_VERSION  # for set and delete: the version the znode must have
+    config: str | None = None  # the configuration it writes, if any
 
     @property
     def size(self) -> int:
@@ -38,24 +45,34 @@ class Operation:
 
 def apply_in_batches(
     client: KazooClient, operations: list[Operation], wait: Callable[[Any], Any]
-) -> None:
+) -> dict[str, Revision | None]:
     """Apply ``operations`` in order, in as few transactions as the size limit allows.
 
-    A failure in the first transaction re-raises kazoo's own error (nothing was written).
+    Returns the new version of each configuration written (None for each deleted). A failure in
+    the first transaction re-raises kazoo's own error for the operation that failed (nothing
+    was written).
     """
 
-    def commit(group: list[Operation]) -> None:
+    def commit(group: list[Operation]) -> dict[str, Revision | None]:
         transaction = client.transaction()
         for operation in group:
             if operation.kind == "create":
                 transaction.create(operation.path, operation.data)
             elif operation.kind == "set":
-                transaction.set_data(operation.path, operation.data)
+                transaction.set_data(operation.path, operation.data, operation.version)
             else:
-                transaction.delete(operation.path)
-        for result in wait(transaction.commit_async()):
-            if isinstance(result, Exception) and not isinstance(result, RolledBackError):
+                transaction.delete(operation.path, operation.version)
+        results = wait(transaction.commit_async())
+        for result in results:
+            if isinstance(result, Exception) and not isinstance(
+                result, (RolledBackError, RuntimeInconsistency)
+            ):
                 raise result
+        return {
+            operation.config: _revision(operation, result)
+            for operation, result in zip(group, results, strict=True)
+            if operation.config is not None
+        }
 
     groups = split(
         operations,
@@ -63,4 +80,13 @@ def apply_in_batches(
         MAX_REQUEST_BYTES,
         name=lambda op: f"ZooKeeper znode {op.path!r}",
     )
-    apply_in_order(groups, commit, "ZooKeeper")
+    return apply_in_order(groups, commit, "ZooKeeper")
+
+
+def _revision(operation: Operation, result: Any) -> Revision | None:
+    if operation.kind == "delete":
+        return None
+    if operation.kind == "create":
+        return 0  # a new znode's version
+    version: int = result.version  # set_data answers with the znode's new Stat
+    return version
