@@ -59,7 +59,9 @@ class TestRedisConformance(BackendConformance, NetworkConformance, TLSConformanc
 
     @pytest.fixture
     def restartable(self) -> Iterator[tuple[RedisServer, dict[str, Any]]]:
-        with RedisServer() as server:
+        # Keeps its data across the restart, as the other stores do: with none, a persist
+        # after the restart would (rightly) conflict, every configuration being gone.
+        with RedisServer(extra_args=("--appendonly", "yes", "--appendfsync", "always")) as server:
             yield server, server.credentials(operation_timeout=2)
 
     @pytest.fixture

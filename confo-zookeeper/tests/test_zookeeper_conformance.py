@@ -24,8 +24,12 @@ class ZookeeperRaw:
         self.client = client
 
     def put(self, namespace: str, config: str, data: bytes) -> None:
+        path = f"/confo/{namespace}/{config}"
         self.client.ensure_path(f"/confo/{namespace}")
-        self.client.create(f"/confo/{namespace}/{config}", data)
+        if self.client.exists(path):
+            self.client.set(path, data)
+        else:
+            self.client.create(path, data)
 
     def get(self, namespace: str, config: str) -> bytes | None:
         try:

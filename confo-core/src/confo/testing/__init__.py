@@ -4,15 +4,16 @@
 - :class:`ServerProcess`: start a real server on a free 127.0.0.1 port (each backend subclasses it).
 """
 
+from confo.testing.conflicts import ConflictConformance
 from confo.testing.conformance import (
     BackendConformance,
     NetworkConformance,
-    RawStore,
     TLSConformance,
     connected,
     eventually,
     unique,
 )
+from confo.testing.raw import RawStore
 from confo.testing.servers import (
     ServerError,
     ServerGroup,
@@ -25,6 +26,7 @@ from confo.testing.servers import (
 
 __all__ = [
     "BackendConformance",
+    "ConflictConformance",
     "NetworkConformance",
     "RawStore",
     "ServerError",

@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import pytest
 
@@ -43,6 +43,8 @@ from confo.errors import (
     NamespaceNotLoadedException,
 )
 from confo.manager import Confo
+from confo.testing.conflicts import ConflictConformance
+from confo.testing.raw import RawStore
 from confo.testing.servers import ServerProcess
 
 BACKEND = "under_test"
@@ -75,16 +77,6 @@ BAD_NAMES = [
 BAD_VALUES = [{1, 2}, float("nan"), float("inf"), object(), b"bytes", {1: "int key"}]
 
 
-class RawStore(Protocol):
-    """The store seen through its own client, in Confo's layout, bypassing Confo."""
-
-    def put(self, namespace: str, config: str, data: bytes) -> None:
-        """Store ``data`` as configuration ``config`` of ``namespace``, making both as needed."""
-
-    def get(self, namespace: str, config: str) -> bytes | None:
-        """The bytes stored for the configuration, or None if there is none."""
-
-
 def connected(backend_type: str, credentials: Mapping[str, Any], name: str = BACKEND) -> Confo:
     """An independent manager with one backend loaded and active; close it when done."""
     manager = Confo(shared=False)
@@ -98,7 +90,7 @@ def unique(prefix: str = "ns") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-class BackendConformance:
+class BackendConformance(ConflictConformance):
     """Tests every backend must pass. Subclass as ``Test<Name>`` and provide the fixtures
     ``credentials`` and ``raw`` and the class attribute ``backend_type``."""
 
