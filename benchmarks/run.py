@@ -111,7 +111,8 @@ def bench_namespace_size(
     raw = backend.baseline
 
     def dirty_all() -> None:  # what a persist of n changed configurations starts from
-        for name, config in configs.items():
+        handle.reload()  # the other contenders wrote the same keys: a conditional persist of
+        for name, config in configs.items():  # stale revisions would (rightly) conflict
             handle.set(name, config)
 
     reads = [
