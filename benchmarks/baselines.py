@@ -5,17 +5,27 @@
   limit), since a floor that may lose data is not a floor for a configuration manager.
 - naive: one round trip per configuration, which is what the original Confo did.
 - peer: dynaconf doing the same job (its Redis loader, its JSON files), where it can.
+- conditional: the raw client's own compare-and-set (``read_one``, ``write_if``, ``update``),
+  the floor for Confo's conflict-safe persist and ``update()``: etcd's transaction with
+  compares, ZooKeeper's multi with versions, Redis WATCH + MULTI/EXEC, files under flock.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 Configs = dict[str, dict[str, Any]]
+Revisions = dict[str, Any]
+
+
+class RawConflict(Exception):
+    """A baseline's compare-and-set found a newer value."""
 
 
 def dumps(config: dict[str, Any]) -> bytes:
@@ -41,6 +51,24 @@ class Baseline:
 
     def list_namespaces(self) -> list[str]:
         raise NotImplementedError
+
+    def read_one(self, ns: str, name: str) -> tuple[dict[str, Any], Any]:
+        """One configuration and its revision."""
+        raise NotImplementedError
+
+    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
+        """Write ``configs`` if each still has its revision (RawConflict if not); new revisions."""
+        raise NotImplementedError
+
+    def update(self, ns: str, name: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """The raw client's own compare-and-set loop."""
+        while True:
+            config, revision = self.read_one(ns, name)
+            try:
+                self.write_if(ns, {name: fn(config)}, {name: revision})
+                return
+            except RawConflict:
+                continue
 
     def close(self) -> None:
         """Release connections."""
@@ -84,6 +112,36 @@ class FileBaseline(Baseline):
     def list_namespaces(self) -> list[str]:
         return sorted(e.name for e in os.scandir(self.root) if e.is_dir())
 
+    def read_one(self, ns: str, name: str) -> tuple[dict[str, Any], Any]:
+        with open(self.root / ns / f"{name}.json", "rb") as file:
+            info = os.fstat(file.fileno())
+            return json.loads(file.read()), (info.st_mtime_ns, info.st_ino, info.st_size)
+
+    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
+        """Under an flock of the folder: compare each file's stat, then replace atomically."""
+        folder = self.root / ns
+        lock = os.open(folder, os.O_RDONLY)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            for name in configs:
+                info = os.stat(folder / f"{name}.json")
+                if (info.st_mtime_ns, info.st_ino, info.st_size) != revisions[name]:
+                    raise RawConflict(name)
+            new = {}
+            for name, config in configs.items():
+                fd, temp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+                with os.fdopen(fd, "wb") as file:
+                    file.write(json.dumps(config, indent=2).encode())
+                    file.flush()
+                    os.fsync(file.fileno())
+                    info = os.fstat(file.fileno())
+                os.replace(temp, folder / f"{name}.json")
+                new[name] = (info.st_mtime_ns, info.st_ino, info.st_size)
+            os.fsync(lock)
+        finally:
+            os.close(lock)
+        return new
+
 
 class RedisBaseline(Baseline):
     name = "redis"
@@ -122,6 +180,28 @@ class RedisBaseline(Baseline):
 
     def list_namespaces(self) -> list[str]:
         return sorted(json.loads(self.client.get(self.prefix + "confo"))["namespaces"])
+
+    def read_one(self, ns: str, name: str) -> tuple[dict[str, Any], Any]:
+        raw = self.client.get(f"{self.prefix}{ns}-{name}")
+        return json.loads(raw), raw  # compare-and-set on Redis compares the bytes read
+
+    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
+        import redis
+
+        keys = {name: f"{self.prefix}{ns}-{name}" for name in configs}
+        encoded = {name: dumps(config) for name, config in configs.items()}
+        with self.client.pipeline() as pipe:
+            pipe.watch(*keys.values())
+            current = pipe.mget(list(keys.values()))
+            if any(raw != revisions[name] for name, raw in zip(keys, current, strict=True)):
+                raise RawConflict(ns)
+            pipe.multi()
+            pipe.mset({keys[name]: data for name, data in encoded.items()})
+            try:
+                pipe.execute()
+            except redis.WatchError:
+                raise RawConflict(ns) from None
+        return encoded
 
     def close(self) -> None:
         self.client.close()
@@ -164,6 +244,20 @@ class ZookeeperBaseline(Baseline):
 
     def list_namespaces(self) -> list[str]:
         return sorted(self.client.get_children("/confo"))
+
+    def read_one(self, ns: str, name: str) -> tuple[dict[str, Any], Any]:
+        data, stat = self.client.get(f"/confo/{ns}/{name}")
+        return json.loads(data), stat.version
+
+    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
+        """One multi of set_data with the expected versions (within the request size limit)."""
+        transaction = self.client.transaction()
+        for name, config in configs.items():
+            transaction.set_data(f"/confo/{ns}/{name}", dumps(config), revisions[name])
+        results = transaction.commit()
+        if any(isinstance(result, Exception) for result in results):
+            raise RawConflict(ns)
+        return {name: stat.version for name, stat in zip(configs, results, strict=True)}
 
     def close(self) -> None:
         self.client.stop()
@@ -208,6 +302,28 @@ class EtcdBaseline(Baseline):
     def list_namespaces(self) -> list[str]:
         keys = (meta.key.decode() for _, meta in self.client.get_prefix("/confo/", keys_only=True))
         return sorted({key[len("/confo/") :].split("/", 1)[0] for key in keys})
+
+    def read_one(self, ns: str, name: str) -> tuple[dict[str, Any], Any]:
+        value, meta = self.client.get(f"/confo/{ns}/{name}")
+        return json.loads(value), meta.mod_revision
+
+    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
+        """Transactions of at most 128 puts, each comparing its keys' mod_revision."""
+        names, new = list(configs), {}
+        ops = self.client.transactions
+        for start in range(0, len(names), self.max_ops):
+            chunk = names[start : start + self.max_ops]
+            keys = {name: f"/confo/{ns}/{name}" for name in chunk}
+            succeeded, responses = self.client.transaction(
+                compare=[ops.mod(keys[name]) == revisions[name] for name in chunk],
+                success=[ops.put(keys[name], dumps(configs[name])) for name in chunk],
+                failure=[],
+            )
+            if not succeeded:
+                raise RawConflict(ns)
+            revision = responses[0].response_put.header.revision
+            new.update(dict.fromkeys(chunk, revision))
+        return new
 
     def close(self) -> None:
         self.client.close()

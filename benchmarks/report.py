@@ -50,6 +50,22 @@ def targets(stores: list[Any], sizes: list[int]) -> list[Target]:
         memory = results["memory"]
         name = f"{store.name}: peak memory, {top:,} loaded, within 1.5x the floor"
         rows.append(_at_most(name, memory["confo"] / memory["floor"], 1.5))
+        rows += conflict_targets(store)
+    return rows
+
+
+def conflict_targets(store: Any) -> list[Target]:
+    found = store.results["conflicts"]
+    rows = []
+    for k, t in sorted(found["persist"].items()):
+        name = f"{store.name}: conditional `persist()` of {k:,} within 1.3x the raw client's own"
+        rows.append(_at_most(name, t["confo"] / t["raw"], 1.3))
+    update = found["update"]
+    name = f"{store.name}: `update()` within 1.5x the raw compare-and-set loop"
+    rows.append(_at_most(name, update["confo"] / update["raw"], 1.5))
+    small, large = sorted(found["flat"])
+    name = f"{store.name}: persist of one configuration, namespace of {large:,} vs {small:,}"
+    rows.append(_at_most(f"{name}: at most 1.5x", found["flat"][large] / found["flat"][small], 1.5))
     return rows
 
 
@@ -155,6 +171,7 @@ def _store_section(store: Any, top: int) -> list[str]:
         lines += [f"`{op}()` of 100 large configurations:", ""]
         lines += [*size_table(store, op, "large"), ""]
     lines += _gc_paused(r)
+    lines += _conflicts_section(r["conflicts"])
     names, first, get, memory = r["get_namespaces"], r["first_load"], r["get"], r["memory"]
     return [
         *lines,
@@ -171,6 +188,37 @@ def _store_section(store: Any, top: int) -> list[str]:
         f"`as_dict()` {ms(r['get_all']['dynaconf'])} |",
         f"| peak memory, {top:,} configurations loaded | {memory['confo'] / 2**20:.1f} MiB | "
         f"floor {memory['floor'] / 2**20:.1f} MiB ({ratio(memory['confo'], memory['floor'])}) |",
+        "",
+    ]
+
+
+def _conflicts_section(found: dict[str, Any]) -> list[str]:
+    lines = [
+        "Conflict-safe writes, against the raw client's own compare-and-set:",
+        "",
+        "| operation | Confo | raw client | Confo / raw |",
+        "|---|---:|---:|---:|",
+    ]
+    for k, t in sorted(found["persist"].items()):
+        lines.append(
+            f"| conditional `persist()` of {k:,} (namespace of {max(found['persist']):,}) "
+            f"| {ms(t['confo'])} | {ms(t['raw'])} | **{ratio(t['confo'], t['raw'])}** |"
+        )
+    u = found["update"]
+    lines.append(
+        f"| `update()` of one configuration | {ms(u['confo'])} | {ms(u['raw'])} "
+        f"| **{ratio(u['confo'], u['raw'])}** |"
+    )
+    small, large = sorted(found["flat"])
+    c = found["contended"]
+    return [
+        *lines,
+        "",
+        f"A persist of one configuration: {ms(found['flat'][small])} in a namespace of "
+        f"{small:,}, {ms(found['flat'][large])} in one of {large:,} "
+        f"(**{ratio(found['flat'][large], found['flat'][small])}**). Contended: "
+        f"{c['processes']} processes x {c['rounds']} `update()` increments of one counter, "
+        f"{c['per_second']:,.0f} updates/s, none lost.",
         "",
     ]
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import conflicts
 import harness
 from baselines import (
     Baseline,
@@ -297,6 +298,10 @@ def main() -> int:
             bench_first_load(backend, probe)
             bench_hot_path(backend, probe)
             bench_memory(backend, f"bench_small_{sizes[-1]}")
+            print("   conflicts", flush=True)
+            backend.results["conflicts"] = conflicts.run(
+                backend.name, backend.credentials, backend.baseline, smoke=args.smoke
+            )
     write_report(
         stores=stores,
         imports=import_cost(),
