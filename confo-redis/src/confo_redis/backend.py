@@ -178,7 +178,8 @@ class RedisBackend:
         keys = {name: self._key(namespace, name) for name in encoded}
 
         def write(pipe: Pipeline) -> None:
-            self._check(pipe, namespace, changes, keys)
+            stored = pipe.mget(list(keys.values()))
+            _raise_conflicts(namespace, changes, dict(zip(keys, stored, strict=True)))
             pipe.multi()
             pipe.mset({keys[name]: data for name, data in encoded.items()})
 
@@ -192,13 +193,15 @@ class RedisBackend:
         keys = {name: self._key(namespace, name) for name in (*encoded, *changes.delete)}
 
         def write(pipe: Pipeline) -> None:
-            namespaces, listed = self._indexes(pipe, namespace)
+            values: list[Any] = list(keys.values())
+            namespaces, listed = self._indexes(pipe, namespace, values)
+            stored = dict(zip(keys, values, strict=True))
             configs = listed or []
             known = set(configs)
             new = [name for name in encoded if name not in known]
-            self._refuse_foreign_keys(pipe, namespace, new)
+            self._refuse_foreign_keys(pipe, namespace, {name: stored[name] for name in new})
             if not changes.force:
-                self._check(pipe, namespace, changes, keys)
+                _raise_conflicts(namespace, changes, stored)
             kept = [name for name in configs if name not in changes.delete]
             pipe.multi()
             if namespace not in namespaces:
@@ -211,20 +214,6 @@ class RedisBackend:
 
         with self._errors(f"write namespace {namespace!r}"):
             self._redis().transaction(write, self._root, self._key(namespace), *keys.values())
-
-    def _check(
-        self, pipe: Pipeline, namespace: str, changes: Changes, keys: dict[str, str]
-    ) -> None:
-        """Raise ConflictError unless every watched configuration has its expected revision."""
-        names = list(keys)
-        stored = pipe.mget([keys[name] for name in names])
-        conflicts = [
-            name
-            for name, raw in zip(names, stored, strict=True)
-            if (None if raw is None else _revision(raw)) != changes.expects(name)
-        ]
-        if conflicts:
-            raise ConflictError(namespace, conflicts)
 
     @hookimpl
     def confo_close(self) -> None:
@@ -252,14 +241,21 @@ class RedisBackend:
         where = f"Redis key {self._key(namespace)!r} (the index of namespace {namespace!r})"
         return _names(raw, "configurations", where)
 
-    def _indexes(self, pipe: Pipeline, namespace: str) -> tuple[list[str], list[str] | None]:
-        """The root index and the namespace's index (None if missing), read under WATCH.
+    def _indexes(
+        self, pipe: Pipeline, namespace: str, also: list[Any] | None = None
+    ) -> tuple[list[str], list[str] | None]:
+        """The root index and the namespace's index (None if missing), read under WATCH, and
+        the keys ``also`` in the same MGET (their values replace the list's items in place).
 
+        One MGET reads them at one moment: a key another Confo client created meanwhile is in
+        the index as well, since both are written in one MULTI.
         A namespace key that exists but is not a Confo index belongs to someone else: it is never
         written over. MGET answers nil for keys of other types (a hash), so EXISTS tells those.
         """
         key = self._key(namespace)
-        root, index = pipe.mget(self._root, key)
+        root, index, *values = pipe.mget(self._root, key, *(also or []))
+        if also is not None:
+            also[:] = values
         namespaces = self._namespaces(root)
         if index is None and not pipe.exists(key):
             return namespaces, None
@@ -292,19 +288,28 @@ class RedisBackend:
             f"Create it with create_namespace({namespace!r})."
         )
 
-    def _refuse_foreign_keys(self, pipe: Pipeline, namespace: str, new: list[str]) -> None:
-        """Never overwrite a key that exists but that the namespace index does not list."""
-        keys = [self._key(namespace, name) for name in new]
-        if not keys or not pipe.exists(*keys):
-            return
-        taken = [
-            key for key, exists in zip(keys, pipe.mget(keys), strict=True) if exists is not None
-        ]
-        raise InvalidNameError(
-            f"Cannot write configuration(s) to namespace {namespace!r}: the Redis key(s) "
-            f"{', '.join(map(repr, taken or keys))} already exist and are not Confo's. Choose "
-            "other names, or set key_prefix in the credentials. Nothing was written."
-        )
+    def _refuse_foreign_keys(
+        self, pipe: Pipeline, namespace: str, new: dict[str, bytes | str | None]
+    ) -> None:
+        """Never overwrite a key that exists but that the namespace index does not list.
+
+        ``new`` holds the unlisted names with their values, read in the index's own MGET.
+        """
+        taken = [self._key(namespace, name) for name, raw in new.items() if raw is not None]
+        unseen = [name for name, raw in new.items() if raw is None]
+        keys = [self._key(namespace, name) for name in unseen]
+        if not taken and keys and pipe.exists(*keys):
+            now = pipe.mget(keys)
+            created = [name for name, raw in zip(unseen, now, strict=True) if raw is not None]
+            if created:  # a string just made, after our MGET: another writer won the race
+                raise ConflictError(namespace, created)
+            taken = keys  # not strings: another application's keys
+        if taken:
+            raise InvalidNameError(
+                f"Cannot write configuration(s) to namespace {namespace!r}: the Redis key(s) "
+                f"{', '.join(map(repr, taken))} already exist and are not Confo's. Choose "
+                "other names, or set key_prefix in the credentials. Nothing was written."
+            )
 
     # --- plumbing ----------------------------------------------------------------------------
 
@@ -359,6 +364,19 @@ def _names(raw: bytes | str, field: str, where: str) -> list[str]:
             f"{where} should hold {{{field!r}: [names]}}, not {raw[:80]!r}. Confo left it alone."
         )
     return names
+
+
+def _raise_conflicts(
+    namespace: str, changes: Changes, stored: dict[str, bytes | str | None]
+) -> None:
+    """ConflictError unless every configuration read has the revision the write expects."""
+    conflicts = [
+        name
+        for name, raw in stored.items()
+        if (None if raw is None else _revision(raw)) != changes.expects(name)
+    ]
+    if conflicts:
+        raise ConflictError(namespace, conflicts)
 
 
 def _revision(raw: bytes | str) -> Revision:

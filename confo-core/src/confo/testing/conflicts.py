@@ -22,14 +22,16 @@ from confo.manager import Confo
 from confo.testing.raw import RawStore
 
 # One worker process of the races below: argv is backend type, credentials (JSON), namespace,
-# rounds, and "update" or "loop" (reload, get, set, persist; retry on ConflictError).
+# rounds, "update" or "loop" (reload, get, set, persist; retry on ConflictError), and the time
+# at which every worker starts at once (so that they race from the first, creating, write).
 RACER = """
-import json, sys
+import json, sys, time
 from confo.errors import ConflictError
 from confo.testing import connected
-backend_type, credentials, ns, rounds, how = sys.argv[1:6]
+backend_type, credentials, ns, rounds, how, start = sys.argv[1:7]
 manager = connected(backend_type, json.loads(credentials))
 manager.use_namespace(ns)
+time.sleep(max(0.0, float(start) - time.time()))
 for _ in range(int(rounds)):
     if how == "update":
         manager.update("counter", lambda c: {**c, "n": c.get("n", 0) + 1})
@@ -275,7 +277,8 @@ class ConflictConformance:
     # --- several processes -----------------------------------------------------------------------
 
     def _race(self, credentials: Mapping[str, Any], ns: str, rounds: int, how: str) -> None:
-        argv = [self.backend_type, json.dumps(dict(credentials)), ns, str(rounds), how]
+        start = time.time() + 1.5  # once every worker has connected
+        argv = [self.backend_type, json.dumps(dict(credentials)), ns, str(rounds), how, str(start)]
         racers = [
             subprocess.Popen([sys.executable, "-c", RACER, *argv], stderr=subprocess.PIPE)
             for _ in range(self.racers)
