@@ -147,11 +147,19 @@ def bench_contended(
     argv = [name, json.dumps(credentials), "contended", str(rounds), str(start)]
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", CONTENDER, *argv], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", CONTENDER, *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(processes)
     ]
-    finished = [float(worker.communicate(timeout=600)[0]) for worker in workers]
+    finished = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=600)
+        if worker.returncode != 0:
+            raise RuntimeError(f"{name}: a contending process failed:\n{err[-2000:]}")
+        finished.append(float(out))
     elapsed = max(finished) - start
     checker = connected(name, credentials)
     total = checker.update("counter", lambda c: c, namespace="contended")["n"]
