@@ -1,10 +1,12 @@
-"""``from confo.Backends.EtcdBackend import EtcdBackend``: the installed backend class.
+"""``from confo.Backends.EtcdBackend import EtcdBackend``: the original's backend class.
 
-Raises BackendNotInstalledError (an ImportError) naming the distribution to install if none does.
+Importing fails, naming the distribution to install (``pip install confo-etcd``), if none
+provides the "etcd" backend. The class works on its own, as the original's did: see
+:mod:`confo.legacy`.
 """
 
-from confo.discovery import backend_class
+from confo.legacy import legacy_backend
 
-EtcdBackend = backend_class("etcd")
+EtcdBackend = legacy_backend("etcd")
 
 __all__ = ["EtcdBackend"]

@@ -1,10 +1,12 @@
-"""``from confo.Backends.FileBackend import FileBackend``: the installed backend class.
+"""``from confo.Backends.FileBackend import FileBackend``: the original's backend class.
 
-Raises BackendNotInstalledError (an ImportError) naming the distribution to install if none does.
+Importing fails, naming the distribution to install (``pip install confo-file``), if none
+provides the "file" backend. The class works on its own, as the original's did: see
+:mod:`confo.legacy`.
 """
 
-from confo.discovery import backend_class
+from confo.legacy import legacy_backend
 
-FileBackend = backend_class("file")
+FileBackend = legacy_backend("file")
 
 __all__ = ["FileBackend"]

@@ -1,10 +1,12 @@
-"""``from confo.Backends.RedisBackend import RedisBackend``: the installed backend class.
+"""``from confo.Backends.RedisBackend import RedisBackend``: the original's backend class.
 
-Raises BackendNotInstalledError (an ImportError) naming the distribution to install if none does.
+Importing fails, naming the distribution to install (``pip install confo-redis``), if none
+provides the "redis" backend. The class works on its own, as the original's did: see
+:mod:`confo.legacy`.
 """
 
-from confo.discovery import backend_class
+from confo.legacy import legacy_backend
 
-RedisBackend = backend_class("redis")
+RedisBackend = legacy_backend("redis")
 
 __all__ = ["RedisBackend"]

@@ -1,10 +1,12 @@
-"""``from confo.Backends.ZookeeperBackend import ZookeeperBackend``: the installed backend class.
+"""``from confo.Backends.ZookeeperBackend import ZookeeperBackend``: the original's backend class.
 
-Raises BackendNotInstalledError (an ImportError) naming the distribution to install if none does.
+Importing fails, naming the distribution to install (``pip install confo-zookeeper``), if none
+provides the "zookeeper" backend. The class works on its own, as the original's did: see
+:mod:`confo.legacy`.
 """
 
-from confo.discovery import backend_class
+from confo.legacy import legacy_backend
 
-ZookeeperBackend = backend_class("zookeeper")
+ZookeeperBackend = legacy_backend("zookeeper")
 
 __all__ = ["ZookeeperBackend"]

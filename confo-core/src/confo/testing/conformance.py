@@ -42,6 +42,7 @@ from confo.errors import (
     NamespaceNotFoundError,
     NamespaceNotLoadedException,
 )
+from confo.legacy import legacy_backend
 from confo.manager import Confo
 from confo.testing.conflicts import ConflictConformance
 from confo.testing.raw import RawStore
@@ -377,6 +378,37 @@ class BackendConformance(ConflictConformance):
         for name in names:
             values = other.namespace(name).get_all()
             assert values == {f"c{i}": {"owner": name} for i in range(20)}
+
+    # --- the original's backend classes, used on their own ------------------------------------
+
+    def test_backend_class_used_on_its_own(
+        self, credentials: Mapping[str, Any], other: Confo
+    ) -> None:
+        """``FileBackend()`` etc. without the manager, as code written for the original did."""
+        backend = legacy_backend(self.backend_type)()
+        backend.load_credentials(credentials=credentials)
+        name = unique()
+        backend.create_namespace(name)
+        backend.use_namespace(name)
+        backend.set("db", "host", "10.0.0.5")
+        backend.set("api", {"url": "https://api.internal"}, None)
+        assert backend.get("db", "host") == "10.0.0.5"
+        assert backend.get_count() == 2  # configurations of the current namespace
+        backend.persist(name, "db")
+        other.use_namespace(name)
+        assert other.get_all() == {"db": {"host": "10.0.0.5"}}
+        backend.persist()
+        other.reload()
+        assert other.get("api") == {"url": "https://api.internal"}
+        other.set("db", "host", "db.internal")
+        other.persist()
+        backend.reload()
+        assert backend.get_all() == {
+            "db": {"host": "db.internal"},
+            "api": {"url": "https://api.internal"},
+        }
+        assert name in backend.get_namespaces()["all_namespaces"]
+        backend.close()
 
     # --- bad input ---------------------------------------------------------------------------
 
