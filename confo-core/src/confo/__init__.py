@@ -1,15 +1,27 @@
 """Confo: one configuration API over local JSON files, etcd, ZooKeeper and Redis.
 
 ``from confo import Confo`` is the manager; ``confo.hookimpl`` marks a backend plugin's hooks.
-Importing this package imports no store client library: a backend's library is imported only
-when that backend is loaded.
+
+Importing this package imports nothing else: each name below is imported on first use (PEP 562),
+and a backend's client library only when that backend is loaded, so ``import confo`` costs about
+what a bare interpreter start does.
 """
 
-from confo.errors import ConflictError, ConfoError
-from confo.manager import Confo
-from confo.markers import hookimpl
-from confo.model import Changes, Revision, Snapshot, WriteResult
-from confo.namespace import Namespace
+from __future__ import annotations
+
+import os
+import warnings
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+from confo._version import __version__
+
+if TYPE_CHECKING:
+    from confo.errors import ConflictError, ConfoError
+    from confo.manager import Confo
+    from confo.markers import hookimpl
+    from confo.model import Changes, Revision, Snapshot, WriteResult
+    from confo.namespace import Namespace
 
 __all__ = [
     "Changes",
@@ -20,5 +32,59 @@ __all__ = [
     "Revision",
     "Snapshot",
     "WriteResult",
+    "__version__",
     "hookimpl",
 ]
+
+_HOME = {
+    "Changes": "confo.model",
+    "ConflictError": "confo.errors",
+    "Confo": "confo.manager",
+    "ConfoError": "confo.errors",
+    "Namespace": "confo.namespace",
+    "Revision": "confo.model",
+    "Snapshot": "confo.model",
+    "WriteResult": "confo.model",
+    "hookimpl": "confo.markers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module 'confo' has no attribute {name!r}")
+    value = getattr(import_module(home), name)
+    globals()[name] = value  # once imported, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])
+
+
+def _warn_if_the_original_is_installed() -> None:
+    """The original Confo is the distribution ``confo`` and installs this same package: with
+    both installed, uninstalling either deletes files of the other (see docs/migration.md)."""
+    site = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        entries = os.listdir(site)
+    except OSError:
+        return
+    if any(entry.startswith("confo-") and entry.endswith(".dist-info") for entry in entries):
+        warnings.warn(
+            f"The original Confo (the distribution 'confo') is installed in {site} beside "
+            "confo-core, and both install the package 'confo': uninstalling either one "
+            "deletes files of the other. Fix it with: pip uninstall -y confo confo-core && "
+            "pip install confo-core (then reinstall your confo-* backends).",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
+_warn_if_the_original_is_installed()
+
+# The seed path confo.Confo is a submodule that shares its name with the class. Loaded now, so
+# Python never binds the package attribute to the module later; the attribute then falls back
+# to __getattr__ above, which gives the class whichever import style came first.
+import_module("confo.Confo")
+globals().pop("Confo", None)

@@ -7,9 +7,12 @@ that name in the ``confo.backends`` entry-point group. Only the type asked for i
 
 from __future__ import annotations
 
-from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING
 
 from confo.errors import BackendNotInstalledError, PluginError
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "confo.backends"
 
@@ -24,11 +27,15 @@ DISTRIBUTIONS = {
 
 def installed_types() -> list[str]:
     """The backend types that installed distributions register, sorted."""
+    from importlib.metadata import entry_points  # noqa: PLC0415 (costly: only when needed)
+
     return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
 def backend_class(backend_type: str) -> type:
     """Import and return the class registered for ``backend_type``."""
+    from importlib.metadata import entry_points  # noqa: PLC0415 (costly: only when needed)
+
     found = entry_points(group=ENTRY_POINT_GROUP, name=backend_type)
     if not found:
         raise BackendNotInstalledError(_not_installed(backend_type), name=backend_type)

@@ -28,7 +28,6 @@ from confo.errors import (
 from confo.names import check_name
 from confo.namespace import MISSING, UPDATE_ATTEMPTS, Namespace, handle, loaded_state
 from confo.session import BackendSession
-from confo.store import Store
 from confo.values import JSONObject
 
 log = logging.getLogger(__name__)
@@ -91,6 +90,8 @@ class Confo:
                 f"not {type(credentials).__name__}."
             )
         self._ensure_free(name)
+        from confo.store import Store  # noqa: PLC0415 (pluggy, entry points: on first load only)
+
         store = Store(name, backend_type, plugins)
         try:
             store.connect(credentials)  # outside the lock: it may wait up to its timeout

@@ -24,11 +24,11 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from confo.model import Changes, Revision, Snapshot
-from confo.store import Store
 from confo.values import JSONObject
 
 if TYPE_CHECKING:
     from confo.namespace import Namespace
+    from confo.store import Store
 
 
 class NamespaceState:

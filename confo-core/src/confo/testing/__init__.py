@@ -4,6 +4,14 @@
 - :class:`ServerProcess`: start a real server on a free 127.0.0.1 port (each backend subclasses it).
 """
 
+try:
+    import pytest  # noqa: F401 (the suite is made of pytest fixtures and marks)
+except ImportError:  # pragma: no cover - exercised in a venv without pytest
+    raise ImportError(
+        "confo.testing needs pytest, which is not installed. Install it with the 'testing' "
+        "extra: pip install 'confo-core[testing]'"
+    ) from None
+
 from confo.testing.conflicts import ConflictConformance
 from confo.testing.conformance import (
     BackendConformance,
