@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PACKAGES := confo-core confo-file confo-redis confo-zookeeper confo-etcd
 EDITABLE := $(foreach p,$(PACKAGES),-e ./$(p))
 
-.PHONY: demo test lint typecheck pytest servers venv bench clean
+.PHONY: demo test test-fast lint typecheck pytest servers venv bench dist pythons clean
 
 ## demo: install confo-core and confo-file into a fresh venv and run the quickstart (no server)
 demo:
@@ -17,6 +17,10 @@ demo:
 
 ## test: install the servers and every package, lint, type-check, run every test
 test: servers venv lint typecheck pytest
+
+## test-fast: lint, types and the tests that need no server and build nothing (seconds)
+test-fast: venv lint typecheck
+	$(BIN)/pytest -q -m "not servers and not slow"
 
 servers:
 	tools/install-servers.sh
@@ -43,5 +47,15 @@ pytest: venv
 bench: servers venv
 	$(BIN)/python benchmarks/run.py
 
+## dist: build every distribution's sdist and wheel into dist/, and check them as the index would
+dist: venv
+	rm -rf dist
+	$(foreach p,$(PACKAGES),$(BIN)/python -m build -q --outdir dist ./$(p) &&) true
+	$(BIN)/twine check --strict dist/*
+
+## pythons: the whole suite on every Python from 3.10 to 3.13 found on this machine (nox)
+pythons: servers venv
+	$(BIN)/nox --no-error-on-missing-interpreters
+
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) .pytest_cache .mypy_cache .ruff_cache .nox dist

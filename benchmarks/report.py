@@ -146,6 +146,11 @@ def _header(machine: str, elapsed: float) -> list[str]:
 
 
 def _targets_section(rows: list[Target], imports: dict[str, Any]) -> list[str]:
+    startup = imports["import_process"] / imports["bare_process"]
+    rows = [
+        *rows,
+        _at_most("`python -c 'import confo'` within 2x of `python -c pass`", startup, 2.0),
+    ]
     return [
         "## Targets",
         "",
@@ -153,6 +158,8 @@ def _targets_section(rows: list[Target], imports: dict[str, Any]) -> list[str]:
         "|---|---:|:---:|",
         *(f"| {name} | {value} | {'yes' if met else '**no**'} |" for name, value, met in rows),
         "",
+        f"Whole processes: `python -c pass` {ms(imports['bare_process'])}, "
+        f"`python -c 'import confo'` {ms(imports['import_process'])}. "
         f"`import confo` and loading the file backend: {ms(imports['seconds'])}; client libraries "
         f"imported: {imports['client_modules']} (grpc, kazoo, redis and pyetcd load only with "
         "their backend).",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -236,9 +237,20 @@ def backends(quick: bool) -> Iterator[list[Backend]]:
             store.baseline.close()
 
 
+def _process_seconds(code: str, runs: int = 15) -> float:
+    """Median wall time of a whole ``python -c code`` process."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def import_cost() -> dict[str, Any]:
-    """Time of ``import confo`` plus loading the file backend, and which client modules it
-    imported (none may be)."""
+    """``import confo`` as whole processes against a bare interpreter start, and the time of
+    importing confo plus loading the file backend, with the client modules it imported (none
+    may be)."""
     code = (
         "import sys, time\n"
         "start = time.perf_counter()\n"
@@ -257,7 +269,12 @@ def import_cost() -> dict[str, Any]:
         seconds, modules = out.split(" ", 1)
         runs.append(float(seconds))
     runs.sort()
-    return {"seconds": runs[len(runs) // 2], "client_modules": modules.strip()}
+    return {
+        "seconds": runs[len(runs) // 2],
+        "client_modules": modules.strip(),
+        "bare_process": _process_seconds("pass"),
+        "import_process": _process_seconds("import confo"),
+    }
 
 
 def machine() -> str:

@@ -10,12 +10,22 @@ from __future__ import annotations
 import pytest
 from helpers import ROOT, run_page
 
-HERE = ["README.md", "docs/manager.md", "docs/backends/file.md"]
+HERE = [
+    "README.md",
+    "docs/manager.md",
+    "docs/migration.md",
+    "docs/backends/file.md",
+    "confo-core/README.md",
+    "confo-file/README.md",
+]
 ELSEWHERE = {
     "docs/plugins.md": "tests/test_install.py",
     "docs/backends/redis.md": "confo-redis/tests/test_redis_docs.py",
     "docs/backends/zookeeper.md": "confo-zookeeper/tests/test_zookeeper_docs.py",
     "docs/backends/etcd.md": "confo-etcd/tests/test_etcd_docs.py",
+    "confo-redis/README.md": "confo-redis/tests/test_redis_docs.py",
+    "confo-zookeeper/README.md": "confo-zookeeper/tests/test_zookeeper_docs.py",
+    "confo-etcd/README.md": "confo-etcd/tests/test_etcd_docs.py",
 }
 
 
@@ -25,7 +35,8 @@ def test_page_examples_run(page: str) -> None:
 
 
 def test_every_page_with_examples_is_run() -> None:
-    pages = {str(p.relative_to(ROOT)) for p in [ROOT / "README.md", *ROOT.glob("docs/**/*.md")]}
+    found = [ROOT / "README.md", *ROOT.glob("docs/**/*.md"), *ROOT.glob("confo-*/README.md")]
+    pages = {str(p.relative_to(ROOT)) for p in found}
     with_examples = {page for page in pages if ">>> " in (ROOT / page).read_text()}
     assert with_examples <= set(HERE) | set(ELSEWHERE)
     for page, test in ELSEWHERE.items():

@@ -135,8 +135,16 @@ def test_third_party_backend_from_the_plugin_guide(minimal_venv: Path, tmp_path:
     for relative, text in files.items():
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text(text)
-    pip = [str(minimal_venv), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, str(tmp_path / "confo-sqlite")], check=True)
+    # Built into a wheel and installed from it, as a third party publishes it.
+    wheels = tmp_path / "wheels"
+    pip = [str(minimal_venv), "-m", "pip", "--disable-pip-version-check"]
+    subprocess.run(
+        [*pip, "wheel", "-q", "--no-deps", "-w", str(wheels), "confo-sqlite"],
+        cwd=tmp_path,
+        check=True,
+    )
+    (wheel,) = wheels.glob("confo_sqlite-*.whl")
+    subprocess.run([*pip, "install", "-q", str(wheel)], check=True)
 
     suite = subprocess.run(
         [str(minimal_venv), "-m", "pytest", "-q", "-p", "no:cacheprovider", "confo-sqlite/tests"],

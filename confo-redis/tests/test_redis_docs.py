@@ -1,4 +1,4 @@
-"""docs/backends/redis.md runs against a real redis-server of its own."""
+"""docs/backends/redis.md and the distribution's README run against a real redis-server."""
 
 from __future__ import annotations
 
@@ -10,3 +10,9 @@ from confo_redis.testing import RedisServer
 def test_redis_page() -> None:
     with RedisServer() as server:
         run_page("docs/backends/redis.md", f"6379={server.port}")
+
+
+def test_redis_readme() -> None:
+    """The long description of confo-redis on the package index."""
+    with RedisServer() as server:
+        run_page("confo-redis/README.md", f"6379={server.port}")

@@ -1,4 +1,4 @@
-"""docs/backends/zookeeper.md runs against a real ZooKeeper of its own."""
+"""docs/backends/zookeeper.md and the distribution's README run against a real ZooKeeper."""
 
 from __future__ import annotations
 
@@ -10,3 +10,9 @@ from confo_zookeeper.testing import ZookeeperServer
 def test_zookeeper_page() -> None:
     with ZookeeperServer() as server:
         run_page("docs/backends/zookeeper.md", f"2181={server.port}")
+
+
+def test_zookeeper_readme() -> None:
+    """The long description of confo-zookeeper on the package index."""
+    with ZookeeperServer() as server:
+        run_page("confo-zookeeper/README.md", f"2181={server.port}")
