@@ -60,6 +60,10 @@ class Baseline:
         """Write ``configs`` if each still has its revision (RawConflict if not); new revisions."""
         raise NotImplementedError
 
+    def revisions(self, ns: str) -> Revisions:
+        """The revision of every configuration of ``ns``, in bulk (to start ``write_if`` from)."""
+        raise NotImplementedError
+
     def update(self, ns: str, name: str, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
         """The raw client's own compare-and-set loop."""
         while True:
@@ -116,6 +120,13 @@ class FileBaseline(Baseline):
         with open(self.root / ns / f"{name}.json", "rb") as file:
             info = os.fstat(file.fileno())
             return json.loads(file.read()), (info.st_mtime_ns, info.st_ino, info.st_size)
+
+    def revisions(self, ns: str) -> Revisions:
+        return {
+            entry.name[:-5]: (info.st_mtime_ns, info.st_ino, info.st_size)
+            for entry in os.scandir(self.root / ns)
+            if entry.name.endswith(".json") and (info := entry.stat())
+        }
 
     def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
         """Under an flock of the folder: compare each file's stat, then replace atomically."""
@@ -185,6 +196,11 @@ class RedisBaseline(Baseline):
         raw = self.client.get(f"{self.prefix}{ns}-{name}")
         return json.loads(raw), raw  # compare-and-set on Redis compares the bytes read
 
+    def revisions(self, ns: str) -> Revisions:
+        names = self._names(ns)
+        values = self.client.mget([f"{self.prefix}{ns}-{name}" for name in names])
+        return dict(zip(names, values, strict=True))
+
     def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
         import redis
 
@@ -249,15 +265,36 @@ class ZookeeperBaseline(Baseline):
         data, stat = self.client.get(f"/confo/{ns}/{name}")
         return json.loads(data), stat.version
 
+    def revisions(self, ns: str) -> Revisions:
+        names = self.client.get_children(f"/confo/{ns}")
+        pending = [self.client.exists_async(f"/confo/{ns}/{name}") for name in names]
+        return {name: p.get().version for name, p in zip(names, pending, strict=True)}
+
     def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
-        """One multi of set_data with the expected versions (within the request size limit)."""
-        transaction = self.client.transaction()
+        """Multis of set_data with the expected versions, each within the request size limit."""
+        new: Revisions = {}
+        chunk: list[tuple[str, bytes]] = []
+        size = 0
         for name, config in configs.items():
-            transaction.set_data(f"/confo/{ns}/{name}", dumps(config), revisions[name])
+            data = dumps(config)
+            if chunk and size + len(data) + 64 > self.max_request:
+                new.update(self._commit_if(ns, chunk, revisions))
+                chunk, size = [], 0
+            chunk.append((name, data))
+            size += len(data) + 64
+        new.update(self._commit_if(ns, chunk, revisions))
+        return new
+
+    def _commit_if(
+        self, ns: str, chunk: list[tuple[str, bytes]], revisions: Revisions
+    ) -> Revisions:
+        transaction = self.client.transaction()
+        for name, data in chunk:
+            transaction.set_data(f"/confo/{ns}/{name}", data, revisions[name])
         results = transaction.commit()
         if any(isinstance(result, Exception) for result in results):
             raise RawConflict(ns)
-        return {name: stat.version for name, stat in zip(configs, results, strict=True)}
+        return {name: stat.version for (name, _), stat in zip(chunk, results, strict=True)}
 
     def close(self) -> None:
         self.client.stop()
@@ -306,6 +343,13 @@ class EtcdBaseline(Baseline):
     def read_one(self, ns: str, name: str) -> tuple[dict[str, Any], Any]:
         value, meta = self.client.get(f"/confo/{ns}/{name}")
         return json.loads(value), meta.mod_revision
+
+    def revisions(self, ns: str) -> Revisions:
+        prefix = f"/confo/{ns}/"
+        return {
+            meta.key.decode()[len(prefix) :]: meta.mod_revision
+            for _, meta in self.client.get_prefix(prefix, keys_only=True)
+        }
 
     def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
         """Transactions of at most 128 puts, each comparing its keys' mod_revision."""

@@ -40,9 +40,12 @@ def targets(stores: list[Any], sizes: list[int]) -> list[Target]:
             name = f"{store.name}: `{op}()` of {base:,} within 1.3x the floor"
             rows.append(_at_most(name, at["confo"] / at["floor"], 1.3))
             if top > base:
-                growth = results[f"{op}_small"][top]["confo"] / at["confo"]
-                name = f"{store.name}: `{op}()` of {top:,} at most 12x of {base:,}"
-                rows.append(_at_most(name, growth, 12))
+                # Growth is judged against the floor's own growth in the same run, so that the
+                # store's (or the machine's caches') behaviour at scale does not decide.
+                high = results[f"{op}_small"][top]
+                growth = (high["confo"] / at["confo"]) / (high["floor"] / at["floor"])
+                name = f"{store.name}: `{op}()` growth {base:,} -> {top:,} within 1.3x the floor's"
+                rows.append(_at_most(name, growth, 1.3))
         get = results["get"]
         speedup = get["dynaconf"] / get["confo"]
         name = f"{store.name}: `get(config, field)` 5x faster than dynaconf"
@@ -139,8 +142,10 @@ def _header(machine: str, elapsed: float) -> list[str]:
         "  latency is near zero here, which flatters the naive loop least of all).",
         "- Configurations: ~200 bytes of JSON each (`small`), or ~10 KB (`large`).",
         "- floor: the raw client's best bulk call plus `json`, with the guarantees Confo gives",
-        "  (see `benchmarks/baselines.py`); naive: one round trip per configuration, as the",
-        "  original Confo did; dynaconf: the peer, where it does the same job (files, Redis).",
+        "  (see `benchmarks/baselines.py`): for `persist()`, the client's own conditional write",
+        "  (compare-and-set), as Confo's persist is; naive: one round trip per configuration,",
+        "  as the original Confo did; dynaconf: the peer, where it does the same job (files,",
+        "  Redis).",
         "",
     ]
 

@@ -111,11 +111,23 @@ def bench_namespace_size(
         handle.set(name, config)
     handle.persist()
     raw = backend.baseline
+    # The floor writes as Confo does, conditionally (the raw client's own compare-and-set), to
+    # a namespace of its own so that neither makes the other's revisions stale.
+    floor_ns = f"{ns}_floor"
+    manager.create_namespace(floor_ns)
+    floor_handle = manager.namespace(floor_ns)
+    for name, config in configs.items():
+        floor_handle.set(name, config)
+    floor_handle.persist()
+    floor_revisions = raw.revisions(floor_ns)
 
     def dirty_all() -> None:  # what a persist of n changed configurations starts from
-        handle.reload()  # the other contenders wrote the same keys: a conditional persist of
-        for name, config in configs.items():  # stale revisions would (rightly) conflict
+        handle.reload()  # the naive loop and dynaconf wrote the same keys: a conditional
+        for name, config in configs.items():  # persist of stale revisions would conflict
             handle.set(name, config)
+
+    def floor_write() -> None:
+        floor_revisions.update(raw.write_if(floor_ns, configs, floor_revisions))
 
     reads = [
         Contender("confo", handle.reload),
@@ -124,7 +136,7 @@ def bench_namespace_size(
     ]
     writes = [
         Contender("confo", handle.persist, prepare=dirty_all),
-        Contender("floor", lambda: raw.write(ns, configs)),
+        Contender("floor", floor_write),
         Contender("naive", lambda: raw.write_naive(ns, configs)),
     ]
     if backend.peer is not None and n <= 1_000:
