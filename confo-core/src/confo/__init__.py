@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from confo.markers import hookimpl
     from confo.model import Changes, Revision, Snapshot, WriteResult
     from confo.namespace import Namespace
+    from confo.watch import Watch, WatchEvent
 
 __all__ = [
     "Changes",
@@ -31,6 +32,8 @@ __all__ = [
     "Namespace",
     "Revision",
     "Snapshot",
+    "Watch",
+    "WatchEvent",
     "WriteResult",
     "__version__",
     "hookimpl",

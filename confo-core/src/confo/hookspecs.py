@@ -23,12 +23,13 @@ Rules every backend follows:
 - Revisions (:mod:`confo.model`): a configuration's revision changes whenever its stored value
   does, by Confo or by anyone else. Writes are conditional on them (``confo_write``).
 
-Planned: ``confo_watch`` (push of changes).
+Watching (``confo_watch``) is the one hook called concurrently with others: see its contract.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import threading
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from confo.markers import hookspec
@@ -125,6 +126,31 @@ def confo_write(namespace: str, changes: Changes) -> WriteResult:
     :raises PartialWriteError: a split write stopped after some parts; carry what was written.
     :raises StoreLimitError: a configuration is larger than the store accepts; nothing written.
     :raises BackendUnavailableError: the store went away; say whether anything was written.
+    """
+
+
+@hookspec(firstresult=True)
+def confo_watch(
+    namespace: str, notify: Callable[[Collection[str] | None], None], stopping: threading.Event
+) -> None:
+    """Tell ``notify`` which configurations of ``namespace`` may have changed, until ``stopping``.
+
+    Optional: a backend without it cannot be watched. It blocks, on a thread of its own, on a
+    backend instance of its own (connected with the same credentials as the one serving every
+    other hook), so it shares no client with the other hooks and a backend need not be
+    thread-safe. It returns within half a second of ``stopping`` being set, and leaves no thread
+    or socket behind once ``confo_close`` has run.
+
+    :param namespace: the namespace to watch (it may not exist yet, or be deleted meanwhile).
+    :param notify: call with the names of configurations that may have changed (put or
+        deleted), or with None when anything may have: once as soon as the watch is in place,
+        and after every gap it cannot replay (a reconnect, a session expiry, a compacted
+        history). Confo then reads those through ``confo_read`` and delivers what differs from
+        what it delivered before, so a spurious call costs a read and a missing one loses a
+        change: when in doubt, call it.
+    :param stopping: set when the watch must end.
+    :raises ConfoError: only to give up; Confo logs it, waits briefly, calls the hook again and
+        resynchronises. Reconnect by yourself where the client library can.
     """
 
 

@@ -29,6 +29,7 @@ from confo.names import check_name
 from confo.namespace import MISSING, UPDATE_ATTEMPTS, Namespace, handle, loaded_state
 from confo.session import BackendSession
 from confo.values import JSONObject
+from confo.watch import Watch, WatchEvent
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class Confo:
             del self._sessions[name]
             if self._active == name:
                 self._active = None
+        session.stop_watches()
         session.store.close()
 
     def close(self) -> None:
@@ -284,6 +286,20 @@ class Confo:
         else:
             for name in session.held_namespaces():
                 handle(session, name).persist(force=force)
+
+    def watch(
+        self, callback: Callable[[WatchEvent], object], namespace: str | None = None
+    ) -> Watch:
+        """Push every change of a namespace (the current one unless given) to ``callback``, on a
+        background thread, and keep this manager's view of it current. See :mod:`confo.watch`.
+
+        :returns: a :class:`~confo.watch.Watch`; ``stop()`` it, or use it in a ``with`` block.
+        """
+        if namespace is None:
+            return self._current().watch(callback)
+        session = self._active_session()
+        name = session.store.check_name("namespace", namespace)
+        return handle(session, name).watch(callback)
 
     def update(
         self,

@@ -22,10 +22,12 @@ from confo.errors import (
     InvalidValueError,
     NamespaceNotLoadedException,
     PartialWriteError,
+    PluginError,
 )
 from confo.model import Changes
 from confo.session import BackendSession, NamespaceState
 from confo.values import JSONObject, checked_copy, checked_object, copy_json
+from confo.watch import Watch, WatchEvent
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +211,24 @@ class Namespace:
             snapshot = self._session.store.read(self.name)
             with self._lock:
                 state.reset(snapshot)
+
+    def watch(self, callback: Callable[[WatchEvent], object]) -> Watch:
+        """Call ``callback`` on a background thread with a :class:`~confo.watch.WatchEvent` for
+        every change of a configuration of this namespace in the store, and keep this manager's
+        view of it current (configurations with unsaved edits keep them). ``stop()`` the result,
+        or use it as a context manager.
+
+        :raises PluginError: the backend cannot watch.
+        """
+        store = self._session.store
+        if not store.can_watch:
+            raise PluginError(
+                f"The {store.backend_type!r} backend cannot watch: it implements no confo_watch "
+                "hook. reload() reads what the store holds now."
+            )
+        watch = Watch(self._session, self.name, callback, store.twin())
+        watch.start()
+        return watch
 
     def has_unsaved_changes(self) -> bool:
         """Whether anything was set or deleted in memory and not yet persisted."""

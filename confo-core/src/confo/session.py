@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from confo.model import Changes, Revision, Snapshot
@@ -29,6 +30,7 @@ from confo.values import JSONObject
 if TYPE_CHECKING:
     from confo.namespace import Namespace
     from confo.store import Store
+    from confo.watch import Watch
 
 
 class NamespaceState:
@@ -103,6 +105,25 @@ class NamespaceState:
         self.dirty.pop(name, None)
         self.deleted.discard(name)
 
+    def follow(self, snapshot: Snapshot, names: Collection[str] | None) -> None:
+        """Take what a watch read from the store: ``snapshot`` holds the current value of every
+        name in ``names`` that still exists (of every configuration, with ``names`` None).
+
+        A configuration with unsaved local edits keeps them, and keeps the revision they were
+        based on, so that its next persist raises ConflictError rather than losing either side.
+        """
+        asked = list(self.configs) if names is None else names
+        gone = [name for name in asked if name not in snapshot.configs]
+        for name in [*snapshot.configs, *gone]:
+            if name in self.dirty or name in self.deleted:
+                continue
+            if name in snapshot.configs:
+                self.configs[name] = snapshot.configs[name]
+                self.revisions[name] = snapshot.revisions[name]
+            else:
+                self.configs.pop(name, None)
+                self.revisions.pop(name, None)
+
     def reset(self, snapshot: Snapshot) -> None:
         """Take the store's view whole (``reload``): unsaved edits are dropped."""
         self.configs = snapshot.configs
@@ -120,6 +141,7 @@ class BackendSession:
         self.states: dict[str, NamespaceState] = {}
         self.handles: dict[str, Namespace] = {}
         self.current: str | None = None
+        self.watches: set[Watch] = set()
 
     def load(self, namespace: str) -> NamespaceState:
         """The namespace's state, read from the store first unless held; the read is unlocked."""
@@ -140,6 +162,29 @@ class BackendSession:
         forgotten (deleted by another thread) since it was loaded; call with the lock held."""
         return self.states.setdefault(namespace, state)
 
+    def merge_pushed(
+        self, namespace: str, snapshot: Snapshot, names: Collection[str] | None
+    ) -> None:
+        """What a watch read, into the namespace's state if this manager holds it."""
+        with self.lock:
+            state = self.states.get(namespace)
+            if state is not None:
+                state.follow(snapshot, names)
+
+    def watching(self, watch: Watch, running: bool) -> None:
+        with self.lock:
+            if running:
+                self.watches.add(watch)
+            else:
+                self.watches.discard(watch)
+
+    def stop_watches(self) -> None:
+        """Stop every watch of this backend (it is being closed)."""
+        with self.lock:
+            watches = list(self.watches)
+        for watch in watches:
+            watch.stop()
+
     def use(self, namespace: str) -> None:
         with self.lock:
             self.current = namespace
@@ -151,6 +196,12 @@ class BackendSession:
             if handle is None:
                 handle = self.handles[namespace] = make()
             return handle
+
+    def ordered(self, namespace: str) -> AbstractContextManager[object]:
+        """The namespace's order lock if it is held here (see the module's docstring)."""
+        with self.lock:
+            state = self.states.get(namespace)
+        return state.order if state is not None else nullcontext()
 
     def held_namespaces(self) -> list[str]:
         with self.lock:

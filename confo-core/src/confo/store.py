@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -39,6 +39,7 @@ class Store:
     """
 
     def __init__(self, name: str, backend_type: str, plugins: Iterable[object] = ()) -> None:
+        plugins = list(plugins)
         self.name = name
         self.backend_type = backend_type
         self.backend: object = backend_class(backend_type)()
@@ -54,6 +55,8 @@ class Store:
                 f"Backend {name!r}: a plugin does not fit Confo's hooks: {exc}"
             ) from exc
         self._hook = self._pm.hook
+        self._plugins = list(plugins)
+        self._credentials: Mapping[str, Any] = {}  # kept for twin(); never shown
         # Wrappers may change what they are given; they must only ever reach copies.
         self._wrapped = len(self._pm.get_plugins()) > 1
         self._io = threading.Lock()
@@ -63,6 +66,7 @@ class Store:
         return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
 
     def connect(self, credentials: Mapping[str, Any]) -> None:
+        self._credentials = credentials
         timeout = seconds(credentials, "timeout", self.backend_type, DEFAULT_TIMEOUT)
         with self._io:
             self._hook.confo_connect(credentials=credentials, timeout=timeout)
@@ -130,6 +134,30 @@ class Store:
             result = self._hook.confo_write(namespace=namespace, changes=changes)
         written: WriteResult = self._required(result, "write")
         return written
+
+    @property
+    def can_watch(self) -> bool:
+        return bool(self._hook.confo_watch.get_hookimpls())
+
+    def twin(self) -> Store:
+        """Another connection to the same store, with the same plugins: for a watch."""
+        twin = Store(self.name, self.backend_type, self._plugins)
+        try:
+            twin.connect(self._credentials)
+        except BaseException:
+            twin.close()
+            raise
+        return twin
+
+    def watch(
+        self,
+        namespace: str,
+        notify: Callable[[Collection[str] | None], None],
+        stopping: threading.Event,
+    ) -> None:
+        """Run the backend's watch until ``stopping`` (on a twin, which serves nothing else)."""
+        with self._call():
+            self._hook.confo_watch(namespace=namespace, notify=notify, stopping=stopping)
 
     def close(self) -> None:
         try:

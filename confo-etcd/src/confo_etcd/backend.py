@@ -151,15 +151,21 @@ class EtcdBackend:
         }
 
     def _check_all(self, namespace: str, changes: Changes) -> None:
-        """Before a split write: every key as expected, or ConflictError and nothing written."""
+        """Before a split write: every key as expected, or ConflictError and nothing written.
+
+        Transactions of compares only (as many as the operation limit allows each): they carry
+        no values, and read the keys (to name the conflicts) only when a compare fails.
+        """
         names = [*changes.put, *changes.delete]
-        current: dict[str, int] = {}
         step = self._settings().max_txn_ops
+        conflicts: list[str] = []
         for start in range(0, len(names), step):
-            reads = [Get(_key(namespace, name)) for name in names[start : start + step]]
-            for response in self._etcd().transaction(reads).responses:
-                current.update({kv.key: kv.mod_revision for kv in response})
-        conflicts = [n for n in names if current.get(_key(namespace, n)) != changes.expects(n)]
+            chunk = {_key(namespace, name): name for name in names[start : start + step]}
+            expect = [Expect(key, _expected(changes, name)) for key, name in chunk.items()]
+            result = self._etcd().transaction([], expect, [Get(key) for key in chunk])
+            if not result.succeeded:
+                current = {kv.key: kv.mod_revision for r in result.responses for kv in r}
+                conflicts += [n for k, n in chunk.items() if current.get(k) != changes.expects(n)]
         if conflicts:
             raise ConflictError(namespace, conflicts)
 

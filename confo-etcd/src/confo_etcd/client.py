@@ -8,8 +8,10 @@ protobuf. Swapping it means rewriting this module only: the backend speaks in :c
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, NamedTuple, TypeVar
 
 import grpc
@@ -23,6 +25,8 @@ from confo.errors import BackendAuthenticationError, BackendUnavailableError
 from confo_etcd.settings import EtcdSettings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+WATCH_RETRY_SECONDS = 0.5
 
 # pyetcd shuns a failed endpoint for 300 s by default: after a short outage the backend would
 # refuse to work for five minutes. Retry a failed endpoint after a second instead.
@@ -201,6 +205,82 @@ class EtcdClient:
         except grpc.RpcError as exc:
             etcd._manage_grpc_errors(exc)  # marks a dead endpoint failed, raises pyetcd's error
             raise
+
+    def watch(
+        self, prefix: str, changed: Callable[[list[str] | None], None], stopping: threading.Event
+    ) -> None:
+        """Report the keys under ``prefix`` that change, until ``stopping``; None when anything
+        may have changed (the watch was made from now, or its history was compacted away).
+
+        One watch stream, resumed after a failure from the revision after the last response
+        (events or progress notifications), so nothing between is missed; only when that
+        revision is compacted does it start from now and report None.
+        """
+        resume = 0  # 0: from now
+        while not stopping.is_set():
+            try:
+                resume = self._watch_stream(prefix, resume, changed, stopping)
+            except (grpc.RpcError, etcd_errors.Etcd3Exception, ValueError) as exc:
+                if stopping.is_set():
+                    return
+                log.info("etcd watch of %r interrupted (%r); resuming", prefix, exc)
+                self._renew_token_if_expired(exc)
+                stopping.wait(WATCH_RETRY_SECONDS)
+
+    def _watch_stream(
+        self,
+        prefix: str,
+        resume: int,
+        changed: Callable[[list[str] | None], None],
+        stopping: threading.Event,
+    ) -> int:
+        create = etcdrpc.WatchCreateRequest(
+            key=prefix.encode(),
+            range_end=prefix_end(prefix).encode(),
+            start_revision=resume,
+            progress_notify=True,  # a quiet prefix still moves the resume point forward
+        )
+        ended = threading.Event()
+        streams: list[Any] = []
+
+        def requests() -> Iterator[Any]:
+            yield etcdrpc.WatchRequest(create_request=create)
+            while not stopping.wait(0.1) and not ended.is_set():
+                pass  # the stream stays open while this waits; etcd ends it on a half-close
+            if streams:
+                streams[0].cancel()
+
+        etcd = self._etcd
+        stream = etcdrpc.WatchStub(etcd.channel).Watch(
+            requests(), credentials=etcd.call_credentials, metadata=etcd.metadata
+        )
+        streams.append(stream)
+        try:
+            for response in stream:
+                if response.compact_revision:  # the history to resume from is gone
+                    return 0
+                if response.created and resume == 0:
+                    changed(None)  # from now on: what happened before is read once now
+                keys = [event.kv.key.decode() for event in response.events]
+                if keys:
+                    changed(keys)
+                resume = response.header.revision + 1  # per response, never per event
+                if response.canceled:
+                    return resume
+        except grpc.RpcError:
+            if stopping.is_set():
+                return resume
+            raise
+        finally:
+            ended.set()
+        return resume
+
+    def _renew_token_if_expired(self, exc: Exception) -> None:
+        if self.settings.user is None or not isinstance(exc, grpc.RpcError):
+            return
+        if "invalid auth token" in str(exc.details()):
+            with suppress(Exception):
+                self._on_any_endpoint(lambda: self._authenticate(self._etcd))
 
     def close(self) -> None:
         self._etcd.close()

@@ -26,11 +26,14 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
 from confo import hookimpl
 from confo.errors import (
@@ -137,22 +140,15 @@ class FileBackend:
                 )
             else:
                 found = list(names)
+            base = os.path.join(folder, "")
             for name in found:
                 if is_valid(name):
-                    self._read_one(folder / f"{name}{SUFFIX}", name, snapshot)
+                    path = f"{base}{name}{SUFFIX}"
+                    read = _read_file(path)
+                    if read is not None:
+                        snapshot.configs[name] = decode(read[0], f"File {path!r}")
+                        snapshot.revisions[name] = _revision(read[1])
         return snapshot
-
-    def _read_one(self, path: Path, name: str, into: Snapshot) -> None:
-        try:
-            with open(path, "rb") as file:
-                info = os.fstat(file.fileno())
-                if not stat.S_ISREG(info.st_mode):
-                    return  # a folder or a device named like a configuration: not one
-                data = file.read()
-        except (FileNotFoundError, IsADirectoryError):
-            return  # deleted since it was listed, or a folder
-        into.configs[name] = decode(data, f"File {str(path)!r}")
-        into.revisions[name] = _revision(info)
 
     @hookimpl
     def confo_write(self, namespace: str, changes: Changes) -> WriteResult:
@@ -177,6 +173,30 @@ class FileBackend:
                 (folder / f"{name}{SUFFIX}").unlink(missing_ok=True)
             _fsync_folder(folder)
         return WriteResult(written)
+
+    @hookimpl
+    def confo_watch(
+        self,
+        namespace: str,
+        notify: Callable[[Collection[str] | None], None],
+        stopping: threading.Event,
+    ) -> None:
+        from watchdog.observers import Observer  # noqa: PLC0415 (starts no thread at import)
+
+        root = self._root()
+        observer = Observer()
+        # The whole config_path, not the namespace's folder: a folder deleted (renamed away) and
+        # made again would leave a watch on the folder itself watching the old one.
+        observer.schedule(_Events(root, namespace, notify), str(root), recursive=True)
+        observer.start()
+        try:
+            notify(None)  # in place: whatever happened before is read once now
+            while not stopping.wait(0.1):
+                if not observer.is_alive():
+                    raise BackendUnavailableError(f"Watching {str(root)!r} stopped.")
+        finally:
+            observer.stop()
+            observer.join(1.0)
 
     @hookimpl
     def confo_close(self) -> None:
@@ -208,6 +228,66 @@ class FileBackend:
             raise BackendUnavailableError(
                 f"Could not {action} in {str(self.root)!r}: {exc.strerror or exc}."
             ) from exc
+
+
+def _not_watchdogs_stop_race(record: logging.LogRecord) -> bool:
+    # watchdog's inotify emitter logs this at ERROR when an event arrives while it stops, which is
+    # how every watch ends; it is harmless, and would print in programs with no logging set up.
+    return "called when the thread is inactive" not in record.getMessage()
+
+
+logging.getLogger("watchdog.observers.inotify").addFilter(_not_watchdogs_stop_race)
+
+
+class _Events(FileSystemEventHandler):
+    """Maps file system events under ``root`` to the configurations of ``namespace`` they touch.
+
+    A replace by Confo is a rename of a temp file onto ``<name>.json`` (its destination names the
+    configuration); an editor's save, a write in place or a delete name it directly. Anything
+    else happening to the namespace's folder itself (made, deleted, renamed) may change them all.
+    """
+
+    def __init__(
+        self, root: Path, namespace: str, notify: Callable[[Collection[str] | None], None]
+    ) -> None:
+        super().__init__()
+        self.folder = str(root / namespace)
+        self.notify = notify
+
+    def dispatch(self, event: FileSystemEvent) -> None:
+        names: set[str] = set()
+        for raw in (event.src_path, getattr(event, "dest_path", "")):
+            path = os.fsdecode(raw)
+            if path == self.folder:
+                self.notify(None)
+                return
+            parent, file = os.path.split(path)
+            if parent == self.folder and file.endswith(SUFFIX) and not file.startswith("."):
+                names.add(file[: -len(SUFFIX)])
+        if names:
+            self.notify(names)
+
+
+def _read_file(path: str) -> tuple[bytes, os.stat_result] | None:
+    """The bytes of a regular file and the stat of that very file; None if there is none.
+
+    Plain file descriptors: a reload opens every file of a namespace, and Python's file objects
+    cost more than the read itself. O_NONBLOCK: a FIFO named like a configuration must not hang.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (FileNotFoundError, IsADirectoryError):
+        return None  # deleted since it was listed
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None  # a folder or a device named like a configuration: not one
+        chunks = [os.read(fd, info.st_size + 1)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 65536))
+    finally:
+        os.close(fd)
+    return b"".join(chunks), info
 
 
 def _revision(info: os.stat_result) -> str:

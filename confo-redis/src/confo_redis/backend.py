@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -64,6 +65,8 @@ class RedisBackend:
         self.client: redis.Redis | None = None
         self.endpoint = "redis (not connected)"
         self.prefix = ""
+        self.db = 0
+        self.poll_interval = 1.0
 
     def __repr__(self) -> str:
         return f"<RedisBackend {self.endpoint} key_prefix={self.prefix!r}>"
@@ -91,7 +94,12 @@ class RedisBackend:
             # One quick retry gets through a pooled connection the server dropped; redis-py's
             # default backs off for seconds, which would break "fail fast".
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),
+            # A PING on a connection idle this long: a watch's subscription finds a dead server
+            # (or a cut connection) within seconds rather than never.
+            health_check_interval=5,
         )
+        self.db = db
+        self.poll_interval = creds.seconds(credentials, "watch_poll_interval", "redis", 1.0)
         with self._errors("connect"):
             self.client.ping()
             self.client.set(self._root, json.dumps({"namespaces": []}), nx=True)
@@ -214,6 +222,61 @@ class RedisBackend:
 
         with self._errors(f"write namespace {namespace!r}"):
             self._redis().transaction(write, self._root, self._key(namespace), *keys.values())
+
+    @hookimpl
+    def confo_watch(
+        self,
+        namespace: str,
+        notify: Callable[[Collection[str] | None], None],
+        stopping: threading.Event,
+    ) -> None:
+        client = self._redis()
+        if not self._keyspace_events_on(client):
+            _poll(notify, stopping, self.poll_interval)
+            return
+        events = f"__keyspace@{self.db}__:"
+        configs = events + _glob_escape(self._key(namespace, "")) + "*"
+        index = events + self._key(namespace)
+        start = len(events + self._key(namespace, ""))  # where a channel's configuration begins
+        while not stopping.is_set():
+            pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            try:
+                pubsub.psubscribe(configs)
+                pubsub.subscribe(index)
+                notify(None)  # subscribed: what happened before (or while disconnected) is read
+                while not stopping.is_set():
+                    message = pubsub.get_message(timeout=0.1)
+                    if message is None:
+                        continue
+                    channel = message["channel"].decode(errors="replace")
+                    notify(None if channel == index else [channel[start:]])
+            except (redis.ConnectionError, redis.TimeoutError) as exc:
+                log.info(
+                    "Redis watch of %r lost its connection (%s); resubscribing", namespace, exc
+                )
+                stopping.wait(0.2)
+            finally:
+                pubsub.close()
+
+    def _keyspace_events_on(self, client: redis.Redis) -> bool:
+        """Make Redis publish changes of string keys (K$g); False if Confo may not (CONFIG is
+        refused: a managed Redis, a restricted ACL user), and the watch polls instead."""
+        try:
+            flags = str(client.config_get("notify-keyspace-events").get("notify-keyspace-events"))
+            if "K" in flags and ("A" in flags or {"$", "g"} <= set(flags)):
+                return True
+            client.config_set("notify-keyspace-events", "".join(sorted(set(flags) | set("K$g"))))
+            return True
+        except redis.ResponseError as exc:
+            log.warning(
+                "Redis at %s refused to enable keyspace notifications (%s): watching by reading "
+                "the namespace every %gs instead. Set notify-keyspace-events to 'K$g' (or wider) "
+                "in the server's configuration to get changes pushed.",
+                self.endpoint,
+                exc,
+                self.poll_interval,
+            )
+            return False
 
     @hookimpl
     def confo_close(self) -> None:
@@ -364,6 +427,21 @@ def _names(raw: bytes | str, field: str, where: str) -> list[str]:
             f"{where} should hold {{{field!r}: [names]}}, not {raw[:80]!r}. Confo left it alone."
         )
     return names
+
+
+def _poll(
+    notify: Callable[[Collection[str] | None], None], stopping: threading.Event, every: float
+) -> None:
+    """The watch without keyspace notifications: a full read (and comparison) every ``every``."""
+    while True:
+        notify(None)
+        if stopping.wait(every):
+            return
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally in a PSUBSCRIBE pattern."""
+    return "".join(f"\\{char}" if char in "*?[]\\" else char for char in text)
 
 
 def _raise_conflicts(

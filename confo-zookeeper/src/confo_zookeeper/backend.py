@@ -25,8 +25,9 @@ raises BackendUnavailableError if there is none, and waits for its answer at mos
 from __future__ import annotations
 
 import re
+import threading
 import time
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -48,6 +49,7 @@ from confo.errors import (
     ConflictError,
     InvalidNameError,
     NamespaceNotFoundError,
+    PartialWriteError,
 )
 from confo.model import Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind
@@ -59,6 +61,7 @@ from confo_zookeeper.transactions import (
     OperationKind,
     apply_in_batches,
 )
+from confo_zookeeper.watching import NamespaceWatcher
 
 ROOT = "/confo"
 # ZooKeeper refuses these in path elements (beyond the control characters Confo refuses anyway).
@@ -171,7 +174,7 @@ class ZookeeperBackend:
         ]
         operations += [_conditional(namespace, name, None, changes) for name in changes.delete]
         if sum(op.size for op in operations) > MAX_REQUEST_BYTES:
-            self._raise_conflicts(namespace, changes)  # split: check everything before any part
+            self._check_all(namespace, changes)  # split: check everything before any part
         try:
             return apply_in_batches(self._client(), operations, self._wait)
         except (BadVersionError, NodeExistsError, NoNodeError):
@@ -185,11 +188,29 @@ class ZookeeperBackend:
             self._raise_conflicts(namespace, changes)
             raise
 
-    def _raise_conflicts(self, namespace: str, changes: Changes) -> None:
-        """Read the versions of every configuration involved; raise ConflictError naming those
-        that differ from what the write expects."""
-        client = self._client()
+    def _check_all(self, namespace: str, changes: Changes) -> None:
+        """Before a split write: transactions of ``check`` operations only (versions, no data),
+        each all or nothing; the versions are read to name conflicts only if one fails."""
         names = [*changes.put, *changes.delete]
+        known = [name for name in names if changes.expects(name) is not None]
+        checks = [
+            Operation("check", _path(namespace, name), version=_int(changes.expects(name)))
+            for name in known
+        ]
+        try:
+            apply_in_batches(self._client(), checks, self._wait)
+        except (BadVersionError, NoNodeError, PartialWriteError):
+            self._raise_conflicts(namespace, changes)
+        new = [name for name in names if changes.expects(name) is None]
+        self._raise_conflicts(namespace, Changes(expected=dict.fromkeys(new)), new)
+
+    def _raise_conflicts(
+        self, namespace: str, changes: Changes, only: list[str] | None = None
+    ) -> None:
+        """Read the versions of every configuration involved (or ``only`` these); raise
+        ConflictError naming those that differ from what the write expects."""
+        client = self._client()
+        names = [*changes.put, *changes.delete] if only is None else only
         pending = [client.exists_async(_path(namespace, name)) for name in names]
         conflicts = []
         for name, result in zip(names, pending, strict=True):
@@ -238,6 +259,21 @@ class ZookeeperBackend:
             if name in existing
         ]
         return operations
+
+    @hookimpl
+    def confo_watch(
+        self,
+        namespace: str,
+        notify: Callable[[Collection[str] | None], None],
+        stopping: threading.Event,
+    ) -> None:
+        watcher = NamespaceWatcher(self._client(), _path(namespace), notify, stopping)
+        watcher.start()
+        try:
+            notify(None)  # the watches are armed: what happened before is read once now
+            stopping.wait()
+        finally:
+            watcher.stop()
 
     @hookimpl
     def confo_close(self) -> None:
@@ -314,6 +350,10 @@ def _conditional(namespace: str, name: str, data: bytes | None, changes: Changes
     if data is None:
         return Operation("delete", path, version=expected, config=name)
     return Operation("set", path, data, version=expected, config=name)
+
+
+def _int(revision: Revision | None) -> int:
+    return revision if isinstance(revision, int) else -2  # not a version: can only conflict
 
 
 def _path(namespace: str, config: str | None = None) -> str:

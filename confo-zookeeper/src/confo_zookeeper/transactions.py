@@ -26,7 +26,7 @@ MAX_REQUEST_BYTES = 1_000_000
 
 OPERATION_OVERHEAD = 64  # header, ACL and lengths of one operation, generously
 
-OperationKind = Literal["create", "set", "delete"]
+OperationKind = Literal["create", "set", "delete", "check"]
 ANY_VERSION = -1
 
 
@@ -60,6 +60,8 @@ def apply_in_batches(
                 transaction.create(operation.path, operation.data)
             elif operation.kind == "set":
                 transaction.set_data(operation.path, operation.data, operation.version)
+            elif operation.kind == "check":
+                transaction.check(operation.path, operation.version)
             else:
                 transaction.delete(operation.path, operation.version)
         results = wait(transaction.commit_async())
@@ -84,7 +86,7 @@ def apply_in_batches(
 
 
 def _revision(operation: Operation, result: Any) -> Revision | None:
-    if operation.kind == "delete":
+    if operation.kind in ("delete", "check"):
         return None
     if operation.kind == "create":
         return 0  # a new znode's version
