@@ -31,7 +31,17 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("wheels")
     for package in PACKAGES:
         subprocess.run(
-            [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), package],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "wheel",
+                "-q",
+                "--no-deps",
+                "-w",
+                str(out),
+                f"./{package}",
+            ],
             cwd=ROOT,
             check=True,
         )
@@ -149,7 +159,16 @@ def test_confo_testing_without_pytest_names_the_extra(tmp_path: Path) -> None:
 
 def test_sdists_leave_the_monorepo_tests_out(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "build", "-q", "--sdist", "--outdir", str(tmp_path), "confo-redis"],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "-q",
+            "--sdist",
+            "--outdir",
+            str(tmp_path),
+            "./confo-redis",
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,

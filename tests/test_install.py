@@ -139,7 +139,7 @@ def test_third_party_backend_from_the_plugin_guide(minimal_venv: Path, tmp_path:
     wheels = tmp_path / "wheels"
     pip = [str(minimal_venv), "-m", "pip", "--disable-pip-version-check"]
     subprocess.run(
-        [*pip, "wheel", "-q", "--no-deps", "-w", str(wheels), "confo-sqlite"],
+        [*pip, "wheel", "-q", "--no-deps", "-w", str(wheels), "./confo-sqlite"],
         cwd=tmp_path,
         check=True,
     )

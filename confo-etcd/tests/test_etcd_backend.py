@@ -17,7 +17,7 @@ from confo.errors import (
     CredentialsError,
     StoreLimitError,
 )
-from confo.testing import connected, free_port, unique
+from confo.testing import Recorder, TCPProxy, connected, free_port, unique, until
 from confo_etcd.testing import EtcdServer, etcdctl_value
 
 
@@ -165,3 +165,42 @@ def test_expired_auth_token_is_renewed() -> None:
             manager.persist()
             manager.reload()
             assert manager.get("db") == {"still": "authenticated"}
+
+
+def test_watch_loses_nothing_when_history_is_compacted_during_a_gap(
+    etcd_server: EtcdServer,
+) -> None:
+    """The watch's connection is cut while another client writes, and etcd's history is
+    compacted past the watch's resume point: it starts over from now and resynchronises."""
+    import pyetcd
+
+    credentials = etcd_server.credentials()
+    raw = pyetcd.client(host=etcd_server.host, port=etcd_server.port)
+    with (
+        TCPProxy(etcd_server.port) as proxy,
+        connected("etcd", {**credentials, "port": proxy.port}) as watcher,
+        connected("etcd", credentials) as writer,
+    ):
+        ns = unique()
+        watcher.create_namespace(ns)
+        watcher.use_namespace(ns)
+        writer.use_namespace(ns)
+        seen = Recorder()
+        with watcher.watch(seen):
+            writer.set("a", {"v": 0})
+            writer.set("gone", {"v": 0})
+            writer.persist()
+            until(lambda: seen.last() == {"a": {"v": 0}, "gone": {"v": 0}})
+            proxy.cut()
+            for v in range(1, 4):
+                writer.set("a", "v", v)
+                writer.persist()
+            writer.delete("gone")
+            writer.persist()
+            revision = raw.get(f"/confo/{ns}")[1].response_header.revision
+            raw.compact(revision, physical=True)
+            time.sleep(1)
+            proxy.restore()
+            until(lambda: seen.last() == {"a": {"v": 3}}, within=30)
+            until(lambda: watcher.get_all() == {"a": {"v": 3}})
+    raw.close()

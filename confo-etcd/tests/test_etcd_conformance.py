@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -72,6 +72,10 @@ class TestEtcdConformance(BackendConformance, NetworkConformance, TLSConformance
     def restartable(self) -> Iterator[tuple[EtcdServer, dict[str, Any]]]:
         with EtcdServer() as server:
             yield server, server.credentials(operation_timeout=2)
+
+    @pytest.fixture
+    def routed(self) -> Callable[[Mapping[str, Any], int], Mapping[str, Any]]:
+        return lambda credentials, port: {**credentials, "port": port}
 
     @pytest.fixture
     def tls_credentials(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:

@@ -14,7 +14,7 @@ import pytest
 
 from confo import Confo
 from confo.errors import CredentialsError, FileNotFoundException, InvalidNameError
-from confo.testing import BackendConformance, RawStore
+from confo.testing import BackendConformance, RawStore, Recorder, until
 
 
 class FileRaw:
@@ -227,3 +227,38 @@ def test_a_killed_persist_leaves_whole_files(tmp_path: Path) -> None:
             data = json.loads((tmp_path / "ns" / f"{name}.json").read_text())
             assert set(data) == {"version", "pad"}
             assert len(data["pad"]) == 200_000
+
+
+RAPID_WRITER = """
+import sys
+from confo.testing import connected
+manager = connected("file", {"config_path": sys.argv[1]})
+manager.use_namespace("live")
+for i in range(1, 201):
+    manager.set("counter", {"n": i})
+    manager.set(f"c{i % 7}", {"last": i})
+    manager.persist()
+"""
+
+
+def test_watch_follows_rapid_persists_of_another_process_and_a_foreign_replace(
+    tmp_path: Path,
+) -> None:
+    """200 persists in a row from another process, then a file replaced atomically by another
+    program: the last event of every configuration, and get(), equal what the files hold."""
+    manager = Confo(shared=False)
+    manager.load_backend({"config_path": str(tmp_path)}, "files", "file")
+    manager.activate_backend("files")
+    manager.create_namespace("live")
+    manager.use_namespace("live")
+    seen = Recorder()
+    with manager.watch(seen):
+        subprocess.run([sys.executable, "-c", RAPID_WRITER, str(tmp_path)], check=True)
+        temp = tmp_path / "live" / "editor-swap.tmp"
+        temp.write_text('{"n": "replaced by an editor"}')
+        os.replace(temp, tmp_path / "live" / "counter.json")
+        on_disk = {p.stem: json.loads(p.read_text()) for p in (tmp_path / "live").glob("*.json")}
+        assert on_disk["counter"] == {"n": "replaced by an editor"}
+        until(lambda: seen.last() == on_disk)
+        until(lambda: manager.get_all() == on_disk)
+    manager.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -63,6 +63,10 @@ class TestRedisConformance(BackendConformance, NetworkConformance, TLSConformanc
         # after the restart would (rightly) conflict, every configuration being gone.
         with RedisServer(extra_args=("--appendonly", "yes", "--appendfsync", "always")) as server:
             yield server, server.credentials(operation_timeout=2)
+
+    @pytest.fixture
+    def routed(self) -> Callable[[Mapping[str, Any], int], Mapping[str, Any]]:
+        return lambda credentials, port: {**credentials, "redis_port": port}
 
     @pytest.fixture
     def tls_credentials(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:

@@ -21,7 +21,7 @@ from confo.errors import (
     ZookeeperHostNotFoundException,
     ZookeeperPortNotFoundException,
 )
-from confo.testing import connected, eventually, free_port, unique
+from confo.testing import Recorder, connected, eventually, free_port, unique, until
 from confo_zookeeper.testing import ZookeeperServer
 
 
@@ -228,3 +228,31 @@ def test_writes_recreate_a_deleted_root(own_server: ZookeeperServer) -> None:
         assert plain.get_children("/confo/ns") == ["db"]
         plain.stop()
         plain.close()
+
+
+def test_watch_loses_nothing_across_a_session_expiry(zookeeper_server: ZookeeperServer) -> None:
+    """The server expires the watch's session (another client takes it over and closes it, the
+    standard way to expire a session for real): the watch starts a new one and resynchronises."""
+    credentials = zookeeper_server.credentials()
+    with connected("zookeeper", credentials) as watcher, connected("zookeeper", credentials) as w:
+        ns = unique()
+        watcher.create_namespace(ns)
+        watcher.use_namespace(ns)
+        w.use_namespace(ns)
+        seen = Recorder()
+        with watcher.watch(seen) as watch:
+            w.set("a", {"v": 0})
+            w.persist()
+            until(lambda: seen.last() == {"a": {"v": 0}})
+            client = watch._listener_store.backend.client  # the watch's own connection
+            session_id, password = client.client_id
+            impostor = KazooClient(hosts=zookeeper_server.hosts, client_id=(session_id, password))
+            impostor.start()
+            impostor.stop()  # closing the session expires it for the watch's client too
+            impostor.close()
+            w.set("a", {"v": 1})
+            w.set("b", {"v": 1})
+            w.persist()
+            until(lambda: seen.last() == {"a": {"v": 1}, "b": {"v": 1}})
+            until(lambda: watcher.get_all() == {"a": {"v": 1}, "b": {"v": 1}})
+            assert client.client_id[0] != session_id  # it really was a new session

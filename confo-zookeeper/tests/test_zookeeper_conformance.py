@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -58,6 +58,10 @@ class TestZookeeperConformance(BackendConformance, NetworkConformance, TLSConfor
     def restartable(self) -> Iterator[tuple[ZookeeperServer, dict[str, Any]]]:
         with ZookeeperServer() as server:
             yield server, server.credentials(operation_timeout=3, reconnect_grace=0.5)
+
+    @pytest.fixture
+    def routed(self) -> Callable[[Mapping[str, Any], int], Mapping[str, Any]]:
+        return lambda credentials, port: {**credentials, "zookeeper_port": port}
 
     @pytest.fixture
     def tls_credentials(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:

@@ -20,7 +20,8 @@ and then the earlier parts stay applied (PartialWriteError says which).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import threading
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from confo import hookimpl
@@ -168,6 +169,26 @@ class EtcdBackend:
                 conflicts += [n for k, n in chunk.items() if current.get(k) != changes.expects(n)]
         if conflicts:
             raise ConflictError(namespace, conflicts)
+
+    @hookimpl
+    def confo_watch(
+        self,
+        namespace: str,
+        notify: Callable[[Collection[str] | None], None],
+        stopping: threading.Event,
+    ) -> None:
+        marker, prefix = _key(namespace), _key(namespace) + "/"
+
+        def changed(keys: list[str] | None) -> None:
+            if keys is None or marker in keys:  # from now, or the namespace made or deleted
+                notify(None)
+                return
+            names = {key[len(prefix) :] for key in keys if key.startswith(prefix)}
+            names = {name for name in names if name and "/" not in name}
+            if names:
+                notify(names)
+
+        self._etcd().watch(marker, changed, stopping)
 
     @hookimpl
     def confo_close(self) -> None:

@@ -216,10 +216,10 @@ class EtcdClient:
         (events or progress notifications), so nothing between is missed; only when that
         revision is compacted does it start from now and report None.
         """
-        resume = 0  # 0: from now
+        resume = [0]  # the revision to resume from (0: from now), kept across failed streams
         while not stopping.is_set():
             try:
-                resume = self._watch_stream(prefix, resume, changed, stopping)
+                self._watch_stream(prefix, resume, changed, stopping)
             except (grpc.RpcError, etcd_errors.Etcd3Exception, ValueError) as exc:
                 if stopping.is_set():
                     return
@@ -230,14 +230,15 @@ class EtcdClient:
     def _watch_stream(
         self,
         prefix: str,
-        resume: int,
+        resume: list[int],
         changed: Callable[[list[str] | None], None],
         stopping: threading.Event,
-    ) -> int:
+    ) -> None:
+        """One watch stream, until it ends; ``resume[0]`` moves with every response."""
         create = etcdrpc.WatchCreateRequest(
             key=prefix.encode(),
             range_end=prefix_end(prefix).encode(),
-            start_revision=resume,
+            start_revision=resume[0],
             progress_notify=True,  # a quiet prefix still moves the resume point forward
         )
         ended = threading.Event()
@@ -258,22 +259,23 @@ class EtcdClient:
         try:
             for response in stream:
                 if response.compact_revision:  # the history to resume from is gone
-                    return 0
-                if response.created and resume == 0:
+                    log.info("etcd history of %r compacted; resynchronising", prefix)
+                    resume[0] = 0
+                    return
+                if response.created and resume[0] == 0:
                     changed(None)  # from now on: what happened before is read once now
                 keys = [event.kv.key.decode() for event in response.events]
                 if keys:
                     changed(keys)
-                resume = response.header.revision + 1  # per response, never per event
+                resume[0] = response.header.revision + 1  # per response, never per event
                 if response.canceled:
-                    return resume
+                    return
         except grpc.RpcError:
             if stopping.is_set():
-                return resume
+                return
             raise
         finally:
             ended.set()
-        return resume
 
     def _renew_token_if_expired(self, exc: Exception) -> None:
         if self.settings.user is None or not isinstance(exc, grpc.RpcError):

@@ -235,28 +235,30 @@ class RedisBackend:
             _poll(notify, stopping, self.poll_interval)
             return
         events = f"__keyspace@{self.db}__:"
-        configs = events + _glob_escape(self._key(namespace, "")) + "*"
-        index = events + self._key(namespace)
         start = len(events + self._key(namespace, ""))  # where a channel's configuration begins
-        while not stopping.is_set():
-            pubsub = client.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
-            try:
-                pubsub.psubscribe(configs)
-                pubsub.subscribe(index)
-                notify(None)  # subscribed: what happened before (or while disconnected) is read
-                while not stopping.is_set():
+
+        def connected() -> None:
+            # redis-py reconnects and resubscribes by itself: whatever was published meanwhile
+            # is lost, and a restarted server has forgotten a setting made with CONFIG SET.
+            self._keyspace_events_on(client)
+            notify(None)
+
+        pubsub = _ResyncingPubSub(client.connection_pool, connected)
+        try:
+            pubsub.psubscribe(events + _glob_escape(self._key(namespace, "")) + "*")
+            pubsub.subscribe(events + self._key(namespace))
+            while not stopping.is_set():
+                try:
                     message = pubsub.get_message(timeout=0.1)
-                    if message is None:
-                        continue
+                except (redis.ConnectionError, redis.TimeoutError) as exc:
+                    log.info("Redis watch of %r: %s; reconnecting", namespace, exc)
+                    stopping.wait(0.2)
+                    continue
+                if message is not None:
                     channel = message["channel"].decode(errors="replace")
-                    notify(None if channel == index else [channel[start:]])
-            except (redis.ConnectionError, redis.TimeoutError) as exc:
-                log.info(
-                    "Redis watch of %r lost its connection (%s); resubscribing", namespace, exc
-                )
-                stopping.wait(0.2)
-            finally:
-                pubsub.close()
+                    notify(None if len(channel) < start else [channel[start:]])
+        finally:
+            pubsub.close()
 
     def _keyspace_events_on(self, client: redis.Redis) -> bool:
         """Make Redis publish changes of string keys (K$g); False if Confo may not (CONFIG is
@@ -427,6 +429,18 @@ def _names(raw: bytes | str, field: str, where: str) -> list[str]:
             f"{where} should hold {{{field!r}: [names]}}, not {raw[:80]!r}. Confo left it alone."
         )
     return names
+
+
+class _ResyncingPubSub(redis.client.PubSub):
+    """A subscription that reports every connection it makes, the first and each reconnect."""
+
+    def __init__(self, pool: redis.ConnectionPool, connected: Callable[[], None]) -> None:
+        super().__init__(pool, ignore_subscribe_messages=True)
+        self._connected = connected
+
+    def on_connect(self, connection: Any) -> None:
+        super().on_connect(connection)
+        self._connected()
 
 
 def _poll(

@@ -21,6 +21,7 @@ from confo.testing.conformance import (
     eventually,
     unique,
 )
+from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.servers import (
     ServerError,
@@ -31,21 +32,26 @@ from confo.testing.servers import (
     make_tls_files,
     tcp_exchange,
 )
+from confo.testing.watching import Recorder, WatchConformance, until
 
 __all__ = [
     "BackendConformance",
     "ConflictConformance",
     "NetworkConformance",
     "RawStore",
+    "Recorder",
     "ServerError",
     "ServerGroup",
     "ServerProcess",
+    "TCPProxy",
     "TLSConformance",
     "TLSFiles",
+    "WatchConformance",
     "connected",
     "eventually",
     "free_port",
     "make_tls_files",
     "tcp_exchange",
     "unique",
+    "until",
 ]

@@ -45,8 +45,10 @@ from confo.errors import (
 from confo.legacy import legacy_backend
 from confo.manager import Confo
 from confo.testing.conflicts import ConflictConformance
+from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.servers import ServerProcess
+from confo.testing.watching import Recorder, WatchConformance, until
 
 BACKEND = "under_test"
 
@@ -91,7 +93,7 @@ def unique(prefix: str = "ns") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-class BackendConformance(ConflictConformance):
+class BackendConformance(ConflictConformance, WatchConformance):
     """Tests every backend must pass. Subclass as ``Test<Name>`` and provide the fixtures
     ``credentials`` and ``raw`` and the class attribute ``backend_type``."""
 
@@ -475,11 +477,13 @@ class BackendConformance(ConflictConformance):
 
 
 class NetworkConformance:
-    """Tests for backends that talk to a server: fail fast, and survive an outage.
+    """Tests for backends that talk to a server: fail fast, survive an outage, and a watch that
+    loses nothing across a server killed and restarted or a connection cut.
 
     Mix in beside :class:`BackendConformance` and provide ``unreachable_credentials`` (credentials
-    for a port nothing listens on) and ``restartable`` (a fresh :class:`ServerProcess` of the
-    store, started, and credentials for it with short timeouts).
+    for a port nothing listens on), ``restartable`` (a fresh :class:`ServerProcess` of the store,
+    started, and credentials for it with short timeouts) and ``routed`` (a function giving the
+    ``restartable`` credentials aimed at another 127.0.0.1 port: a :class:`TCPProxy`).
     """
 
     backend_type: ClassVar[str]
@@ -491,6 +495,63 @@ class NetworkConformance:
     @pytest.fixture
     def restartable(self) -> tuple[ServerProcess, Mapping[str, Any]]:
         raise NotImplementedError("a network backend's test class provides this fixture")
+
+    @pytest.fixture
+    def routed(self) -> Callable[[Mapping[str, Any], int], Mapping[str, Any]]:
+        raise NotImplementedError("a network backend's test class provides this fixture")
+
+    def test_watch_loses_nothing_across_a_server_kill(
+        self, restartable: tuple[ServerProcess, Mapping[str, Any]]
+    ) -> None:
+        server, credentials = restartable
+        with connected(self.backend_type, credentials) as watcher:
+            watcher.create_namespace("watched")
+            watcher.use_namespace("watched")
+            seen = Recorder()
+            with watcher.watch(seen), connected(self.backend_type, credentials) as writer:
+                writer.use_namespace("watched")
+                writer.set("a", {"v": 1})
+                writer.persist()
+                until(lambda: seen.last() == {"a": {"v": 1}})
+                server.kill()
+                server.start()  # same port, same data
+                for v in range(2, 5):
+                    writer_update(writer, "a", v)
+                writer_update(writer, "b", 1)
+                until(lambda: seen.last() == {"a": {"v": 4}, "b": {"v": 1}}, within=45)
+                until(lambda: watcher.get_all() == {"a": {"v": 4}, "b": {"v": 1}})
+
+    def test_watch_loses_nothing_while_its_connection_is_cut(
+        self,
+        restartable: tuple[ServerProcess, Mapping[str, Any]],
+        routed: Callable[[Mapping[str, Any], int], Mapping[str, Any]],
+    ) -> None:
+        """The watcher talks through a TCP proxy; the writer goes on directly while it is cut."""
+        server, credentials = restartable
+        with (
+            TCPProxy(server.port) as proxy,
+            connected(self.backend_type, routed(credentials, proxy.port)) as watcher,
+        ):
+            watcher.create_namespace("cut")
+            watcher.use_namespace("cut")
+            seen = Recorder()
+            with watcher.watch(seen), connected(self.backend_type, credentials) as writer:
+                writer.use_namespace("cut")
+                for name in ("a", "b", "gone"):
+                    writer.set(name, {"v": 0})
+                writer.persist()
+                until(lambda: len(seen.last()) == 3)
+                proxy.cut()
+                for v in range(1, 6):
+                    writer_update(writer, "a", v)
+                writer.delete("gone")
+                writer.set("new", {"v": 1})
+                writer.persist()
+                time.sleep(2)
+                proxy.restore()
+                expected = {"a": {"v": 5}, "b": {"v": 0}, "new": {"v": 1}}
+                until(lambda: seen.last() == expected, within=45)
+                until(lambda: watcher.get_all() == expected)
 
     def test_unreachable_store_fails_fast_naming_it(
         self, unreachable_credentials: Mapping[str, Any]
@@ -523,6 +584,11 @@ class NetworkConformance:
             eventually(manager.persist)  # clients reconnect in the background
             manager.reload()
             assert manager.get_all() == {"db": {"v": 2}}
+
+
+def writer_update(manager: Confo, config: str, value: int) -> None:
+    """Set ``{"v": value}`` as soon as the store answers again (clients reconnect by themselves)."""
+    eventually(lambda: manager.update(config, lambda _: {"v": value}))
 
 
 def eventually(call: Callable[[], object], within: float = 30.0) -> None:

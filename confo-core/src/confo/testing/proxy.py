@@ -1,0 +1,94 @@
+"""A TCP proxy on 127.0.0.1 whose connections a test can cut, to fault a client for real."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+
+class TCPProxy:
+    """Forwards ``127.0.0.1:<port>`` to ``127.0.0.1:<upstream>``.
+
+    ``cut()`` drops every connection and refuses new ones (they are accepted and closed at once,
+    as a dead route looks to a client) until ``restore()``. Use it as a context manager.
+    """
+
+    def __init__(self, upstream: int, host: str = "127.0.0.1") -> None:
+        self.host = host
+        self.upstream = upstream
+        self._listener = socket.create_server((host, 0))
+        self.port: int = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._sockets: set[socket.socket] = set()
+        self._open = True
+        self._running = True
+        self._acceptor = threading.Thread(target=self._accept, name="tcp-proxy", daemon=True)
+        self._acceptor.start()
+
+    def __enter__(self) -> TCPProxy:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def cut(self) -> None:
+        """Drop every connection now, and refuse new ones until :meth:`restore`."""
+        with self._lock:
+            self._open = False
+            doomed, self._sockets = self._sockets, set()
+        for sock in doomed:
+            _close(sock)
+
+    def restore(self) -> None:
+        with self._lock:
+            self._open = True
+
+    def close(self) -> None:
+        self._running = False
+        self.cut()
+        _close(self._listener)
+        self._acceptor.join(2)
+
+    def _accept(self) -> None:
+        while self._running:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                refuse = not self._open
+            if refuse:
+                _close(client)
+                continue
+            try:
+                server = socket.create_connection((self.host, self.upstream), timeout=5)
+            except OSError:
+                _close(client)
+                continue
+            server.settimeout(None)
+            with self._lock:
+                self._sockets |= {client, server}
+            for source, target in ((client, server), (server, client)):
+                threading.Thread(
+                    target=self._pump, args=(source, target), name="tcp-proxy pump", daemon=True
+                ).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._sockets -= {source, target}
+            _close(source)
+            _close(target)
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()

@@ -1,0 +1,157 @@
+"""Conformance tests for watch: every change reaches the callback and the live view.
+
+:class:`WatchConformance` is part of :class:`~confo.testing.BackendConformance` (fixtures
+``manager``, ``other``, ``ns``, ``raw``). The fault tests (a server restarted, a connection cut
+through a real TCP proxy) are in :class:`~confo.testing.NetworkConformance`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from confo.errors import ConflictError
+from confo.manager import Confo
+from confo.testing.raw import RawStore
+from confo.watch import WatchEvent
+
+WITHIN = 15.0  # seconds a pushed change may take here: generous, this is not a benchmark
+
+
+def until(condition: Callable[[], bool], within: float = WITHIN) -> None:
+    """Wait until ``condition()`` holds; fail the test if it does not within ``within``."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not true within {within}s: {condition.__doc__ or condition}")
+        time.sleep(0.02)
+
+
+class Recorder:
+    """A callback that keeps the events it got, and the last one per configuration."""
+
+    def __init__(self) -> None:
+        self.events: list[WatchEvent] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event: WatchEvent) -> None:
+        with self.lock:
+            self.events.append(event)
+
+    def last(self) -> dict[str, Any]:
+        """The last value delivered for each configuration (deleted ones left out)."""
+        with self.lock:
+            latest: dict[str, Any] = {}
+            for event in self.events:
+                latest[event.config] = event.value
+        return {name: value for name, value in latest.items() if value is not None}
+
+
+class WatchConformance:
+    """Watch pushes changes; tests skip nothing: a backend that cannot watch fails them."""
+
+    def test_watch_delivers_puts_and_deletes(self, manager: Confo, other: Confo, ns: str) -> None:
+        other.use_namespace(ns)
+        seen = Recorder()
+        with manager.watch(seen):
+            other.set("db", {"v": 1})
+            other.persist()
+            until(lambda: seen.last() == {"db": {"v": 1}})
+            other.set("db", "v", 2)
+            other.set("cache", {"ttl": 5})
+            other.persist()
+            until(lambda: seen.last() == {"db": {"v": 2}, "cache": {"ttl": 5}})
+            other.delete("cache")
+            other.persist()
+            until(lambda: seen.last() == {"db": {"v": 2}})
+        kinds = [(e.config, e.kind) for e in seen.events]
+        assert kinds[-1] == ("cache", "delete")
+        put = next(e for e in seen.events if e.kind == "put")
+        assert put.namespace == ns
+        assert put.revision is not None
+        assert put.as_dict()["value"] == put.value
+
+    def test_watched_view_follows_the_store_and_keeps_unsaved_edits(
+        self, manager: Confo, other: Confo, ns: str
+    ) -> None:
+        manager.set("pushed", {"v": 0})
+        manager.set("edited", {"v": 0})
+        manager.persist()
+        other.use_namespace(ns)
+        seen = Recorder()
+        with manager.watch(seen):
+            manager.set("edited", "v", "mine, unsaved")
+            other.set("pushed", "v", 1)
+            other.set("edited", "v", "theirs")
+            other.persist()
+            until(lambda: seen.last().get("edited") == {"v": "theirs"})
+            until(lambda: manager.get("pushed") == {"v": 1})  # no reload()
+            assert manager.get("edited") == {"v": "mine, unsaved"}
+            with pytest.raises(ConflictError):
+                manager.persist()
+
+    def test_changes_by_other_tools_are_delivered(
+        self, manager: Confo, raw: RawStore, ns: str
+    ) -> None:
+        seen = Recorder()
+        with manager.watch(seen):
+            raw.put(ns, "foreign", b'{"by": "another tool"}')
+            until(lambda: seen.last() == {"foreign": {"by": "another tool"}})
+            until(lambda: manager.get("foreign", default=None) == {"by": "another tool"})
+
+    def test_a_failing_callback_is_logged_and_the_watch_goes_on(
+        self, manager: Confo, other: Confo, ns: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        other.use_namespace(ns)
+        seen = Recorder()
+
+        def flaky(event: WatchEvent) -> None:
+            seen(event)
+            if len(seen.events) == 1:
+                raise RuntimeError("a bug in the callback")
+
+        with caplog.at_level(logging.ERROR, logger="confo.watch"), manager.watch(flaky):
+            other.set("a", {"v": 1})
+            other.persist()
+            until(lambda: len(seen.events) >= 1)
+            other.set("b", {"v": 1})
+            other.persist()
+            until(lambda: seen.last() == {"a": {"v": 1}, "b": {"v": 1}})
+        assert "a bug in the callback" in caplog.text
+
+    def test_callbacks_may_use_the_manager(self, manager: Confo, other: Confo, ns: str) -> None:
+        """get, set, persist and update from inside a callback: no deadlock."""
+        other.use_namespace(ns)
+        done = threading.Event()
+
+        def react(event: WatchEvent) -> None:
+            if event.config != "trigger":
+                return
+            manager.namespace(ns).get("trigger")
+            manager.namespace(ns).set("echo", {"from": "callback"})
+            manager.namespace(ns).persist("echo")
+            manager.update("count", lambda c: {"n": c.get("n", 0) + 1}, namespace=ns)
+            done.set()
+
+        with manager.watch(react):
+            other.set("trigger", {"go": True})
+            other.persist()
+            until(done.is_set)
+        other.reload()
+        assert other.get("echo") == {"from": "callback"}
+        assert other.get("count") == {"n": 1}
+
+    def test_stop_is_quick_and_leaves_no_thread(self, manager: Confo, ns: str) -> None:
+        before = set(threading.enumerate())
+        watch = manager.watch(lambda event: None)
+        assert watch.running
+        started = time.monotonic()
+        watch.stop()
+        assert time.monotonic() - started < 1.5
+        until(lambda: set(threading.enumerate()) <= before, within=3)
+        assert not watch.running
