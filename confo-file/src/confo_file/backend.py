@@ -254,7 +254,15 @@ class _Events(FileSystemEventHandler):
         self.folder = str(root / namespace)
         self.notify = notify
 
+    # Opening and reading a file are events too, and the watch itself reads the files it is told
+    # about: reacting to those would loop for ever. Only changes count.
+    CHANGES = frozenset({"created", "deleted", "modified", "moved", "closed"})
+
     def dispatch(self, event: FileSystemEvent) -> None:
+        if event.event_type not in self.CHANGES or (
+            event.is_directory and event.event_type == "modified"
+        ):
+            return
         names: set[str] = set()
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             path = os.fsdecode(raw)

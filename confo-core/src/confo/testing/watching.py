@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import pytest
 
 from confo.errors import ConflictError
 from confo.manager import Confo
+from confo.markers import hookimpl
 from confo.testing.raw import RawStore
 from confo.watch import WatchEvent
 
@@ -52,8 +53,22 @@ class Recorder:
         return {name: value for name, value in latest.items() if value is not None}
 
 
+class ReadCounter:
+    """A wrapper plugin that counts the store's reads."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    @hookimpl(wrapper=True)
+    def confo_read(self, namespace: str, names: Any) -> Any:
+        self.reads += 1
+        return (yield)
+
+
 class WatchConformance:
     """Watch pushes changes; tests skip nothing: a backend that cannot watch fails them."""
+
+    backend_type: ClassVar[str]
 
     def test_watch_delivers_puts_and_deletes(self, manager: Confo, other: Confo, ns: str) -> None:
         other.use_namespace(ns)
@@ -145,6 +160,26 @@ class WatchConformance:
         other.reload()
         assert other.get("echo") == {"from": "callback"}
         assert other.get("count") == {"n": 1}
+
+    def test_an_idle_watch_reads_nothing(
+        self, credentials: Mapping[str, Any], other: Confo, ns: str
+    ) -> None:
+        """Once a change is delivered, a quiet store costs no reads (a watch that reacted to
+        its own reads, as a file watch seeing files opened would, loops for ever)."""
+        counter = ReadCounter()
+        with Confo(shared=False) as manager:
+            manager.load_backend(credentials, "counted", self.backend_type, plugins=[counter])
+            manager.activate_backend("counted")
+            other.use_namespace(ns)
+            seen = Recorder()
+            with manager.watch(seen, namespace=ns):
+                other.set("db", {"v": 1})
+                other.persist()
+                until(lambda: seen.last() == {"db": {"v": 1}})
+                time.sleep(0.5)
+                reads = counter.reads
+                time.sleep(1.5)
+                assert counter.reads == reads
 
     def test_stop_is_quick_and_leaves_no_thread(self, manager: Confo, ns: str) -> None:
         before = set(threading.enumerate())
