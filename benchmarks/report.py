@@ -54,7 +54,15 @@ def targets(stores: list[Any], sizes: list[int]) -> list[Target]:
         name = f"{store.name}: peak memory, {top:,} loaded, within 1.5x the floor"
         rows.append(_at_most(name, memory["confo"] / memory["floor"], 1.5))
         rows += conflict_targets(store)
+        rows += watch_targets(store)
     return rows
+
+
+def watch_targets(store: Any) -> list[Target]:
+    latency = store.results["watch"]["latency"]
+    limit = 0.1 if store.name == "file" else 0.02
+    name = f"{store.name}: watch latency p99 (persist to callback in another process)"
+    return [(name, ms(latency["p99"]), latency["p99"] <= limit)]
 
 
 def conflict_targets(store: Any) -> list[Target]:
@@ -184,6 +192,7 @@ def _store_section(store: Any, top: int) -> list[str]:
         lines += [*size_table(store, op, "large"), ""]
     lines += _gc_paused(r)
     lines += _conflicts_section(r["conflicts"])
+    lines += _watch_section(r["watch"])
     names, first, get, memory = r["get_namespaces"], r["first_load"], r["get"], r["memory"]
     return [
         *lines,
@@ -231,6 +240,20 @@ def _conflicts_section(found: dict[str, Any]) -> list[str]:
         f"(**{ratio(found['flat'][large], found['flat'][small])}**). Contended: "
         f"{c['processes']} processes x {c['rounds']} `update()` increments of one counter, "
         f"{c['per_second']:,.0f} updates/s, none lost.",
+        "",
+    ]
+
+
+def _watch_section(found: dict[str, Any]) -> list[str]:
+    latency, current, idle = found["latency"], found["current"], found["idle"]
+    return [
+        f"Watch: from `persist()` returning here to the callback in another process, over "
+        f"{latency['changes']:,} changes: p50 {ms(latency['p50'])}, p99 {ms(latency['p99'])}. "
+        f"Staying current on {current['size']:,} configurations of which 10 change: the watched "
+        f"view has them {ms(current['watch'])} after the persist, where one `reload()` takes "
+        f"{ms(current['reload'])}. A process watching {idle['size']:,} configurations, idle for "
+        f"{idle['seconds']:g} s: {idle['idle_cpu'] * 1000 / idle['seconds']:.1f} ms of CPU per "
+        f"second, {idle['tasks']} threads in all.",
         "",
     ]
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import conflicts
 import harness
+import watching
 from baselines import (
     Baseline,
     Configs,
@@ -330,6 +331,10 @@ def main() -> int:
             print("   conflicts", flush=True)
             backend.results["conflicts"] = conflicts.run(
                 backend.name, backend.credentials, backend.baseline, smoke=args.smoke
+            )
+            print("   watch", flush=True)
+            backend.results["watch"] = watching.run(
+                backend.name, backend.credentials, smoke=args.smoke
             )
     write_report(
         stores=stores,
