@@ -33,7 +33,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from confo.markers import hookspec
-from confo.model import Changes, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Snapshot, WriteResult
 from confo.names import NameKind
 
 
@@ -151,6 +151,18 @@ def confo_watch(
     :param stopping: set when the watch must end.
     :raises ConfoError: only to give up; Confo logs it, waits briefly, calls the hook again and
         resynchronises. Reconnect by yourself where the client library can.
+    """
+
+
+@hookspec(firstresult=True)
+def confo_capabilities() -> Capabilities:
+    """Say what this backend can promise: its watch guarantee and transaction limits.
+
+    Optional: without it, a backend that implements ``confo_watch`` is taken to promise
+    ``watch="latest"``, and one that does not ``"none"``. Called after ``confo_connect``, so
+    limits read from the credentials or the server may be given.
+
+    :returns: a :class:`~confo.model.Capabilities`.
     """
 
 

@@ -25,6 +25,7 @@ from confo.errors import (
     NamespaceExistsException,
     NamespaceNotLoadedException,
 )
+from confo.model import Capabilities
 from confo.names import check_name
 from confo.namespace import MISSING, UPDATE_ATTEMPTS, Namespace, handle, loaded_state
 from confo.session import BackendSession
@@ -115,6 +116,13 @@ class Confo:
                     f"A backend named {name!r} is already loaded; backend names are unique. "
                     f"Choose another name, or close_backend({name!r}) first."
                 )
+
+    def capabilities(self, name: str | None = None) -> Capabilities:
+        """What a loaded backend (the active one unless named) can promise: its watch guarantee
+        and transaction limits."""
+        with self._lock:
+            session = self._session() if name is None else self._session_named(name)
+        return session.store.capabilities()
 
     def get_backends(self) -> dict[str, Any]:
         """``{'all_backends': [names, most recently loaded first], 'active_backend': name}``."""

@@ -13,6 +13,7 @@ changed, its revision changed too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from confo.values import JSONObject
 
@@ -66,3 +67,21 @@ class WriteResult:
     """What a write left in the store: the new revision of every configuration it put."""
 
     revisions: dict[str, Revision] = field(default_factory=dict)
+
+
+WatchGuarantee = Literal["none", "latest", "every"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can promise (``confo_capabilities``); fields are added with defaults.
+
+    ``watch``: ``"none"`` (no ``confo_watch``), ``"latest"`` (every change reaches the watch,
+    but values between two reads may collapse into the latest), or ``"every"`` (every stored
+    revision is delivered). ``max_transaction_ops`` and ``max_transaction_bytes``: beyond these
+    a persist is split into several transactions (None: no limit, or not transactional).
+    """
+
+    watch: WatchGuarantee = "none"
+    max_transaction_ops: int | None = None
+    max_transaction_bytes: int | None = None

@@ -19,7 +19,7 @@ from confo.credentials import seconds
 from confo.discovery import backend_class
 from confo.errors import BackendUnavailableError, PluginError
 from confo.markers import PROJECT_NAME
-from confo.model import Changes, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Snapshot, WriteResult
 from confo.names import NameKind, check_name
 from confo.values import copy_json
 
@@ -138,6 +138,14 @@ class Store:
     @property
     def can_watch(self) -> bool:
         return bool(self._hook.confo_watch.get_hookimpls())
+
+    def capabilities(self) -> Capabilities:
+        """What the backend promises (see :class:`~confo.model.Capabilities`)."""
+        with self._call():
+            declared: Capabilities | None = self._hook.confo_capabilities()
+        if declared is None:
+            return Capabilities(watch="latest" if self.can_watch else "none")
+        return declared
 
     def twin(self) -> Store:
         """Another connection to the same store, with the same plugins: for a watch."""

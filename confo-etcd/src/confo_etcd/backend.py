@@ -27,7 +27,7 @@ from typing import Any
 from confo import hookimpl
 from confo.batching import apply_in_order, split
 from confo.errors import BackendUnavailableError, ConflictError, NamespaceNotFoundError
-from confo.model import Changes, Revision, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
 from confo.names import is_valid
 from confo.values import decode, encode
 from confo_etcd.client import (
@@ -189,6 +189,15 @@ class EtcdBackend:
                 notify(names)
 
         self._etcd().watch(marker, changed, stopping)
+
+    @hookimpl
+    def confo_capabilities(self) -> Capabilities:
+        settings = self._settings()
+        return Capabilities(
+            watch="latest",
+            max_transaction_ops=settings.max_txn_ops,
+            max_transaction_bytes=settings.max_request_bytes,
+        )
 
     @hookimpl
     def confo_close(self) -> None:

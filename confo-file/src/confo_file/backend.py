@@ -46,7 +46,7 @@ from confo.errors import (
     NamespaceNotFoundError,
     PartialWriteError,
 )
-from confo.model import Changes, Revision, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind, check_name, is_valid
 from confo.values import decode, encode
 
@@ -197,6 +197,11 @@ class FileBackend:
         finally:
             observer.stop()
             observer.join(1.0)
+
+    @hookimpl
+    def confo_capabilities(self) -> Capabilities:
+        # A persist of several files is not one transaction: no limit to declare.
+        return Capabilities(watch="latest")
 
     @hookimpl
     def confo_close(self) -> None:

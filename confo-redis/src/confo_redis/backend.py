@@ -49,7 +49,7 @@ from confo.errors import (
     NamespaceExistsException,
     NamespaceNotFoundError,
 )
-from confo.model import Changes, Revision, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
 
@@ -279,6 +279,11 @@ class RedisBackend:
                 self.poll_interval,
             )
             return False
+
+    @hookimpl
+    def confo_capabilities(self) -> Capabilities:
+        # One MULTI/EXEC carries any persist.
+        return Capabilities(watch="latest")
 
     @hookimpl
     def confo_close(self) -> None:

@@ -51,7 +51,7 @@ from confo.errors import (
     NamespaceNotFoundError,
     PartialWriteError,
 )
-from confo.model import Changes, Revision, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
 from confo_zookeeper.settings import ZookeeperSettings
@@ -274,6 +274,10 @@ class ZookeeperBackend:
             stopping.wait()
         finally:
             watcher.stop()
+
+    @hookimpl
+    def confo_capabilities(self) -> Capabilities:
+        return Capabilities(watch="latest", max_transaction_bytes=MAX_REQUEST_BYTES)
 
     @hookimpl
     def confo_close(self) -> None:

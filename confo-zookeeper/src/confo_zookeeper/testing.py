@@ -41,8 +41,10 @@ class ZookeeperServer(ServerProcess):
         tls: bool = False,
         server_id: int = 0,
         ensemble: tuple[str, ...] = (),
+        settings: tuple[str, ...] = (),
     ) -> None:
         super().__init__(port)
+        self.settings = settings  # more zoo.cfg lines ("maxClientCnxns=0")
         self.tls = tls
         self.tls_files: TLSFiles | None = None
         self.server_id = server_id
@@ -55,7 +57,7 @@ class ZookeeperServer(ServerProcess):
             "maxSessionTimeout=20000",
             f"dataDir={self.data_dir / 'data'}",
             "admin.enableServer=false",
-            "4lw.commands.whitelist=srvr,ruok",
+            "4lw.commands.whitelist=srvr,ruok,mntr",  # mntr: watch counts for docs/scaling.md
         ]
         if self.tls:
             settings += self._tls_settings()
@@ -65,7 +67,7 @@ class ZookeeperServer(ServerProcess):
             settings += ["initLimit=10", "syncLimit=5", *self.ensemble]
             (self.data_dir / "data").mkdir(exist_ok=True)
             (self.data_dir / "data" / "myid").write_text(f"{self.server_id}\n")
-        (self.data_dir / "zoo.cfg").write_text("\n".join([*settings, ""]))
+        (self.data_dir / "zoo.cfg").write_text("\n".join([*settings, *self.settings, ""]))
 
     def _tls_settings(self) -> list[str]:
         files = self.tls_files = make_tls_files(self.data_dir / "tls")

@@ -181,6 +181,25 @@ class WatchConformance:
                 time.sleep(1.5)
                 assert counter.reads == reads
 
+    def test_rapid_changes_meet_the_declared_guarantee(
+        self, manager: Confo, other: Confo, ns: str
+    ) -> None:
+        """Read from the backend's capabilities: "every" revision is delivered, or at least the
+        "latest"; never an older value after a newer one."""
+        guarantee = manager.capabilities().watch
+        assert guarantee in ("latest", "every"), "a backend that cannot watch fails this suite"
+        other.use_namespace(ns)
+        seen = Recorder()
+        with manager.watch(seen):
+            for seq in range(30):
+                other.set("rapid", {"seq": seq})
+                other.persist()
+            until(lambda: seen.last() == {"rapid": {"seq": 29}})
+        seqs = [event.value["seq"] for event in seen.events if event.value is not None]
+        assert seqs == sorted(set(seqs))
+        if guarantee == "every":
+            assert seqs == list(range(30))
+
     def test_stop_is_quick_and_leaves_no_thread(self, manager: Confo, ns: str) -> None:
         before = set(threading.enumerate())
         watch = manager.watch(lambda event: None)
