@@ -154,12 +154,12 @@ class RedisBackend:
     def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
         client = self._redis()
         with self._errors(f"read namespace {namespace!r}"):
-            listed = self._listed_configurations(client, namespace)
-            if names is not None:
-                wanted = set(names)
-                listed = [name for name in listed if name in wanted]
-            keys = [self._key(namespace, name) for name in listed]
-            values = client.mget(keys) if keys else []
+            if names is None:
+                listed = self._listed_configurations(client, namespace)
+                keys = [self._key(namespace, name) for name in listed]
+                values = client.mget(keys) if keys else []
+            else:
+                listed, keys, values = self._read_some(client, namespace, list(names))
         snapshot = Snapshot()
         for name, key, raw in zip(listed, keys, values, strict=True):
             if raw is None:
@@ -339,6 +339,29 @@ class RedisBackend:
             f"Cannot use namespace {namespace!r}: the Redis key {key!r} already holds data that "
             "is not a Confo namespace. Choose another name, or set key_prefix in the credentials."
         )
+
+    def _read_some(
+        self, client: redis.Redis, namespace: str, names: list[str]
+    ) -> tuple[list[str], list[str], list[Any]]:
+        """Some configurations (update() reads one): the index and the keys in one round trip,
+        at one moment (MULTI/EXEC), then only the names the index lists."""
+        if not names:
+            self._listed_configurations(client, namespace)  # the namespace must exist
+            return [], [], []
+        keys = [self._key(namespace, name) for name in names]
+        try:
+            with client.pipeline() as pipe:
+                pipe.get(self._key(namespace))
+                pipe.mget(keys)
+                index, values = pipe.execute()
+            listed = set(self._configurations(namespace, index)) if index is not None else None
+        except (CorruptDataError, redis.ResponseError):
+            listed = None
+        if listed is None:  # missing or not an index: the slow path says why, or finds none
+            listed = set(self._listed_configurations(client, namespace))
+            values = client.mget(keys) if keys else []
+        found = [i for i, name in enumerate(names) if name in listed]
+        return [names[i] for i in found], [keys[i] for i in found], [values[i] for i in found]
 
     def _listed_configurations(self, client: redis.Redis, namespace: str) -> list[str]:
         """The namespace's index. It proves the namespace exists; the root index (which may list
