@@ -93,19 +93,7 @@ def measure(kind: str, server: Any, credentials: dict[str, Any], args: Any) -> d
     client_tasks = statistics.median(
         len(list(Path(f"/proc/{p.pid}/task").iterdir())) for p in processes
     )
-    fan_out = []
-    for seq in range(5):
-        writer.set("probe", {"seq": seq})
-        writer.persist()
-        returned = time.time()
-        last = 0.0
-        for process in processes:
-            while True:
-                seen = json.loads(process.stdout.readline())
-                if seen["seq"] == seq:
-                    last = max(last, seen["at"])
-                    break
-        fan_out.append(max(0.0, last - returned))
+    fan_out = watching.fan_out(writer, processes)
     for process in processes:
         process.stdin.close()
     for process in processes:
@@ -119,7 +107,7 @@ def measure(kind: str, server: Any, credentials: dict[str, Any], args: Any) -> d
         "after": after,
         "client_rss": client_rss,
         "client_tasks": client_tasks,
-        "fan_out": statistics.median(fan_out),
+        "fan_out": fan_out,
         "startup": startup,
     }
 

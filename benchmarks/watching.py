@@ -4,8 +4,8 @@
   one change at a time (the next persist waits for the callback), p50 and p99;
 - staying current on a namespace of 10,000 where 10 change: the live view against ``reload()``;
 - idle: CPU and threads of a process watching 10,000 configurations for a few seconds;
-- fan-out (``fleet``): N watcher processes on one namespace, the time until all of them saw a
-  change, and what the store holds for them (connections, watches, memory), for docs/scaling.md.
+- fan-out: N watcher processes on one namespace, the time until all of them saw a change
+  (benchmarks/scaling.py, for docs/scaling.md).
 """
 
 from __future__ import annotations
@@ -130,14 +130,11 @@ def idle(name: str, credentials: dict[str, Any], size: int, seconds: float) -> d
     return {**found, "size": size}
 
 
-def fleet(name: str, credentials: dict[str, Any], watchers: int, size: int) -> dict[str, Any]:
-    """``watchers`` processes watch one namespace of ``size``; one change reaches all of them."""
-    writer = connected(name, credentials)
-    _fill(writer, "fleet", size)
-    writer.use_namespace("fleet")
-    processes = [_watcher(name, credentials, "fleet") for _ in range(watchers)]
-    fan_out = []
-    for seq in range(5):
+def fan_out(writer: Confo, processes: list[Any], rounds: int = 5) -> float:
+    """Median seconds from ``writer``'s persist returning until the last of ``processes``
+    (watchers started with :func:`_watcher` on the writer's current namespace) saw it."""
+    times = []
+    for seq in range(rounds):
         writer.set("probe", {"seq": seq})
         writer.persist()
         returned = time.time()
@@ -148,13 +145,8 @@ def fleet(name: str, credentials: dict[str, Any], watchers: int, size: int) -> d
                 if seen["seq"] == seq:
                     last = max(last, seen["at"])
                     break
-        fan_out.append(max(0.0, last - returned))
-    for process in processes:
-        process.stdin.close()
-    for process in processes:
-        process.wait(timeout=30)
-    writer.close()
-    return {"watchers": watchers, "size": size, "fan_out": statistics.median(fan_out)}
+        times.append(max(0.0, last - returned))
+    return statistics.median(times)
 
 
 def server_rss(pid: int) -> int:
