@@ -8,9 +8,10 @@ module instead of the class.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # not typing's: importing typing would double the cost of import confo
 if TYPE_CHECKING:
+    from typing import Any
+
     from confo.manager import Confo
 
 __all__ = ["Confo"]

@@ -12,11 +12,14 @@ from __future__ import annotations
 import os
 import warnings
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from confo._version import __version__
 
+# Not typing.TYPE_CHECKING: importing typing costs about as much as the interpreter's own start.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from confo.errors import ConflictError, ConfoError
     from confo.manager import Confo
     from confo.markers import hookimpl
