@@ -38,6 +38,7 @@ from confo_etcd.client import (
     KeyValue,
     Operation,
     Put,
+    TxnSpec,
     prefix_end,
 )
 from confo_etcd.settings import EtcdSettings
@@ -124,27 +125,34 @@ class EtcdBackend:
             settings.max_txn_ops,
             name=lambda op: f"etcd key {op.key!r}",
         )
-        if len(groups) > 1 and not changes.force:
+        split_up = len(groups) > 1
+        if split_up and not changes.force:
             self._check_all(namespace, changes)
-        done = apply_in_order(groups, lambda group: self._apply(namespace, group, changes), "etcd")
+
+        def apply(group: list[Operation]) -> dict[str, Revision | None]:
+            return self._apply(namespace, group, changes, read_on_failure=not split_up)
+
+        done = apply_in_order(groups, apply, "etcd")
         return WriteResult({name: rev for name, rev in done.items() if rev is not None})
 
     def _apply(
-        self, namespace: str, group: list[Operation], changes: Changes
+        self, namespace: str, group: list[Operation], changes: Changes, *, read_on_failure: bool
     ) -> dict[str, Revision | None]:
-        """One transaction: ``group``, if its keys still have the revisions ``changes`` expects."""
+        """One transaction: ``group``, if its keys still have the revisions ``changes`` expects.
+
+        With ``read_on_failure`` (a persist in one transaction) a failed compare reads the keys
+        in the same round trip, to name the conflicts; the parts of a split persist, checked
+        beforehand, carry no such reads (a thousand of them cost as much as the writes).
+        """
         names = {op.key: op.key[len(_key(namespace)) + 1 :] for op in group}
         names.pop(_key(namespace), None)
         expect = (
             [] if changes.force else [Expect(k, _expected(changes, n)) for k, n in names.items()]
         )
-        result = self._etcd().transaction(group, expect, [Get(key) for key in names])
+        reads = [Get(key) for key in names] if read_on_failure else []
+        result = self._etcd().transaction(group, expect, reads)
         if not result.succeeded:
-            current = {kv.key: kv.mod_revision for response in result.responses for kv in response}
-            raise ConflictError(
-                namespace,
-                [n for k, n in names.items() if current.get(k) != changes.expects(n)],
-            )
+            raise ConflictError(namespace, self._conflicts(names, changes, result.responses))
         return {
             name: result.revision if isinstance(op, Put) else None
             for op in group
@@ -154,21 +162,36 @@ class EtcdBackend:
     def _check_all(self, namespace: str, changes: Changes) -> None:
         """Before a split write: every key as expected, or ConflictError and nothing written.
 
-        Transactions of compares only (as many as the operation limit allows each): they carry
-        no values, and read the keys (to name the conflicts) only when a compare fails.
+        Transactions of compares only (as many as the operation limit allows each), sent at
+        once: no values travel, one round trip's wait; the keys are read (to name the
+        conflicts) only where a compare fails.
         """
         names = [*changes.put, *changes.delete]
         step = self._settings().max_txn_ops
+        chunks = [
+            {_key(namespace, name): name for name in names[start : start + step]}
+            for start in range(0, len(names), step)
+        ]
+        specs: list[TxnSpec] = [
+            ([], [Expect(key, _expected(changes, name)) for key, name in chunk.items()], [])
+            for chunk in chunks
+        ]
         conflicts: list[str] = []
-        for start in range(0, len(names), step):
-            chunk = {_key(namespace, name): name for name in names[start : start + step]}
-            expect = [Expect(key, _expected(changes, name)) for key, name in chunk.items()]
-            result = self._etcd().transaction([], expect, [Get(key) for key in chunk])
+        for chunk, result in zip(chunks, self._etcd().transactions(specs), strict=True):
             if not result.succeeded:
-                current = {kv.key: kv.mod_revision for r in result.responses for kv in r}
-                conflicts += [n for k, n in chunk.items() if current.get(k) != changes.expects(n)]
+                conflicts += self._conflicts(chunk, changes)
         if conflicts:
             raise ConflictError(namespace, conflicts)
+
+    def _conflicts(
+        self, names: dict[str, str], changes: Changes, responses: list[Any] | None = None
+    ) -> list[str]:
+        """Which of ``names`` (by key) do not have the revision ``changes`` expects: from the
+        ``responses`` of a failure branch that read them, or read now."""
+        if not responses:
+            responses = self._etcd().transaction([Get(key) for key in names]).responses
+        current = {kv.key: kv.mod_revision for response in responses for kv in response}
+        return [n for k, n in names.items() if current.get(k) != changes.expects(n)]
 
     @hookimpl
     def confo_watch(

@@ -18,7 +18,6 @@ import grpc
 import pyetcd
 from pyetcd import etcdrpc
 from pyetcd import exceptions as etcd_errors
-from pyetcd import transactions as etcd_ops
 from pyetcd.client import Endpoint, EtcdTokenCallCredentials, MultiEndpointEtcd3Client
 
 from confo.errors import BackendAuthenticationError, BackendUnavailableError
@@ -76,6 +75,10 @@ class KeyValue(NamedTuple):
     key: str
     value: bytes
     mod_revision: int
+
+
+TxnSpec = tuple[Sequence[Operation], Sequence[Expect], Sequence[Operation]]
+"""A transaction: operations, the conditions for them, and the operations otherwise."""
 
 
 class TxnResult(NamedTuple):
@@ -183,25 +186,40 @@ class EtcdClient:
         otherwise: Sequence[Operation] = (),
     ) -> TxnResult:
         """Run ``operations`` as one transaction if every ``expect`` holds, else ``otherwise``."""
-        request = etcdrpc.TxnRequest(
-            compare=[_compare(condition) for condition in expect],
-            success=[_request(operation) for operation in operations],
-            failure=[_request(operation) for operation in otherwise],
-        )
-        with self._errors("run a transaction"):
-            response = self._call(lambda: self._txn(request))
-        return TxnResult(
-            response.succeeded,
-            response.header.revision,
-            [_response(op) for op in response.responses],
-        )
+        (result,) = self.transactions([(operations, expect, otherwise)])
+        return result
 
-    def _txn(self, request: Any) -> Any:
+    def transactions(self, specs: Sequence[TxnSpec]) -> list[TxnResult]:
+        """Independent transactions, sent at once (gRPC futures): a caller waits one round
+        trip for all of them, not one each. Each is all or nothing; together they are not."""
+        requests = [
+            etcdrpc.TxnRequest(
+                compare=[_compare(condition) for condition in expect],
+                success=[_request(operation) for operation in operations],
+                failure=[_request(operation) for operation in otherwise],
+            )
+            for operations, expect, otherwise in specs
+        ]
+        with self._errors("run a transaction"):
+            responses = self._call(lambda: self._txns(requests))
+        return [
+            TxnResult(r.succeeded, r.header.revision, [_response(op) for op in r.responses])
+            for r in responses
+        ]
+
+    def _txns(self, requests: list[Any]) -> list[Any]:
         etcd = self._etcd
         try:
-            return etcd.kvstub.Txn(
-                request, etcd.timeout, credentials=etcd.call_credentials, metadata=etcd.metadata
-            )
+            pending = [
+                etcd.kvstub.Txn.future(
+                    request,
+                    etcd.timeout,
+                    credentials=etcd.call_credentials,
+                    metadata=etcd.metadata,
+                )
+                for request in requests
+            ]
+            return [future.result() for future in pending]
         except grpc.RpcError as exc:
             etcd._manage_grpc_errors(exc)  # marks a dead endpoint failed, raises pyetcd's error
             raise
@@ -325,10 +343,16 @@ def _request(operation: Operation) -> Any:
     )
 
 
+_EQUAL = etcdrpc.Compare.EQUAL
+
+
 def _compare(condition: Expect) -> Any:
-    if condition.mod_revision is None:
-        return (etcd_ops.Create(condition.key) == 0).build_message()  # absent
-    return (etcd_ops.Mod(condition.key) == condition.mod_revision).build_message()
+    key = condition.key.encode()
+    if condition.mod_revision is None:  # absent: never created, or deleted since
+        return etcdrpc.Compare(result=_EQUAL, target=etcdrpc.Compare.CREATE, key=key)
+    return etcdrpc.Compare(
+        result=_EQUAL, target=etcdrpc.Compare.MOD, key=key, mod_revision=condition.mod_revision
+    )
 
 
 def _response(response: Any) -> Any:

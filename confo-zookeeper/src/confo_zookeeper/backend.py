@@ -60,6 +60,7 @@ from confo_zookeeper.transactions import (
     Operation,
     OperationKind,
     apply_in_batches,
+    split_for_requests,
 )
 from confo_zookeeper.watching import NamespaceWatcher
 
@@ -174,7 +175,7 @@ class ZookeeperBackend:
         ]
         operations += [_conditional(namespace, name, None, changes) for name in changes.delete]
         if sum(op.size for op in operations) > MAX_REQUEST_BYTES:
-            self._check_all(namespace, changes)  # split: check everything before any part
+            self._check_later_parts(namespace, changes, operations)
         try:
             return apply_in_batches(self._client(), operations, self._wait)
         except (BadVersionError, NodeExistsError, NoNodeError):
@@ -188,10 +189,14 @@ class ZookeeperBackend:
             self._raise_conflicts(namespace, changes)
             raise
 
-    def _check_all(self, namespace: str, changes: Changes) -> None:
-        """Before a split write: transactions of ``check`` operations only (versions, no data),
-        each all or nothing; the versions are read to name conflicts only if one fails."""
-        names = [*changes.put, *changes.delete]
+    def _check_later_parts(
+        self, namespace: str, changes: Changes, operations: list[Operation]
+    ) -> None:
+        """Before a split write, check what the parts after the first will write (the first
+        checks its own, all or nothing): transactions of ``check`` operations only (versions,
+        no data); the versions are read to name conflicts only if one fails."""
+        first = {op.config for op in split_for_requests(operations)[0]}
+        names = [name for name in (*changes.put, *changes.delete) if name not in first]
         known = [name for name in names if changes.expects(name) is not None]
         checks = [
             Operation("check", _path(namespace, name), version=_int(changes.expects(name)))

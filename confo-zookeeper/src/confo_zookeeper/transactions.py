@@ -76,13 +76,17 @@ def apply_in_batches(
             if operation.config is not None
         }
 
-    groups = split(
+    return apply_in_order(split_for_requests(operations), commit, "ZooKeeper")
+
+
+def split_for_requests(operations: list[Operation]) -> list[list[Operation]]:
+    """The transactions ``operations`` are applied in, each within the request size limit."""
+    return split(
         operations,
         lambda op: op.size,
         MAX_REQUEST_BYTES,
         name=lambda op: f"ZooKeeper znode {op.path!r}",
     )
-    return apply_in_order(groups, commit, "ZooKeeper")
 
 
 def _revision(operation: Operation, result: Any) -> Revision | None:

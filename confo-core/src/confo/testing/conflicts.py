@@ -175,6 +175,34 @@ class ConflictConformance:
             manager.persist()
         assert json.loads(raw.get(ns, "db") or b"") == {"v": "from another tool"}
 
+    def test_a_persist_split_over_transactions_writes_nothing_on_a_conflict(
+        self, manager: Confo, other: Confo, ns: str
+    ) -> None:
+        """Past the transaction limits the backend declares, a persist is split into parts; a
+        conflict in the last part must still be found before the first part is written."""
+        limits = manager.capabilities()
+        pad = "x" * 100
+        count = 40
+        if limits.max_transaction_ops:
+            count = limits.max_transaction_ops + 10
+        elif limits.max_transaction_bytes:
+            pad = "x" * (limits.max_transaction_bytes // 10)
+            count = 14
+        names = [f"c{i:04d}" for i in range(count)]
+        for name in names:
+            manager.set(name, {"v": 1, "pad": pad})
+        manager.persist()
+        other.use_namespace(ns)
+        other.set(names[-1], "v", "theirs")
+        other.persist()
+        for name in names:
+            manager.set(name, "v", 2)
+        with pytest.raises(ConflictError) as info:
+            manager.persist()
+        assert info.value.configs == [names[-1]]
+        other.reload()
+        assert [other.get(name, "v") for name in names] == [1] * (count - 1) + ["theirs"]
+
     def test_one_writer_never_conflicts_with_itself(self, manager: Confo, ns: str) -> None:
         manager.set("db", {"v": 1})
         manager.persist()
