@@ -236,14 +236,7 @@ class RedisBackend:
             return
         events = f"__keyspace@{self.db}__:"
         start = len(events + self._key(namespace, ""))  # where a channel's configuration begins
-
-        def connected() -> None:
-            # redis-py reconnects and resubscribes by itself: whatever was published meanwhile
-            # is lost, and a restarted server has forgotten a setting made with CONFIG SET.
-            self._keyspace_events_on(client)
-            notify(None)
-
-        pubsub = _ResyncingPubSub(client.connection_pool, connected)
+        pubsub = client.pubsub()  # type: ignore[no-untyped-call]
         try:
             pubsub.psubscribe(events + _glob_escape(self._key(namespace, "")) + "*")
             pubsub.subscribe(events + self._key(namespace))
@@ -254,9 +247,18 @@ class RedisBackend:
                     log.info("Redis watch of %r: %s; reconnecting", namespace, exc)
                     stopping.wait(0.2)
                     continue
-                if message is not None:
-                    channel = message["channel"].decode(errors="replace")
-                    notify(None if len(channel) < start else [channel[start:]])
+                if message is None:
+                    continue
+                if message["type"] in ("subscribe", "psubscribe"):
+                    # Confirmed by the server (first, or after redis-py reconnected by itself):
+                    # from now on every change is published to us, and whatever happened
+                    # before, or while disconnected, is read once now. A restarted server has
+                    # also forgotten a setting made with CONFIG SET.
+                    self._keyspace_events_on(client)
+                    notify(None)
+                    continue
+                channel = message["channel"].decode(errors="replace")
+                notify(None if len(channel) < start else [channel[start:]])
         finally:
             pubsub.close()
 
@@ -457,18 +459,6 @@ def _names(raw: bytes | str, field: str, where: str) -> list[str]:
             f"{where} should hold {{{field!r}: [names]}}, not {raw[:80]!r}. Confo left it alone."
         )
     return names
-
-
-class _ResyncingPubSub(redis.client.PubSub):
-    """A subscription that reports every connection it makes, the first and each reconnect."""
-
-    def __init__(self, pool: redis.ConnectionPool, connected: Callable[[], None]) -> None:
-        super().__init__(pool, ignore_subscribe_messages=True)
-        self._connected = connected
-
-    def on_connect(self, connection: Any) -> None:
-        super().on_connect(connection)
-        self._connected()
 
 
 def _poll(
