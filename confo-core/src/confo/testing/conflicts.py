@@ -48,6 +48,15 @@ manager.close()
 """
 
 
+def _changed_elsewhere(manager: Confo, other: Confo, ns: str, field: str, value: int) -> None:
+    """``db`` is stored as ``{"v": 1}`` by ``manager``, then changed by ``other``."""
+    manager.set("db", {"v": 1})
+    manager.persist()
+    other.use_namespace(ns)
+    other.set("db", field, value)
+    other.persist()
+
+
 class ConflictConformance:
     """Persist refuses to overwrite what changed in the store since it was read."""
 
@@ -59,11 +68,7 @@ class ConflictConformance:
     def test_stale_persist_conflicts_and_force_overwrites(
         self, manager: Confo, other: Confo, ns: str
     ) -> None:
-        manager.set("db", {"v": 1})
-        manager.persist()
-        other.use_namespace(ns)
-        other.set("db", "v", 2)
-        other.persist()
+        _changed_elsewhere(manager, other, ns, "v", 2)
         manager.set("db", "v", 3)
         with pytest.raises(ConflictError) as info:
             manager.persist()
@@ -117,11 +122,7 @@ class ConflictConformance:
     def test_after_reload_the_same_edit_persists(
         self, manager: Confo, other: Confo, ns: str
     ) -> None:
-        manager.set("db", {"v": 1})
-        manager.persist()
-        other.use_namespace(ns)
-        other.set("db", "w", 1)
-        other.persist()
+        _changed_elsewhere(manager, other, ns, "w", 1)
         manager.set("db", "v", 2)
         with pytest.raises(ConflictError):
             manager.persist()
@@ -134,11 +135,7 @@ class ConflictConformance:
     def test_deleting_what_changed_elsewhere_conflicts(
         self, manager: Confo, other: Confo, ns: str
     ) -> None:
-        manager.set("db", {"v": 1})
-        manager.persist()
-        other.use_namespace(ns)
-        other.set("db", "v", 2)
-        other.persist()
+        _changed_elsewhere(manager, other, ns, "v", 2)
         manager.delete("db")
         with pytest.raises(ConflictError) as info:
             manager.persist()
