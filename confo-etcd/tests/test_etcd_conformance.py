@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -15,42 +14,7 @@ from confo.testing import (
     TLSConformance,
     free_port,
 )
-from confo_etcd.testing import EtcdServer
-
-
-class EtcdctlRaw:
-    """Reads and writes keys with etcdctl, as an operator would."""
-
-    def __init__(self, server: EtcdServer) -> None:
-        self.server = server
-
-    def put(self, namespace: str, config: str, data: bytes) -> None:
-        # etcdctl reads the value from stdin when none is given: any bytes pass unchanged.
-        subprocess.run(
-            [
-                "etcdctl",
-                f"--endpoints={self.server.client_url}",
-                "put",
-                f"/confo/{namespace}/{config}",
-            ],
-            input=data,
-            capture_output=True,
-            check=True,
-        )
-
-    def get(self, namespace: str, config: str) -> bytes | None:
-        result = subprocess.run(
-            [
-                "etcdctl",
-                f"--endpoints={self.server.client_url}",
-                "get",
-                f"/confo/{namespace}/{config}",
-                "--print-value-only",
-            ],
-            capture_output=True,
-            check=True,
-        )
-        return result.stdout[:-1] if result.stdout else None  # etcdctl adds a newline
+from confo_etcd.testing import EtcdctlRaw, EtcdServer
 
 
 class TestEtcdConformance(BackendConformance, NetworkConformance, TLSConformance):

@@ -15,21 +15,7 @@ import pytest
 from confo import Confo
 from confo.errors import CredentialsError, FileNotFoundException, InvalidNameError
 from confo.testing import BackendConformance, RawStore, Recorder, until
-
-
-class FileRaw:
-    """The store as a person with a text editor sees it."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def put(self, namespace: str, config: str, data: bytes) -> None:
-        (self.root / namespace).mkdir(exist_ok=True)
-        (self.root / namespace / f"{config}.json").write_bytes(data)
-
-    def get(self, namespace: str, config: str) -> bytes | None:
-        path = self.root / namespace / f"{config}.json"
-        return path.read_bytes() if path.exists() else None
+from confo_file.testing import FileRaw
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -16,30 +15,7 @@ from confo.testing import (
     TLSConformance,
     free_port,
 )
-from confo_redis.testing import RedisServer
-
-
-class RedisRaw:
-    """Writes the original Confo layout with a plain client, as another tool would."""
-
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    def _add(self, key: str, field: str, name: str) -> None:
-        raw = self.client.get(key)
-        index = json.loads(raw) if raw else {field: []}
-        if name not in index[field]:
-            index[field].append(name)
-        self.client.set(key, json.dumps(index))
-
-    def put(self, namespace: str, config: str, data: bytes) -> None:
-        self._add("confo", "namespaces", namespace)
-        self._add(namespace, "configurations", config)
-        self.client.set(f"{namespace}-{config}", data)
-
-    def get(self, namespace: str, config: str) -> bytes | None:
-        value: bytes | None = self.client.get(f"{namespace}-{config}")
-        return value
+from confo_redis.testing import RedisRaw, RedisServer
 
 
 class TestRedisConformance(BackendConformance, NetworkConformance, TLSConformance):

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from kazoo.client import KazooClient
-from kazoo.exceptions import NoNodeError
 
 from confo.testing import (
     BackendConformance,
@@ -16,27 +15,7 @@ from confo.testing import (
     TLSConformance,
     free_port,
 )
-from confo_zookeeper.testing import ZookeeperServer
-
-
-class ZookeeperRaw:
-    def __init__(self, client: KazooClient) -> None:
-        self.client = client
-
-    def put(self, namespace: str, config: str, data: bytes) -> None:
-        path = f"/confo/{namespace}/{config}"
-        self.client.ensure_path(f"/confo/{namespace}")
-        if self.client.exists(path):
-            self.client.set(path, data)
-        else:
-            self.client.create(path, data)
-
-    def get(self, namespace: str, config: str) -> bytes | None:
-        try:
-            data, _ = self.client.get(f"/confo/{namespace}/{config}")
-        except NoNodeError:
-            return None
-        return bytes(data)
+from confo_zookeeper.testing import ZookeeperRaw, ZookeeperServer
 
 
 class TestZookeeperConformance(BackendConformance, NetworkConformance, TLSConformance):

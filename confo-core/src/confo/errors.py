@@ -38,6 +38,7 @@ __all__ = [
     "PartialWriteError",
     "PluginError",
     "StoreLimitError",
+    "StoreURLError",
     "ZookeeperHostNotFoundException",
     "ZookeeperPortNotFoundException",
 ]
@@ -77,6 +78,12 @@ class BackendsActivationException(ConfoError):
 
 class CredentialsError(ConfoError, ValueError):
     """The credentials dictionary is missing a key or holds a value of the wrong kind."""
+
+
+class StoreURLError(CredentialsError):
+    """A store URL (``redis://...``, ``file:...``) is malformed, or no installed backend reads it.
+
+    Its message shows the URL with any password replaced by ``***``."""
 
 
 class ZookeeperHostNotFoundException(CredentialsError):

@@ -166,6 +166,24 @@ def confo_capabilities() -> Capabilities:
     """
 
 
+@hookspec(firstresult=True)
+def confo_credentials_from_url(url: str, password: str | None) -> dict[str, Any] | None:
+    """Read a store URL into this backend's credentials: how the ``confo`` command names stores.
+
+    Optional: without it, the command line cannot reach this backend. Called on an instance that
+    is never connected, so it must not touch the store. :func:`confo.urls.split_url` reads the
+    usual ``scheme://user:password@host:port,host:port/path?option=value`` form.
+
+    :param url: as the user wrote it, e.g. ``redis://alice@127.0.0.1:6379/0``.
+    :param password: a password given apart from the URL (the command line reads
+        ``CONFO_PASSWORD``); use it where the URL carries none.
+    :returns: credentials for ``load_backend``, or None for a URL of a scheme this backend does
+        not read (another backend may).
+    :raises StoreURLError: the URL is this backend's but malformed or names an unknown option;
+        say which part, never the password.
+    """
+
+
 @hookspec
 def confo_close() -> None:
     """Close the connection and release its threads and sockets. Called once; never raises."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from confo.errors import (
     BackendExistsError,
@@ -208,6 +208,14 @@ class Confo:
         name = session.store.check_name("namespace", namespace)
         session.load(name)
         return handle(session, name)
+
+    def check_name(self, kind: Literal["namespace", "configuration"], name: str) -> str:
+        """Return ``name`` if the active backend can store it as a ``kind`` name: to validate
+        input before anything is set or written.
+
+        :raises InvalidNameError: it cannot; the message says why and what to use instead.
+        """
+        return self._active_session().store.check_name(kind, name)
 
     def get_namespaces(self) -> dict[str, Any]:
         """``{'all_namespaces': [names in the store, live], 'current_namespace': name or None}``."""

@@ -24,7 +24,7 @@ from confo.errors import (
     PartialWriteError,
     PluginError,
 )
-from confo.model import Changes
+from confo.model import Changes, Revision
 from confo.session import BackendSession, NamespaceState
 from confo.values import JSONObject, checked_copy, checked_object, copy_json
 from confo.watch import Watch, WatchEvent
@@ -229,6 +229,15 @@ class Namespace:
         watch = Watch(self._session, self.name, callback, store.twin())
         watch.start()
         return watch
+
+    def revision(self, config: str) -> Revision | None:
+        """The store's revision of ``config`` as this manager last read or wrote it; None for a
+        configuration it has not seen in the store (new, or unknown). A ``persist`` of ``config``
+        succeeds only while the store still holds this revision.
+        """
+        state = self._session.load(self.name)
+        with self._lock:
+            return state.revisions.get(config)
 
     def has_unsaved_changes(self) -> bool:
         """Whether anything was set or deleted in memory and not yet persisted."""

@@ -72,6 +72,13 @@ class Store:
             self._hook.confo_connect(credentials=credentials, timeout=timeout)
         log.debug("connected backend %r (%s)", self.name, self.backend_type)
 
+    def credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
+        """The backend's credentials for a store URL, or None if it does not read such URLs."""
+        credentials: dict[str, Any] | None = self._hook.confo_credentials_from_url(
+            url=url, password=password
+        )
+        return credentials
+
     def check_name(self, kind: NameKind, name: object) -> str:
         checked = check_name(kind, name)
         self._hook.confo_check_name(kind=kind, name=checked)

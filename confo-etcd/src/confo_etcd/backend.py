@@ -41,7 +41,7 @@ from confo_etcd.client import (
     TxnSpec,
     prefix_end,
 )
-from confo_etcd.settings import EtcdSettings
+from confo_etcd.settings import EtcdSettings, credentials_from_url
 
 ROOT = "/confo"
 KEY_OVERHEAD = 32  # bytes of framing per operation in a transaction request, generously
@@ -63,6 +63,10 @@ class EtcdBackend:
     def confo_connect(self, credentials: Mapping[str, Any], timeout: float) -> None:
         self.settings = EtcdSettings.from_credentials(credentials, timeout)
         self.client = EtcdClient(self.settings)
+
+    @hookimpl
+    def confo_credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
+        return credentials_from_url(url, password)
 
     @hookimpl
     def confo_list_namespaces(self) -> list[str]:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from confo import credentials as creds
-from confo.errors import CredentialsError
+from confo.errors import CredentialsError, StoreURLError
+from confo.urls import split_url
 
 BACKEND = "etcd"
 DEFAULT_PORT = 2379
@@ -62,6 +63,41 @@ class EtcdSettings:
         """Where this backend connects, for messages: never the password."""
         scheme = "https" if self.ca_cert else "http"
         return ", ".join(f"{scheme}://{host}:{port}" for host, port in self.endpoints)
+
+
+_OPTIONS = {
+    "timeout": "timeout",
+    "operation_timeout": "operation_timeout",
+    "max_txn_ops": "max_txn_ops",
+    "max_request_bytes": "max_request_bytes",
+}
+_TLS_OPTIONS = {"ca_cert": "ca_cert", "cert": "cert_cert", "key": "cert_key"}
+
+
+def credentials_from_url(url: str, password: str | None) -> dict[str, Any] | None:
+    """Credentials for ``etcd://[user[:password]@]host[:port][,host[:port]...]``, and
+    ``etcds://...?ca_cert=PATH[&cert=PATH&key=PATH]`` for TLS; None for other schemes."""
+    if url.partition("://")[0].lower() not in ("etcd", "etcds"):
+        return None
+    parts = split_url(url)
+    if parts.path not in ("", "/"):
+        raise StoreURLError(f"The URL {parts.url!r} has a path ({parts.path!r}): remove it.")
+    user, secret = parts.login(password, user_required=True)
+    options = parts.options({**_OPTIONS, **_TLS_OPTIONS})
+    tls = parts.scheme == "etcds"
+    if tls and "ca_cert" not in options:
+        raise StoreURLError(
+            f"The URL {parts.url!r} asks for TLS: add ?ca_cert=PATH, the PEM file of the CA "
+            "that signed the servers' certificates."
+        )
+    if not tls and any(key in options for key in _TLS_OPTIONS.values()):
+        raise StoreURLError(f"TLS options need an etcds:// URL, not {parts.url!r}.")
+    return {
+        "endpoints": parts.host_ports(DEFAULT_PORT),
+        "user": user,
+        "password": secret,
+        **options,
+    }
 
 
 def _endpoints(credentials: Mapping[str, Any]) -> list[tuple[str, int]]:

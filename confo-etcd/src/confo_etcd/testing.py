@@ -145,4 +145,39 @@ def etcdctl_value(server: EtcdServer, key: str) -> str:
     return server.etcdctl("get", key, "--print-value-only").rstrip("\n")
 
 
-__all__ = ["EtcdCluster", "EtcdServer", "etcdctl_value"]
+class EtcdctlRaw:
+    """Reads and writes keys with etcdctl, as an operator would."""
+
+    def __init__(self, server: EtcdServer) -> None:
+        self.server = server
+
+    def put(self, namespace: str, config: str, data: bytes) -> None:
+        # etcdctl reads the value from stdin when none is given: any bytes pass unchanged.
+        subprocess.run(
+            [
+                "etcdctl",
+                f"--endpoints={self.server.client_url}",
+                "put",
+                f"/confo/{namespace}/{config}",
+            ],
+            input=data,
+            capture_output=True,
+            check=True,
+        )
+
+    def get(self, namespace: str, config: str) -> bytes | None:
+        result = subprocess.run(
+            [
+                "etcdctl",
+                f"--endpoints={self.server.client_url}",
+                "get",
+                f"/confo/{namespace}/{config}",
+                "--print-value-only",
+            ],
+            capture_output=True,
+            check=True,
+        )
+        return result.stdout[:-1] if result.stdout else None  # etcdctl adds a newline
+
+
+__all__ = ["EtcdCluster", "EtcdServer", "EtcdctlRaw", "etcdctl_value"]

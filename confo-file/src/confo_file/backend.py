@@ -45,6 +45,7 @@ from confo.errors import (
     NamespaceExistsException,
     NamespaceNotFoundError,
     PartialWriteError,
+    StoreURLError,
 )
 from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind, check_name, is_valid
@@ -80,6 +81,20 @@ class FileBackend:
                 f"Create it first (mkdir -p {path}) or fix the path."
             )
         self.root = root
+
+    @hookimpl
+    def confo_credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
+        """``file:PATH`` (relative or absolute) or ``file://PATH``; ``file:///srv/confo`` is
+        ``/srv/confo``. The path is taken as written: no options, no escapes."""
+        scheme, separator, path = url.partition(":")
+        if not separator or scheme.lower() != "file":
+            return None
+        path = path.removeprefix("//")
+        if not path:
+            raise StoreURLError(
+                "The URL 'file:' names no folder. Write file:PATH, e.g. file:./configs."
+            )
+        return {"config_path": path}
 
     @hookimpl
     def confo_check_name(self, kind: NameKind, name: str) -> None:

@@ -38,7 +38,6 @@ from redis.backoff import ExponentialBackoff
 from redis.client import Pipeline
 from redis.retry import Retry
 
-from confo import credentials as creds
 from confo import hookimpl
 from confo.errors import (
     BackendAuthenticationError,
@@ -52,6 +51,7 @@ from confo.errors import (
 from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
+from confo_redis.settings import RedisSettings, credentials_from_url
 
 log = logging.getLogger(__name__)
 
@@ -73,24 +73,21 @@ class RedisBackend:
 
     @hookimpl
     def confo_connect(self, credentials: Mapping[str, Any], timeout: float) -> None:
-        host = creds.text(credentials, "redis_host", "redis")
-        port = creds.port(credentials, "redis_port", "redis", 6379)
-        db = creds.integer(credentials, "redis_db", "redis", 0)
-        self.endpoint = f"redis://{host}:{port}/{db}"
-        self.prefix = creds.optional_text(credentials, "key_prefix", "redis") or ""
-        use_tls = creds.flag(credentials, "redis_ssl", "redis")
+        settings = RedisSettings.from_credentials(credentials)
+        self.endpoint = settings.describe()
+        self.prefix = settings.key_prefix
         self.client = redis.Redis(
-            host=host,
-            port=port,
-            db=db,
-            username=creds.optional_text(credentials, "redis_username", "redis"),
-            password=creds.optional_text(credentials, "redis_password", "redis"),
-            ssl=use_tls,
-            ssl_ca_certs=creds.optional_text(credentials, "redis_ssl_ca_certs", "redis"),
-            ssl_certfile=creds.optional_text(credentials, "redis_ssl_certfile", "redis"),
-            ssl_keyfile=creds.optional_text(credentials, "redis_ssl_keyfile", "redis"),
+            host=settings.host,
+            port=settings.port,
+            db=settings.db,
+            username=settings.username,
+            password=settings.password,
+            ssl=settings.tls,
+            ssl_ca_certs=settings.ca_cert,
+            ssl_certfile=settings.certfile,
+            ssl_keyfile=settings.keyfile,
             socket_connect_timeout=timeout,
-            socket_timeout=creds.seconds(credentials, "operation_timeout", "redis", 10.0),
+            socket_timeout=settings.operation_timeout,
             # One quick retry gets through a pooled connection the server dropped; redis-py's
             # default backs off for seconds, which would break "fail fast".
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),
@@ -98,11 +95,15 @@ class RedisBackend:
             # (or a cut connection) within seconds rather than never.
             health_check_interval=5,
         )
-        self.db = db
-        self.poll_interval = creds.seconds(credentials, "watch_poll_interval", "redis", 1.0)
+        self.db = settings.db
+        self.poll_interval = settings.watch_poll_interval
         with self._errors("connect"):
             self.client.ping()
             self.client.set(self._root, json.dumps({"namespaces": []}), nx=True)
+
+    @hookimpl
+    def confo_credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
+        return credentials_from_url(url, password)
 
     @hookimpl
     def confo_check_name(self, kind: NameKind, name: str) -> None:

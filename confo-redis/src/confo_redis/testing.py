@@ -6,9 +6,12 @@ with RedisServer() as server:
 
 from __future__ import annotations
 
+import json
 import socket
 import ssl
 from typing import Any
+
+import redis
 
 from confo.testing import ServerProcess, TLSFiles, make_tls_files
 
@@ -68,3 +71,26 @@ class RedisServer(ServerProcess):
         if self.tls_files:
             credentials |= {"redis_ssl": True, "redis_ssl_ca_certs": self.tls_files.ca_cert}
         return {**credentials, **extra}
+
+
+class RedisRaw:
+    """Writes the original Confo layout with a plain client, as another tool would."""
+
+    def __init__(self, client: redis.Redis) -> None:  # with decode_responses=False
+        self.client = client
+
+    def _add(self, key: str, field: str, name: str) -> None:
+        raw = self.client.get(key)
+        index = json.loads(raw) if raw else {field: []}
+        if name not in index[field]:
+            index[field].append(name)
+        self.client.set(key, json.dumps(index))
+
+    def put(self, namespace: str, config: str, data: bytes) -> None:
+        self._add("confo", "namespaces", namespace)
+        self._add(namespace, "configurations", config)
+        self.client.set(f"{namespace}-{config}", data)
+
+    def get(self, namespace: str, config: str) -> bytes | None:
+        value = self.client.get(f"{namespace}-{config}")
+        return value.encode() if isinstance(value, str) else value

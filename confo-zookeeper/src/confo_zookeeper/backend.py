@@ -54,7 +54,7 @@ from confo.errors import (
 from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
-from confo_zookeeper.settings import ZookeeperSettings
+from confo_zookeeper.settings import ZookeeperSettings, credentials_from_url
 from confo_zookeeper.transactions import (
     MAX_REQUEST_BYTES,
     Operation,
@@ -100,6 +100,10 @@ class ZookeeperBackend:
             if not self._wait(client.exists_async(ROOT)):
                 with suppress(NodeExistsError):  # another client made it meanwhile
                     self._wait(client.create_async(ROOT))
+
+    @hookimpl
+    def confo_credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
+        return credentials_from_url(url, password)
 
     @hookimpl
     def confo_check_name(self, kind: NameKind, name: str) -> None:

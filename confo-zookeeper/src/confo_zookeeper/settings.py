@@ -11,11 +11,14 @@ from kazoo.security import make_digest_acl
 from confo import credentials as creds
 from confo.errors import (
     CredentialsError,
+    StoreURLError,
     ZookeeperHostNotFoundException,
     ZookeeperPortNotFoundException,
 )
+from confo.urls import split_url
 
 BACKEND = "zookeeper"
+DEFAULT_PORT = 2181
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,27 @@ class ZookeeperSettings:
             # Every znode Confo creates admits this identity only.
             arguments["default_acl"] = [make_digest_acl(self.user, self.password, all=True)]
         return arguments
+
+
+def credentials_from_url(url: str, password: str | None) -> dict[str, Any] | None:
+    """Credentials for ``zookeeper://[user[:password]@]host[:port][,host[:port]...]``, with
+    options ``timeout``, ``session_timeout`` and ``operation_timeout``; None for other schemes."""
+    if url.partition("://")[0].lower() != "zookeeper":
+        return None
+    parts = split_url(url)
+    if parts.path not in ("", "/"):
+        raise StoreURLError(
+            f"The URL {parts.url!r} has a path ({parts.path!r}): Confo keeps its data under "
+            "/confo and reads no chroot. Remove the path."
+        )
+    user, secret = parts.login(password, user_required=True)
+    options = {"timeout", "session_timeout", "operation_timeout"}
+    return {
+        "zookeeper_hosts": parts.host_ports(DEFAULT_PORT),
+        "zookeeper_user": user,
+        "zookeeper_passwd": secret,
+        **parts.options({name: name for name in options}),
+    }
 
 
 def _hosts(credentials: Mapping[str, Any]) -> str:

@@ -11,6 +11,9 @@ import ssl
 from pathlib import Path
 from typing import Any
 
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoNodeError
+
 from confo.testing import (
     ServerGroup,
     ServerProcess,
@@ -134,3 +137,23 @@ class ZookeeperEnsemble(ServerGroup):
     def credentials(self, **extra: Any) -> dict[str, Any]:
         hosts = [f"{member.host}:{member.port}" for member in self.members]
         return {"zookeeper_hosts": hosts, **extra}
+
+
+class ZookeeperRaw:
+    def __init__(self, client: KazooClient) -> None:
+        self.client = client
+
+    def put(self, namespace: str, config: str, data: bytes) -> None:
+        path = f"/confo/{namespace}/{config}"
+        self.client.ensure_path(f"/confo/{namespace}")
+        if self.client.exists(path):
+            self.client.set(path, data)
+        else:
+            self.client.create(path, data)
+
+    def get(self, namespace: str, config: str) -> bytes | None:
+        try:
+            data, _ = self.client.get(f"/confo/{namespace}/{config}")
+        except NoNodeError:
+            return None
+        return bytes(data)
