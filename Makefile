@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 DEMO_VENV ?= .venv-demo
 BIN := $(VENV)/bin
-PACKAGES := confo-core confo-file confo-redis confo-zookeeper confo-etcd
+PACKAGES := confo-core confo-file confo-redis confo-zookeeper confo-etcd confo-cli
 EDITABLE := $(foreach p,$(PACKAGES),-e ./$(p))
 
 .PHONY: demo test test-fast lint typecheck pytest servers venv bench dist pythons clean

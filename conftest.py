@@ -1,6 +1,7 @@
 """Markers by location, so a fast subset runs without servers: ``make test-fast``.
 
-- ``servers``: needs real etcd, ZooKeeper or Redis servers (every test of those backends).
+- ``servers``: needs real etcd, ZooKeeper or Redis servers (every test of those backends and
+  of the command line).
 - ``slow``: builds virtual environments or wheels, or runs the benchmarks.
 """
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-SERVER_PACKAGES = ("confo-redis/", "confo-zookeeper/", "confo-etcd/")
+SERVER_PACKAGES = ("confo-redis/", "confo-zookeeper/", "confo-etcd/", "confo-cli/")
 SLOW = ("tests/test_install.py", "tests/test_distributions.py", "tests/test_benchmarks.py")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import nox
 
-PACKAGES = ["confo-core", "confo-file", "confo-redis", "confo-zookeeper", "confo-etcd"]
+PACKAGES = ["confo-core", "confo-file", "confo-redis", "confo-zookeeper", "confo-etcd", "confo-cli"]
 
 nox.options.default_venv_backend = "venv"
 

@@ -22,7 +22,7 @@ from helpers import ROOT, run_page, run_python
 import confo
 from confo_redis.testing import RedisServer
 
-PACKAGES = ["confo-core", "confo-file", "confo-redis", "confo-zookeeper", "confo-etcd"]
+PACKAGES = ["confo-core", "confo-file", "confo-redis", "confo-zookeeper", "confo-etcd", "confo-cli"]
 
 
 @pytest.fixture(scope="module")

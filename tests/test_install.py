@@ -157,3 +157,13 @@ def test_third_party_backend_from_the_plugin_guide(minimal_venv: Path, tmp_path:
     assert re.search(r"\b[4-9]\d passed", suite.stdout), suite.stdout[-500:]
 
     run_page("docs/plugins.md", python=minimal_venv)
+
+    # The command line reaches it through its URL hook, with nothing in Confo changed for it.
+    subprocess.run([*pip, "install", "-q", str(ROOT / "confo-cli")], check=True)
+    confo = str(minimal_venv.parent / "confo")
+    url = f"sqlite:{tmp_path / 'app.db'}"
+    subprocess.run([confo, "set", url, "billing", "stripe", "currency", "EUR"], check=True)
+    listed = subprocess.run(
+        [confo, "ls", url, "billing"], capture_output=True, text=True, check=False
+    )
+    assert (listed.returncode, listed.stdout, listed.stderr) == (0, "stripe\n", "")

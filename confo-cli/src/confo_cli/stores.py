@@ -1,0 +1,156 @@
+"""Opening the store a URL names, and reading and writing whole namespaces of it.
+
+Everything goes through the public ``Confo`` API, so a store behaves here as it does in a
+service: wrappers and conflict checks included. Passwords come from the URL or the environment
+(``CONFO_PASSWORD``, or a per-side variable for commands with two stores) and are never shown:
+messages carry the URL with its password replaced by ``***``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from confo import Confo, Namespace
+from confo.urls import parse_store_url
+from confo.values import JSONObject
+from confo_cli.dumps import Dump, same
+from confo_cli.failures import Failure
+from confo_cli.output import NO_PROGRESS, Progress
+
+PASSWORD_VARIABLE = "CONFO_PASSWORD"  # noqa: S105 (a variable name, not a password)
+BACKEND_NAME = "cli"
+
+
+@dataclass
+class Counts:
+    """What a write of namespaces did (or, for a dry run, would do)."""
+
+    created: list[str]
+    updated: list[str]
+    deleted: list[str]
+    unchanged: int = 0
+
+    def summary(self, *, done: bool) -> str:
+        verbs = ("created", "updated", "deleted") if done else ("create", "update", "delete")
+        counts = (len(self.created), len(self.updated), len(self.deleted))
+        said = ", ".join(f"{verb} {count}" for verb, count in zip(verbs, counts, strict=True))
+        return f"{'' if done else 'would '}{said}; {self.unchanged} unchanged"
+
+
+class Store:
+    """One store, opened from a URL. ``confo`` is a private manager with it loaded and active."""
+
+    def __init__(self, confo: Confo, url: str) -> None:
+        self.confo = confo
+        self.url = url  # redacted
+
+    def namespaces(self, selected: Iterable[str] = (), *, missing_ok: bool = False) -> list[str]:
+        """Every namespace, or those selected that exist (all of them, unless ``missing_ok``)."""
+        existing = self.confo.get_namespaces()["all_namespaces"]
+        chosen = list(dict.fromkeys(selected))
+        missing = [name for name in chosen if name not in existing]
+        if missing_ok:
+            return [name for name in chosen if name in existing] if chosen else list(existing)
+        if missing:
+            raise Failure(
+                f"No namespace {missing[0]!r} in {self.url} (it has: "
+                f"{', '.join(map(repr, existing)) or 'none'})."
+            )
+        return chosen or list(existing)
+
+    def handle(self, namespace: str) -> Namespace:
+        """A handle on ``namespace``, which must exist."""
+        self.namespaces([namespace])
+        return self.confo.namespace(namespace)
+
+    def configuration(self, handle: Namespace, config: str) -> JSONObject:
+        """Configuration ``config`` of the namespace ``handle`` is on, which must exist."""
+        value: JSONObject | None = handle.get(config, default=None)
+        if value is None:
+            known = ", ".join(map(repr, sorted(handle.get_all()))) or "none"
+            raise Failure(
+                f"No configuration {config!r} in namespace {handle.name!r} of {self.url} "
+                f"(it has: {known})."
+            )
+        return value
+
+    def read(self, namespace: str) -> dict[str, JSONObject]:
+        return self.confo.namespace(namespace).get_all()
+
+    def export(
+        self, selected: Iterable[str], progress: Progress = NO_PROGRESS, *, missing_ok: bool = False
+    ) -> Dump:
+        dump: Dump = {}
+        for namespace in self.namespaces(selected, missing_ok=missing_ok):
+            dump[namespace] = dict(sorted(self.read(namespace).items()))
+            progress.advance(1)
+        return dump
+
+    def write(
+        self,
+        dump: Dump,
+        progress: Progress = NO_PROGRESS,
+        *,
+        prune: bool = False,
+        dry_run: bool = False,
+    ) -> Counts:
+        """Make each namespace of ``dump`` hold its configurations: create what is missing and
+        replace what differs; with ``prune``, delete configurations ``dump`` lacks. One
+        conditional persist per namespace: a configuration changed by someone else meanwhile
+        fails it with a ConflictError and writes nothing of that namespace."""
+        self._check_names(dump)
+        counts = Counts([], [], [])
+        existing = set(self.confo.get_namespaces()["all_namespaces"])
+        for namespace, configs in dump.items():
+            stored = self.read(namespace) if namespace in existing else {}
+            created = [name for name in configs if name not in stored]
+            updated = [n for n in configs if n in stored and not same(stored[n], configs[n])]
+            deleted = sorted(set(stored) - set(configs)) if prune else []
+            counts.created += [f"{namespace}/{name}" for name in created]
+            counts.updated += [f"{namespace}/{name}" for name in updated]
+            counts.deleted += [f"{namespace}/{name}" for name in deleted]
+            counts.unchanged += len(configs) - len(created) - len(updated)
+            progress.advance(1)
+            if dry_run or (namespace in existing and not (created or updated or deleted)):
+                continue
+            self.confo.create_namespace(namespace)
+            handle = self.confo.namespace(namespace)
+            for name in (*created, *updated):
+                handle.set(name, configs[name])
+            for name in deleted:
+                handle.delete(name)
+            handle.persist()
+        return counts
+
+    def _check_names(self, dump: Dump) -> None:
+        """Every name first, so that a bad one stops the write before anything is written."""
+        for namespace, configs in dump.items():
+            self.confo.check_name("namespace", namespace)
+            for name in configs:
+                self.confo.check_name("configuration", name)
+
+
+@contextmanager
+def opened(url: str, timeout: float, password_variables: Iterable[str] = ()) -> Iterator[Store]:
+    """Connect to the store ``url`` names, within ``timeout`` seconds unless the URL sets one."""
+    address = parse_store_url(url, password=password(password_variables))
+    credentials = {"timeout": timeout, **address.credentials}
+    confo = Confo(shared=False)
+    confo.load_backend(credentials, BACKEND_NAME, address.backend_type)
+    try:
+        confo.activate_backend(BACKEND_NAME)
+        yield Store(confo, address.url)
+    finally:
+        confo.close()
+
+
+def password(variables: Iterable[str] = ()) -> str | None:
+    """The first of ``variables``, then ``CONFO_PASSWORD``, that is set in the environment."""
+    for name in (*variables, PASSWORD_VARIABLE):
+        value = os.environ.get(name)
+        if value:
+            return value
+    return None

@@ -1,0 +1,210 @@
+"""Commands that write: set, rm, import, cp. Each is conflict-safe: nothing read before someone
+else's change is written over it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from confo.errors import FieldNotFoundError
+from confo.values import JSONObject
+from confo_cli import arguments, failures
+from confo_cli.dumps import read_dump
+from confo_cli.failures import Failure
+from confo_cli.main import App
+from confo_cli.stores import Counts, Store
+
+
+@click.command("set")
+@arguments.url
+@arguments.namespace()
+@arguments.config()
+@click.argument("field")
+@click.argument("value")
+@click.option("-s", "--string", "as_string", is_flag=True, help="Store VALUE as a string as is.")
+@click.option(
+    "--if-revision",
+    metavar="REV",
+    help="Write only if the configuration is still at revision REV (from get --revision).",
+)
+@click.pass_obj
+def set_(
+    app: App,
+    *,
+    url: str,
+    namespace: str,
+    config: str,
+    field: str,
+    value: str,
+    as_string: bool,
+    if_revision: str | None,
+) -> None:
+    """Set FIELD of configuration CONFIG in NAMESPACE to VALUE.
+
+    VALUE is read as JSON when it parses (5432, true, null, [1, 2], {"a": 1}), else taken as a
+    string. The namespace and the configuration are created if missing. Other fields are kept,
+    and a change someone else makes meanwhile is never overwritten: the field is set on the
+    latest stored value (or, with --if-revision, not at all if that changed).
+
+    \b
+    Examples:
+      confo set redis://127.0.0.1:6379 prod database port 5433
+      confo set file:./configs prod database host db.internal
+      confo set etcd://127.0.0.1:2379 prod flags beta true --if-revision 42
+    """
+    parsed = value if as_string else _value(value)
+    with app.store(url) as store:
+        store.confo.create_namespace(namespace)
+        if if_revision is None:
+            store.confo.update(config, lambda current: {**current, field: parsed}, namespace)
+        else:
+            _set_if_revision(store, namespace, config, {field: parsed}, if_revision)
+    app.out.note(f"set {field!r} of {namespace}/{config}")
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_not_json)
+    except ValueError:
+        return text
+
+
+def _not_json(name: str) -> Any:
+    raise ValueError(name)  # NaN and Infinity are not JSON: keep such a VALUE as a string
+
+
+def _set_if_revision(
+    store: Store, namespace: str, config: str, fields: JSONObject, expected: str
+) -> None:
+    handle = store.confo.namespace(namespace)
+    current = handle.revision(config)
+    if current is None or str(current) != expected:
+        at = "does not exist" if current is None else f"is at revision {current}"
+        raise Failure(
+            f"{namespace}/{config} {at} in the store, not revision {expected}: nothing was "
+            "written. Read it again (confo get --revision) and retry.",
+            failures.CONFLICT,
+        )
+    for field, value in fields.items():
+        handle.set(config, field, value)
+    handle.persist(config)
+
+
+@click.command("rm")
+@arguments.url
+@arguments.namespace()
+@arguments.config(required=False)
+@click.argument("field", required=False)
+@click.pass_obj
+def rm(app: App, url: str, namespace: str, config: str | None, field: str | None) -> None:
+    """Delete NAMESPACE with all its configurations, or configuration CONFIG, or one FIELD.
+
+    A configuration changed by someone else since this command read it is not deleted
+    (exit status 4); a field is removed from the latest stored value.
+
+    \b
+    Examples:
+      confo rm redis://127.0.0.1:6379 staging
+      confo rm file:./configs prod database
+      confo rm etcd://127.0.0.1:2379 prod database password
+    """
+    with app.store(url) as store:
+        if config is None:
+            store.namespaces([namespace])
+            store.confo.delete_namespace(namespace)
+            app.out.note(f"deleted namespace {namespace}")
+            return
+        handle = store.handle(namespace)
+        store.configuration(handle, config)
+        if field is None:
+            handle.delete(config)
+            handle.persist(config)
+            app.out.note(f"deleted {namespace}/{config}")
+            return
+        handle.get(config, field)  # a missing field: its own error, naming the fields there
+
+        def without(current: JSONObject) -> JSONObject:
+            if field not in current:  # removed by someone else meanwhile (or the whole of it)
+                raise FieldNotFoundError(f"{namespace}/{config} has no field {field!r} any more.")
+            return {name: value for name, value in current.items() if name != field}
+
+        handle.update(config, without)
+    app.out.note(f"deleted {field!r} of {namespace}/{config}")
+
+
+@click.command("import")
+@arguments.url
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--dry-run", is_flag=True, help="Only print what would change.")
+@click.option(
+    "--prune", is_flag=True, help="Also delete configurations FILE lacks, in its namespaces."
+)
+@click.pass_obj
+def import_(app: App, url: str, file: str, dry_run: bool, prune: bool) -> None:
+    """Write an export FILE (- for stdin) into a store: create and update configurations so
+    that each namespace in FILE holds what FILE holds.
+
+    Each namespace is written at once, and not at all if someone changed one of its
+    configurations meanwhile. --dry-run prints one line per change (create, update, delete
+    NAMESPACE/CONFIG) and a summary, and writes nothing.
+
+    \b
+    Examples:
+      confo import redis://127.0.0.1:6379 backup.json --dry-run
+      confo export file:./configs | confo import etcd://127.0.0.1:2379 -
+    """
+    dump = read_dump(file)
+    with app.store(url) as store, app.out.progress(len(dump), "importing") as progress:
+        counts = store.write(dump, progress, prune=prune, dry_run=dry_run)
+    _report(app, counts, dry_run)
+
+
+@click.command("cp")
+@click.argument("src")
+@click.argument("dst")
+@click.argument("namespaces", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Only print what would change in DST.")
+@click.option("--prune", is_flag=True, help="Also delete configurations of DST that SRC lacks.")
+@click.pass_obj
+def cp(
+    app: App, *, src: str, dst: str, namespaces: tuple[str, ...], dry_run: bool, prune: bool
+) -> None:
+    """Copy every namespace (or NAMESPACES) from store SRC to store DST, of any two kinds.
+
+    Configurations are created or replaced in DST; others in DST are kept unless --prune.
+    Passwords: CONFO_SRC_PASSWORD and CONFO_DST_PASSWORD, else CONFO_PASSWORD.
+
+    \b
+    Examples:
+      confo cp etcd://127.0.0.1:2379 redis://127.0.0.1:6379
+      confo cp zookeeper://127.0.0.1:2181 file:./backup prod billing
+    """
+    with app.store(src, "CONFO_SRC_PASSWORD") as source:
+        chosen = source.namespaces(namespaces)
+        with app.out.progress(len(chosen), "reading") as progress:
+            dump = source.export(chosen, progress)
+    with (
+        app.store(dst, "CONFO_DST_PASSWORD") as target,
+        app.out.progress(len(dump), "writing") as progress,
+    ):
+        counts = target.write(dump, progress, prune=prune, dry_run=dry_run)
+    _report(app, counts, dry_run)
+
+
+def _report(app: App, counts: Counts, dry_run: bool) -> None:
+    if not dry_run:
+        app.out.note(counts.summary(done=True))
+        return
+    app.out.lines(
+        [
+            *(f"create {name}" for name in counts.created),
+            *(f"update {name}" for name in counts.updated),
+            *(f"delete {name}" for name in counts.deleted),
+            counts.summary(done=False),
+        ]
+    )
+
+
+COMMANDS = [set_, rm, import_, cp]

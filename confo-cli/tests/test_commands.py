@@ -1,0 +1,181 @@
+"""Every command through the installed ``confo`` script, against every kind of store, checked
+with each store's own client in the original layout."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from clitest import CONFO, KINDS, StoreUnderTest, run
+
+DATA = {
+    "database": {"host": "db.internal", "port": 5432, "replicas": ["a", "b"], "tls": True},
+    "größe": {"名前": "ünï 😀", "nested": {"deep": [1, 2.5, None, {"x": False}]}},
+    "empty": {},
+}
+
+
+def _put(store: StoreUnderTest, namespace: str, data: dict[str, dict[str, object]]) -> None:
+    """Data written by another tool, straight into the store."""
+    for name, config in data.items():
+        store.raw.put(namespace, name, json.dumps(config).encode())
+
+
+def test_set_get_ls_rm(store: StoreUnderTest, ns: str) -> None:
+    assert run("set", store.url, ns, "database", "port", "5432").code == 0
+    assert run("set", store.url, ns, "database", "host", "db.internal").code == 0
+    assert run("set", store.url, ns, "database", "tags", '["a", {"b": null}]').code == 0
+    assert run("set", store.url, ns, "database", "version", "12", "--string").code == 0
+    expected = {"port": 5432, "host": "db.internal", "tags": ["a", {"b": None}], "version": "12"}
+    assert store.stored(ns, "database") == expected
+    assert run("get", store.url, ns, "database").json() == expected
+    assert run("get", store.url, ns, "database", "port").json() == 5432
+    assert ns in run("ls", store.url).out.splitlines()
+    assert run("ls", store.url, ns).out == "database\n"
+    assert run("ls", store.url, ns, "--json").json() == ["database"]
+
+    assert run("rm", store.url, ns, "database", "tags").code == 0
+    assert "tags" not in store.stored(ns, "database")
+    assert run("rm", store.url, ns, "database").code == 0
+    assert store.stored(ns, "database") is None
+    assert run("rm", store.url, ns).code == 0
+    assert ns not in run("ls", store.url).out.splitlines()
+
+
+def test_set_keeps_fields_written_meanwhile_by_others(store: StoreUnderTest, ns: str) -> None:
+    _put(store, ns, {"app": {"owner": "other tool"}})
+    assert run("set", store.url, ns, "app", "debug", "false").code == 0
+    assert store.stored(ns, "app") == {"owner": "other tool", "debug": False}
+
+
+def test_export_then_import_round_trips_exactly(store: StoreUnderTest, ns: str) -> None:
+    _put(store, ns, DATA)
+    exported = run("export", store.url, ns)
+    assert exported.code == 0, exported.err
+    assert exported.json() == {ns: dict(sorted(DATA.items()))}
+
+    assert run("rm", store.url, ns).code == 0
+    restored = run("import", store.url, "-", stdin=exported.out)
+    assert restored.code == 0, restored.err
+    assert run("export", store.url, ns).out == exported.out
+    for name, config in DATA.items():
+        assert store.stored(ns, name) == config
+
+
+def test_import_dry_run_lists_changes_and_writes_nothing(store: StoreUnderTest, ns: str) -> None:
+    _put(store, ns, {"kept": {"a": 1}, "changed": {"a": 1}, "extra": {"a": 1}})
+    dump = {ns: {"kept": {"a": 1}, "changed": {"a": 2}, "new": {"b": True}}}
+    dry = run("import", store.url, "-", "--dry-run", "--prune", stdin=json.dumps(dump))
+    assert dry.code == 0, dry.err
+    assert dry.out.splitlines() == [
+        f"create {ns}/new",
+        f"update {ns}/changed",
+        f"delete {ns}/extra",
+        "would create 1, update 1, delete 1; 1 unchanged",
+    ]
+    assert store.stored(ns, "changed") == {"a": 1}
+    assert store.stored(ns, "new") is None
+
+    assert run("import", store.url, "-", "--prune", stdin=json.dumps(dump)).code == 0
+    assert store.stored(ns, "changed") == {"a": 2}
+    assert store.stored(ns, "new") == {"b": True}
+    assert store.stored(ns, "extra") is None
+
+
+@pytest.mark.parametrize(("source", "target"), list(itertools.permutations(KINDS, 2)))
+def test_cp_between_every_pair_of_store_kinds(
+    stores: dict[str, StoreUnderTest], source: str, target: str, ns: str
+) -> None:
+    src, dst = stores[source], stores[target]
+    _put(src, ns, DATA)
+    _put(dst, ns, {"database": {"stale": True}, "only_there": {"kept": 1}})
+    copied = run("cp", src.url, dst.url, ns)
+    assert copied.code == 0, copied.err
+    for name, config in DATA.items():
+        assert dst.stored(ns, name) == config
+    assert dst.stored(ns, "only_there") == {"kept": 1}  # cp keeps what it does not replace
+    assert run("diff", src.url, dst.url, ns).code == 1
+    assert run("cp", src.url, dst.url, ns, "--prune").code == 0
+    assert dst.stored(ns, "only_there") is None
+    assert run("diff", src.url, dst.url, ns).code == 0
+
+
+def test_diff_exit_statuses_and_text(store: StoreUnderTest, ns: str, tmp_path: Path) -> None:
+    _put(store, ns, {"database": {"port": 5432, "host": "a"}})
+    saved = tmp_path / "saved.json"
+    assert run("export", store.url, ns, "-o", str(saved)).code == 0
+    same = run("diff", store.url, str(saved), ns)
+    assert (same.code, same.out) == (0, "")
+
+    assert run("set", store.url, ns, "database", "port", "5433").code == 0
+    assert run("set", store.url, ns, "cache", "ttl", "60").code == 0
+    changed = run("diff", str(saved), store.url, ns)
+    assert changed.code == 1
+    assert changed.out.splitlines() == [
+        "--- /dev/null",
+        f"+++ b/{ns}/cache",
+        "@@ -0,0 +1,3 @@",
+        "+{",
+        '+  "ttl": 60',
+        "+}",
+        f"--- a/{ns}/database",
+        f"+++ b/{ns}/database",
+        "@@ -1,4 +1,4 @@",
+        " {",
+        '   "host": "a",',
+        '-  "port": 5432',
+        '+  "port": 5433',
+        " }",
+    ]
+
+
+def test_set_if_revision_is_a_compare_and_set(store: StoreUnderTest, ns: str) -> None:
+    assert run("set", store.url, ns, "flags", "beta", "false").code == 0
+    revision = run("get", store.url, ns, "flags", "--revision").out.strip()
+    assert revision
+    first = run("set", store.url, ns, "flags", "beta", "true", "--if-revision", revision)
+    assert first.code == 0, first.err
+    stale = run("set", store.url, ns, "flags", "beta", "false", "--if-revision", revision)
+    assert stale.code == 4
+    assert "nothing was written" in stale.err
+    assert store.stored(ns, "flags") == {"beta": True}
+
+
+EDITOR = """
+import json, subprocess, sys
+path = sys.argv[1]
+config = json.load(open(path))
+config["edited"] = True
+json.dump(config, open(path, "w"))
+if {meanwhile!r}:
+    subprocess.run([{confo!r}, "set", {url!r}, {ns!r}, "app", "other", "1"], check=True)
+"""
+
+
+def _editor(tmp_path: Path, store: StoreUnderTest, ns: str, *, meanwhile: bool) -> dict[str, str]:
+    script = tmp_path / "editor.py"
+    script.write_text(
+        EDITOR.format(meanwhile=meanwhile, confo=CONFO, url=store.url, ns=ns), encoding="utf-8"
+    )
+    return {"EDITOR": f"python3 {script}", "VISUAL": ""}
+
+
+def test_edit_saves_what_the_editor_wrote(store: StoreUnderTest, ns: str, tmp_path: Path) -> None:
+    _put(store, ns, {"app": {"name": "x"}})
+    edited = run("edit", store.url, ns, "app", env=_editor(tmp_path, store, ns, meanwhile=False))
+    assert edited.code == 0, edited.err
+    assert store.stored(ns, "app") == {"name": "x", "edited": True}
+
+
+def test_edit_never_overwrites_a_change_made_while_editing(
+    store: StoreUnderTest, ns: str, tmp_path: Path
+) -> None:
+    _put(store, ns, {"app": {"name": "x"}})
+    edited = run("edit", store.url, ns, "app", env=_editor(tmp_path, store, ns, meanwhile=True))
+    assert edited.code == 4
+    assert store.stored(ns, "app") == {"name": "x", "other": 1}  # the other writer's change
+    kept = edited.err.split("Your version is in ")[1].split(":")[0]
+    assert json.loads(Path(kept).read_text()) == {"name": "x", "edited": True}
+    Path(kept).unlink()
