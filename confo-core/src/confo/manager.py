@@ -303,6 +303,17 @@ class Confo:
             for name in session.held_namespaces():
                 handle(session, name).persist(force=force)
 
+    def write(
+        self, namespace: str, configs: Mapping[str, JSONObject], *, force: bool = False
+    ) -> None:
+        """Write whole configurations to ``namespace`` now, without reading it first (bulk
+        copies; ``confo cp`` uses it). See :meth:`Namespace.write`: each must not exist yet,
+        unless ``force``.
+        """
+        session = self._active_session()
+        name = session.store.check_name("namespace", namespace)
+        handle(session, name).write(configs, force=force)
+
     def watch(
         self, callback: Callable[[WatchEvent], object], namespace: str | None = None
     ) -> Watch:

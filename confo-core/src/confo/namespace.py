@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from confo.errors import (
@@ -203,6 +203,32 @@ class Namespace:
             written: JSONObject = copy_json(new)
             return written
         raise ConflictError(self.name, [name], f" (update() gave up after {attempts} tries)")
+
+    def write(self, configs: Mapping[str, JSONObject], *, force: bool = False) -> None:
+        """Write whole configurations to the store now, without reading the namespace first:
+        for bulk copies and loads, where reading would cost as much as writing. Creates the
+        namespace if it is missing; a view of it held here follows.
+
+        Each configuration must not exist in the store yet, unless ``force``: then it is
+        replaced whatever it holds (last writer wins; its unsaved edits here are dropped).
+
+        :raises ConflictError: without ``force``, some exist already (named); nothing written.
+        """
+        store = self._session.store
+        checked = {
+            store.check_name("configuration", name): checked_object(
+                config, f"configuration {name!r}"
+            )
+            for name, config in configs.items()
+        }
+        changes = Changes(checked, set(), dict.fromkeys(checked), force=force)
+        with self._session.ordered(self.name):
+            result = store.write(self.name, changes)
+            with self._lock:
+                state = self._session.held(self.name)
+                if state is not None:
+                    for name, config in checked.items():
+                        state.absorb(name, config, result.revisions[name])
 
     def reload(self) -> None:
         """Replace the in-memory view with what the store holds now; unsaved edits are lost."""

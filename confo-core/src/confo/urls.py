@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from confo.errors import ConfoError, StoreURLError
+from confo.errors import BackendNotInstalledError, ConfoError, StoreURLError
 
 log = logging.getLogger(__name__)
 
@@ -201,10 +201,15 @@ def parse_store_url(url: str, *, password: str | None = None) -> StoreAddress:
             "redis://127.0.0.1:6379/0, zookeeper://127.0.0.1:2181 or etcd://127.0.0.1:2379."
         )
     scheme = scheme.lower()
+    # The backend named like the scheme first (one entry-point lookup), then those whose name
+    # the scheme starts with (rediss -> redis), then any other.
+    credentials = _credentials(scheme, url, password, main=True)
+    if credentials is not None:
+        return StoreAddress(scheme, credentials, shown)
     installed = installed_types()
-    # The backend named like the scheme first, then those it starts with (rediss -> redis).
-    for backend_type in sorted(installed, key=lambda t: (t != scheme, not scheme.startswith(t))):
-        credentials = _credentials(backend_type, url, password, main=backend_type == scheme)
+    others = sorted((t for t in installed if t != scheme), key=lambda t: not scheme.startswith(t))
+    for backend_type in others:
+        credentials = _credentials(backend_type, url, password, main=False)
         if credentials is not None:
             return StoreAddress(backend_type, credentials, shown)
     hint = DISTRIBUTIONS.get(scheme, f"confo-{scheme}")
@@ -221,6 +226,8 @@ def _credentials(
 
     try:
         store = Store("url", backend_type)
+    except BackendNotInstalledError:
+        return None
     except ConfoError:
         if main:
             raise

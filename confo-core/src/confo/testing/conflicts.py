@@ -161,6 +161,24 @@ class ConflictConformance:
         other.reload()
         assert other.get("db") == {"theirs": True}
 
+    def test_a_blind_write_creates_only_unless_forced(
+        self, manager: Confo, other: Confo, ns: str
+    ) -> None:
+        other.write(ns, {"a": {"v": 1}, "b": {"v": 1}})  # without reading the namespace
+        manager.reload()
+        assert manager.get_all() == {"a": {"v": 1}, "b": {"v": 1}}
+        with pytest.raises(ConflictError) as info:
+            other.write(ns, {"b": {"v": 2}, "c": {"v": 2}})
+        assert info.value.configs == ["b"]
+        manager.reload()
+        assert manager.get_all() == {"a": {"v": 1}, "b": {"v": 1}}  # nothing written
+        manager.write(ns, {"b": {"v": 3}, "c": {"v": 3}}, force=True)
+        assert manager.get("b") == {"v": 3}  # the view held here follows
+        manager.set("b", "v", 4)
+        manager.persist()  # based on the revision the write returned: no conflict
+        other.use_namespace(ns)
+        assert other.get_all() == {"a": {"v": 1}, "b": {"v": 4}, "c": {"v": 3}}
+
     def test_a_change_by_another_tool_is_a_conflict(
         self, manager: Confo, raw: RawStore, ns: str
     ) -> None:
