@@ -119,6 +119,7 @@ def write_report(
     *,
     stores: list[Any],
     imports: dict[str, Any],
+    command_line: dict[str, Any],
     machine: str,
     sizes: list[int],
     markdown: Path,
@@ -126,9 +127,10 @@ def write_report(
     elapsed: float,
 ) -> None:
     lines = _header(machine, elapsed)
-    lines += _targets_section(targets(stores, sizes), imports)
+    lines += _targets_section([*targets(stores, sizes), *cli_targets(command_line)], imports)
     for store in stores:
         lines += _store_section(store, sizes[-1])
+    lines += _cli_section(command_line)
     if NOTES.exists():
         lines += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
     markdown.write_text("\n".join(lines), encoding="utf-8")
@@ -154,6 +156,37 @@ def _header(machine: str, elapsed: float) -> list[str]:
         "  (compare-and-set), as Confo's persist is; naive: one round trip per configuration,",
         "  as the original Confo did; dynaconf: the peer, where it does the same job (files,",
         "  Redis).",
+        "",
+    ]
+
+
+def cli_targets(found: dict[str, Any]) -> list[Target]:
+    rows = []
+    for kind, t in found["export"].items():
+        name = f"`confo export` of {found['configs']:,} from {kind}: within 1.5x raw bulk read"
+        rows.append(_at_most(name, t["confo"] / t["raw"], 1.5))
+    for pair, t in found["cp"].items():
+        name = f"`confo cp` of {found['configs']:,}, {pair}: within 1.5x raw bulk read + write"
+        rows.append(_at_most(name, t["confo"] / t["raw"], 1.5))
+    return rows
+
+
+def _cli_section(found: dict[str, Any]) -> list[str]:
+    rows = [
+        f"| {what} {name} | {ms(t['confo'])} | {ms(t['raw'])} | {ratio(t['confo'], t['raw'])} |"
+        for what in ("export", "cp")
+        for name, t in found[what].items()
+    ]
+    return [
+        "## The command line",
+        "",
+        f"`confo export` and `confo cp` of {found['configs']:,} configurations (10 namespaces),",
+        "as whole processes, against one process doing the same with the raw clients (bulk reads,",
+        "bulk writes; `benchmarks/cli.py`). Both pay an interpreter start and their imports.",
+        "",
+        "| command | confo | raw clients | ratio |",
+        "|---|---:|---:|---:|",
+        *rows,
         "",
     ]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cli
 import conflicts
 import harness
 import watching
@@ -336,9 +337,12 @@ def main() -> int:
             backend.results["watch"] = watching.run(
                 backend.name, backend.credentials, smoke=args.smoke
             )
+        print("== command line", flush=True)
+        command_line = cli.run(stores, smoke=args.smoke)
     write_report(
         stores=stores,
         imports=import_cost(),
+        command_line=command_line,
         machine=machine(),
         sizes=sizes,
         markdown=args.out / "benchmarks.md",

@@ -1,4 +1,5 @@
-"""Every >>> example in the README and docs/ runs, so the documentation cannot rot.
+"""Every >>> example (and ```console block) in the README and docs/ runs, so the documentation
+cannot rot.
 
 Pages that need a server run in their backend's tests, with the test server's port; the plugin
 guide runs in test_install.py, where its backend is installed. This file runs the rest and checks
@@ -26,6 +27,8 @@ ELSEWHERE = {
     "confo-redis/README.md": "confo-redis/tests/test_redis_docs.py",
     "confo-zookeeper/README.md": "confo-zookeeper/tests/test_zookeeper_docs.py",
     "confo-etcd/README.md": "confo-etcd/tests/test_etcd_docs.py",
+    "docs/cli.md": "confo-cli/tests/test_cli_docs.py",
+    "confo-cli/README.md": "confo-cli/tests/test_cli_docs.py",
 }
 
 
@@ -37,7 +40,11 @@ def test_page_examples_run(page: str) -> None:
 def test_every_page_with_examples_is_run() -> None:
     found = [ROOT / "README.md", *ROOT.glob("docs/**/*.md"), *ROOT.glob("confo-*/README.md")]
     pages = {str(p.relative_to(ROOT)) for p in found}
-    with_examples = {page for page in pages if ">>> " in (ROOT / page).read_text()}
+    with_examples = {
+        page
+        for page in pages
+        if ">>> " in (ROOT / page).read_text() or "```console" in (ROOT / page).read_text()
+    }
     assert with_examples <= set(HERE) | set(ELSEWHERE)
     for page, test in ELSEWHERE.items():
         if (ROOT / page).exists():

@@ -8,8 +8,10 @@ command -v etcd >/dev/null && command -v etcdctl >/dev/null || need+=(etcd-serve
 [ -f /usr/share/java/slf4j-nop.jar ] || need+=(libslf4j-java)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v java >/dev/null || need+=(default-jre-headless)
+# docs/cli.md pipes the command's JSON into jq, as its readers will.
+command -v jq >/dev/null || need+=(jq)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "servers: etcd, ZooKeeper and Redis are installed"
+  echo "servers: etcd, ZooKeeper and Redis (and jq) are installed"
   exit 0
 fi
 sudo=""

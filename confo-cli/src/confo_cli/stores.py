@@ -125,6 +125,15 @@ class Store:
             handle.persist()
         return counts
 
+    def copy(self, dump: Dump, progress: Progress = NO_PROGRESS) -> int:
+        """Replace each configuration of ``dump`` in this store whatever it holds, without
+        reading the store first (a copy overwrites, as cp(1) does); return how many."""
+        self._check_names(dump)
+        for namespace, configs in dump.items():
+            self.confo.write(namespace, configs, force=True)
+            progress.advance(1)
+        return sum(len(configs) for configs in dump.values())
+
     def _check_names(self, dump: Dump) -> None:
         """Every name first, so that a bad one stops the write before anything is written."""
         for namespace, configs in dump.items():

@@ -173,8 +173,10 @@ def cp(
 ) -> None:
     """Copy every namespace (or NAMESPACES) from store SRC to store DST, of any two kinds.
 
-    Configurations are created or replaced in DST; others in DST are kept unless --prune.
-    Passwords: CONFO_SRC_PASSWORD and CONFO_DST_PASSWORD, else CONFO_PASSWORD.
+    The configurations are written to DST whatever DST holds for them, as cp(1) replaces files;
+    other configurations of DST are kept. With --prune, DST is read first, configurations SRC
+    lacks are deleted, and each namespace is written only if nobody changed it meanwhile (as
+    import does). Passwords: CONFO_SRC_PASSWORD and CONFO_DST_PASSWORD, else CONFO_PASSWORD.
 
     \b
     Examples:
@@ -189,8 +191,10 @@ def cp(
         app.store(dst, "CONFO_DST_PASSWORD") as target,
         app.out.progress(len(dump), "writing") as progress,
     ):
-        counts = target.write(dump, progress, prune=prune, dry_run=dry_run)
-    _report(app, counts, dry_run)
+        if prune or dry_run:
+            _report(app, target.write(dump, progress, prune=prune, dry_run=dry_run), dry_run)
+        else:
+            app.out.note(f"copied {target.copy(dump, progress)} configurations")
 
 
 def _report(app: App, counts: Counts, dry_run: bool) -> None:
