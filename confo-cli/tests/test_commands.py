@@ -129,6 +129,12 @@ def test_diff_exit_statuses_and_text(store: StoreUnderTest, ns: str, tmp_path: P
         '+  "port": 5433',
         " }",
     ]
+    later = tmp_path / "later.json"
+    assert run("export", store.url, ns, "-o", str(later)).code == 0
+    files = run("diff", str(saved), str(later))
+    assert files.code == 1
+    assert files.out == changed.out
+    assert run("diff", str(later), str(later)).code == 0
 
 
 def test_set_if_revision_is_a_compare_and_set(store: StoreUnderTest, ns: str) -> None:

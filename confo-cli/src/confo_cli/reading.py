@@ -95,11 +95,10 @@ def export(app: App, url: str, namespaces: tuple[str, ...], output: str | None) 
       confo export redis://127.0.0.1:6379 -o backup.json
       confo export file:./configs prod | jq '.prod.database'
     """
-    with (
-        app.store(url) as store,
-        app.out.progress(len(store.namespaces(namespaces)), "exporting") as progress,
-    ):
-        dump = store.export(namespaces, progress)
+    with app.store(url) as store:
+        names = store.namespaces(namespaces)
+        with app.out.progress(len(names), "exporting") as progress:
+            dump = store.export(names, progress)
     write_dump(dump, output)
 
 
@@ -141,7 +140,7 @@ def _side(app: App, source: str, namespaces: tuple[str, ...], password_variable:
             "redis://127.0.0.1:6379)."
         )
     with app.store(source, password_variable) as store:
-        return store.export(namespaces, missing_ok=True)
+        return store.export(store.namespaces(namespaces, missing_ok=True))
 
 
 COMMANDS = [ls, get, export, diff]

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from confo import Confo, Namespace
+from confo.errors import NamespaceNotFoundError
 from confo.urls import parse_store_url
 from confo.values import JSONObject
 from confo_cli.dumps import Dump, same
@@ -63,8 +64,11 @@ class Store:
 
     def handle(self, namespace: str) -> Namespace:
         """A handle on ``namespace``, which must exist."""
-        self.namespaces([namespace])
-        return self.confo.namespace(namespace)
+        try:
+            return self.confo.namespace(namespace)
+        except NamespaceNotFoundError:
+            self.namespaces([namespace])  # says so in the command line's words, with the list
+            raise
 
     def configuration(self, handle: Namespace, config: str) -> JSONObject:
         """Configuration ``config`` of the namespace ``handle`` is on, which must exist."""
@@ -80,11 +84,10 @@ class Store:
     def read(self, namespace: str) -> dict[str, JSONObject]:
         return self.confo.namespace(namespace).get_all()
 
-    def export(
-        self, selected: Iterable[str], progress: Progress = NO_PROGRESS, *, missing_ok: bool = False
-    ) -> Dump:
+    def export(self, names: Iterable[str], progress: Progress = NO_PROGRESS) -> Dump:
+        """The namespaces ``names`` (from :meth:`namespaces`), each sorted by configuration."""
         dump: Dump = {}
-        for namespace in self.namespaces(selected, missing_ok=missing_ok):
+        for namespace in names:
             dump[namespace] = dict(sorted(self.read(namespace).items()))
             progress.advance(1)
         return dump
