@@ -49,26 +49,27 @@ class Store:
         self.url = url  # redacted
 
     def namespaces(self, selected: Iterable[str] = (), *, missing_ok: bool = False) -> list[str]:
-        """Every namespace, or those selected that exist (all of them, unless ``missing_ok``)."""
-        existing = self.confo.get_namespaces()["all_namespaces"]
+        """Every namespace, or those selected; with ``missing_ok``, only those that exist.
+
+        Without it, selected names are not checked here: reading a missing one fails, naming
+        it (listing a store can cost far more than reading a few namespaces: etcd reads every
+        key to list them)."""
         chosen = list(dict.fromkeys(selected))
-        missing = [name for name in chosen if name not in existing]
-        if missing_ok:
-            return [name for name in chosen if name in existing] if chosen else list(existing)
-        if missing:
-            raise Failure(
-                f"No namespace {missing[0]!r} in {self.url} (it has: "
-                f"{', '.join(map(repr, existing)) or 'none'})."
-            )
-        return chosen or list(existing)
+        if chosen and not missing_ok:
+            return chosen
+        existing = self.confo.get_namespaces()["all_namespaces"]
+        return [name for name in chosen if name in existing] if chosen else list(existing)
 
     def handle(self, namespace: str) -> Namespace:
         """A handle on ``namespace``, which must exist."""
         try:
             return self.confo.namespace(namespace)
         except NamespaceNotFoundError:
-            self.namespaces([namespace])  # says so in the command line's words, with the list
-            raise
+            existing = self.confo.get_namespaces()["all_namespaces"]
+            raise Failure(
+                f"No namespace {namespace!r} in {self.url} (it has: "
+                f"{', '.join(map(repr, existing)) or 'none'})."
+            ) from None
 
     def configuration(self, handle: Namespace, config: str) -> JSONObject:
         """Configuration ``config`` of the namespace ``handle`` is on, which must exist."""
@@ -82,7 +83,7 @@ class Store:
         return value
 
     def read(self, namespace: str) -> dict[str, JSONObject]:
-        return self.confo.namespace(namespace).get_all()
+        return self.handle(namespace).get_all()
 
     def export(self, names: Iterable[str], progress: Progress = NO_PROGRESS) -> Dump:
         """The namespaces ``names`` (from :meth:`namespaces`), each sorted by configuration."""

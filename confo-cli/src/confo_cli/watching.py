@@ -42,7 +42,7 @@ def watch(app: App, url: str, namespace: str) -> None:
         done.set()
 
     with app.store(url) as store:
-        store.namespaces([namespace])
+        store.handle(namespace)  # a missing one: named, with the list
         signal.signal(signal.SIGTERM, stop)
         with store.confo.watch(show, namespace):
             app.out.note(f"watching {namespace} in {store.url}; Ctrl-C to stop")

@@ -112,7 +112,7 @@ def rm(app: App, url: str, namespace: str, config: str | None, field: str | None
     """
     with app.store(url) as store:
         if config is None:
-            store.namespaces([namespace])
+            store.handle(namespace)  # a missing one: named, with the list
             store.confo.delete_namespace(namespace)
             app.out.note(f"deleted namespace {namespace}")
             return
