@@ -14,6 +14,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -100,13 +102,13 @@ def run(stores: list[Any], *, smoke: bool = False) -> dict[str, Any]:
         confo = [CONFO, "cp", src_url, dst_url, *names]
         raw = [sys.executable, "-c", floor, "cp", ",".join(names), source.name, src]
         raw += [target.name, dst]
-        reset = lambda target=target: _fill(target, names, 0, per)  # noqa: E731
+        reset = partial(_fill, target, names, 0, per)
         results["cp"][f"{source.name} -> {target.name}"] = _alternate(confo, raw, rounds, reset)
     return results
 
 
 def _alternate(
-    confo: list[str], raw: list[str], rounds: int, reset: Any = None
+    confo: list[str], raw: list[str], rounds: int, reset: Callable[[], None] | None = None
 ) -> dict[str, float]:
     """Median seconds of each, run alternately so that both see the same machine."""
     times: dict[str, list[float]] = {"confo": [], "raw": []}

@@ -57,6 +57,9 @@ def test_missing_things_are_named(store: StoreUnderTest, ns: str) -> None:
     missing_namespace = run("get", store.url, ns, "database")
     _one_line_error(missing_namespace, 2)
     assert f"No namespace {ns!r}" in missing_namespace.err
+    missing_delete = run("rm", store.url, ns)
+    _one_line_error(missing_delete, 2)
+    assert f"No namespace {ns!r}" in missing_delete.err
     assert run("set", store.url, ns, "database", "port", "1").code == 0
     missing_config = run("get", store.url, ns, "cache")
     _one_line_error(missing_config, 2)

@@ -42,6 +42,22 @@ def test_layout_reads_back_with_etcdctl(manager: Confo, etcd_server: EtcdServer)
     assert json.loads(stored) == {"driver": "postgress", "host": "127.0.0.1", "port": 5678}
 
 
+def test_creating_an_existing_namespace_writes_nothing(
+    manager: Confo, etcd_server: EtcdServer
+) -> None:
+    """A rewritten marker would make every watcher of the namespace read all of it again."""
+    ns = unique()
+
+    def marker_revision() -> int:
+        found = json.loads(etcd_server.etcdctl("get", f"/confo/{ns}", "-w", "json"))
+        return int(found["kvs"][0]["mod_revision"])
+
+    manager.create_namespace(ns)
+    made = marker_revision()
+    manager.create_namespace(ns)
+    assert marker_revision() == made
+
+
 def test_keys_put_with_etcdctl_make_a_namespace(manager: Confo, etcd_server: EtcdServer) -> None:
     ns = unique()
     etcd_server.etcdctl("put", f"/confo/{ns}/mysql", '{"host": "localhost"}')

@@ -55,7 +55,7 @@ class Output:
         write("".join(f"{item}\n" for item in items))
 
     def table(self, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-        """A table on a terminal; tab-separated lines of the first column's values otherwise."""
+        """A table on a terminal; otherwise the first column's values, one per line."""
         if not self.terminal:
             self.lines(str(row[0]) for row in rows)
             return

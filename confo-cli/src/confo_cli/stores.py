@@ -62,14 +62,26 @@ class Store:
 
     def handle(self, namespace: str) -> Namespace:
         """A handle on ``namespace``, which must exist."""
+        found = self.existing(namespace)
+        if found is None:
+            raise self.no_namespace(namespace)
+        return found
+
+    def existing(self, namespace: str) -> Namespace | None:
+        """A handle on ``namespace`` read from the store, or None if the store has none."""
         try:
             return self.confo.namespace(namespace)
         except NamespaceNotFoundError:
-            existing = self.confo.get_namespaces()["all_namespaces"]
-            raise Failure(
-                f"No namespace {namespace!r} in {self.url} (it has: "
-                f"{', '.join(map(repr, existing)) or 'none'})."
-            ) from None
+            return None
+
+    def no_namespace(self, namespace: str) -> Failure:
+        """The error for a missing namespace, in the command line's words, with what there is
+        (the store is listed only now: on etcd a listing reads every key)."""
+        existing = self.confo.get_namespaces()["all_namespaces"]
+        return Failure(
+            f"No namespace {namespace!r} in {self.url} (it has: "
+            f"{', '.join(map(repr, existing)) or 'none'})."
+        )
 
     def configuration(self, handle: Namespace, config: str) -> JSONObject:
         """Configuration ``config`` of the namespace ``handle`` is on, which must exist."""
@@ -107,9 +119,9 @@ class Store:
         fails it with a ConflictError and writes nothing of that namespace."""
         self._check_names(dump)
         counts = Counts([], [], [])
-        existing = set(self.confo.get_namespaces()["all_namespaces"])
         for namespace, configs in dump.items():
-            stored = self.read(namespace) if namespace in existing else {}
+            handle = self.existing(namespace)
+            stored = handle.get_all() if handle is not None else {}
             created = [name for name in configs if name not in stored]
             updated = [n for n in configs if n in stored and not same(stored[n], configs[n])]
             deleted = sorted(set(stored) - set(configs)) if prune else []
@@ -118,10 +130,11 @@ class Store:
             counts.deleted += [f"{namespace}/{name}" for name in deleted]
             counts.unchanged += len(configs) - len(created) - len(updated)
             progress.advance(1)
-            if dry_run or (namespace in existing and not (created or updated or deleted)):
+            if dry_run or (handle is not None and not (created or updated or deleted)):
                 continue
-            self.confo.create_namespace(namespace)
-            handle = self.confo.namespace(namespace)
+            if handle is None:
+                self.confo.create_namespace(namespace)
+                handle = self.confo.namespace(namespace)
             for name in (*created, *updated):
                 handle.set(name, configs[name])
             for name in deleted:

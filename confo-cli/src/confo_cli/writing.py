@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from confo.errors import FieldNotFoundError
+from confo.errors import FieldNotFoundError, NamespaceNotFoundError
 from confo.values import JSONObject
 from confo_cli import arguments, failures
 from confo_cli.dumps import read_dump
@@ -112,8 +112,10 @@ def rm(app: App, url: str, namespace: str, config: str | None, field: str | None
     """
     with app.store(url) as store:
         if config is None:
-            store.handle(namespace)  # a missing one: named, with the list
-            store.confo.delete_namespace(namespace)
+            try:
+                store.confo.delete_namespace(namespace)
+            except NamespaceNotFoundError:
+                raise store.no_namespace(namespace) from None
             app.out.note(f"deleted namespace {namespace}")
             return
         handle = store.handle(namespace)

@@ -55,7 +55,7 @@ class Store:
                 f"Backend {name!r}: a plugin does not fit Confo's hooks: {exc}"
             ) from exc
         self._hook = self._pm.hook
-        self._plugins = list(plugins)
+        self._plugins = plugins
         self._credentials: Mapping[str, Any] = {}  # kept for twin(); never shown
         # Wrappers may change what they are given; they must only ever reach copies.
         self._wrapped = len(self._pm.get_plugins()) > 1

@@ -75,7 +75,10 @@ class EtcdBackend:
 
     @hookimpl
     def confo_create_namespace(self, namespace: str) -> None:
-        self._etcd().transaction([Put(_key(namespace), b"")])
+        # Only where the marker is missing: rewriting it would tell every watcher that the
+        # namespace was made again, and each would read all of it (`confo set` creates first).
+        marker = _key(namespace)
+        self._etcd().transaction([Put(marker, b"")], [Expect(marker, None)])
 
     @hookimpl
     def confo_delete_namespace(self, namespace: str) -> None:
