@@ -1,6 +1,7 @@
 """Confo: one configuration API over local JSON files, etcd, ZooKeeper and Redis.
 
-``from confo import Confo`` is the manager; ``confo.hookimpl`` marks a backend plugin's hooks.
+``from confo import Confo`` is the manager; ``confo.Backend`` is the base class of a backend
+plugin, and ``confo.hookimpl`` marks a plugin's hooks.
 
 Importing this package imports nothing else: each name below is imported on first use (PEP 562),
 and a backend's client library only when that backend is loaded, so ``import confo`` costs about
@@ -20,6 +21,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from confo.backend import Backend
     from confo.errors import ConflictError, ConfoError
     from confo.manager import Confo
     from confo.markers import hookimpl
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from confo.watch import Watch, WatchEvent
 
 __all__ = [
+    "Backend",
     "Changes",
     "ConflictError",
     "Confo",
@@ -43,6 +46,7 @@ __all__ = [
 ]
 
 _HOME = {
+    "Backend": "confo.backend",
     "Changes": "confo.model",
     "ConflictError": "confo.errors",
     "Confo": "confo.manager",

@@ -1,8 +1,9 @@
-"""Finding the backend class for a backend type, through entry points.
+"""Finding backend classes and wrapper plugins through entry points.
 
 A backend type (``"redis"``) resolves to the class that an installed distribution registers under
-that name in the ``confo.backends`` entry-point group. Only the type asked for is imported, so
-``import confo`` stays cheap and a broken plugin for another type harms nothing.
+that name in the ``confo.backends`` entry-point group; a wrapper named in
+``load_backend(..., plugins=["name"])`` to what one registers in ``confo.plugins``. Only what is
+asked for is imported, so ``import confo`` stays cheap and a broken plugin harms nothing else.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
 ENTRY_POINT_GROUP = "confo.backends"
+WRAPPER_ENTRY_POINT_GROUP = "confo.plugins"
 
 # Where the backends of this project live, for the "pip install ..." advice.
 DISTRIBUTIONS = {
@@ -59,6 +61,36 @@ def backend_class(backend_type: str) -> type:
             f"{backend_type!r} is a {type(loaded).__name__}, not a class."
         )
     return loaded
+
+
+def wrapper_plugin(name: str) -> object:
+    """Import what an installed distribution registers as wrapper ``name``: a class (made into an
+    instance here, with no arguments), or a ready plugin object (an instance or a module)."""
+    from importlib.metadata import entry_points  # noqa: PLC0415 (costly: only when needed)
+
+    found = entry_points(group=WRAPPER_ENTRY_POINT_GROUP, name=name)
+    if not found:
+        known = sorted({ep.name for ep in entry_points(group=WRAPPER_ENTRY_POINT_GROUP)})
+        raise PluginError(
+            f"No installed distribution registers the Confo wrapper plugin {name!r} "
+            f"(installed wrappers: {', '.join(known) or 'none'}). A wrapper registers under the "
+            f"{WRAPPER_ENTRY_POINT_GROUP!r} entry-point group; or pass the plugin object itself."
+        )
+    if len(found) > 1:
+        owners = ", ".join(sorted(_owner(ep) for ep in found))
+        raise PluginError(
+            f"Several installed distributions register the Confo wrapper plugin {name!r}: "
+            f"{owners}. Uninstall all but one."
+        )
+    (entry_point,) = found
+    try:
+        loaded = entry_point.load()
+        return loaded() if isinstance(loaded, type) else loaded
+    except Exception as exc:
+        raise PluginError(
+            f"The Confo wrapper plugin {name!r} from {_owner(entry_point)} failed to load: "
+            f"{exc!r}. Reinstall it: pip install --force-reinstall {_owner(entry_point)}"
+        ) from exc
 
 
 def _owner(entry_point: EntryPoint) -> str:

@@ -7,7 +7,17 @@ plugins passed to ``Confo.load_backend(..., plugins=[...])``. A hook call theref
 concerns exactly one store connection, and the hooks take no "which backend" argument.
 
 Wrappers (``@hookimpl(wrapper=True)``) see every call to every backend they are loaded with: the
-place for validation, encryption of secret fields, auditing or metrics without touching a backend.
+place for encryption of secret fields, auditing or metrics without touching a backend; a plain
+``confo_validate`` refuses a value at ``set``. A wrapper reaches only copies of what the manager
+holds: what it changes in ``Changes`` goes to the store only, what it changes in a ``Snapshot``
+is what the manager receives. Wrappers are objects passed to ``load_backend(...,
+plugins=[...])``, or names that an installed distribution registers under the ``confo.plugins``
+entry-point group.
+
+A backend is an instance of a class registered under the ``confo.backends`` entry-point group,
+created with no arguments. Subclassing :class:`confo.Backend` lets mypy check its hooks against
+these; without it, mark each hook with ``@confo.hookimpl``. The required hooks are listed in
+:data:`confo.backend.REQUIRED_HOOKS`; a backend lacking one fails at ``load_backend``.
 
 Confo calls a backend's hooks one at a time (each loaded backend has its own lock), so a
 backend need not be thread-safe. ``confo_check_name`` is the exception: it runs on every ``set``
@@ -35,6 +45,7 @@ from typing import Any
 from confo.markers import hookspec
 from confo.model import Capabilities, Changes, Snapshot, WriteResult
 from confo.names import NameKind
+from confo.values import JSONObject
 
 
 @hookspec
@@ -60,6 +71,22 @@ def confo_check_name(kind: NameKind, name: str) -> None:
     :param kind: ``"namespace"`` or ``"configuration"``.
     :param name: the name to check.
     :raises InvalidNameError: the store cannot hold it; say why and what to use instead.
+    """
+
+
+@hookspec
+def confo_validate(namespace: str, config: str, values: JSONObject) -> None:
+    """Refuse a configuration before it is held in memory: at ``set``, ``update`` and ``write``.
+
+    For wrapper plugins (schemas, policies); backends rarely need it. Every implementation is
+    called, with the whole configuration as it would be after the call. Pure and quick: it runs
+    under the manager's lock, and must neither touch the store nor change ``values``.
+
+    :param namespace: the namespace the configuration belongs to.
+    :param config: the configuration's name.
+    :param values: the configuration as it would be held (a copy; do not keep it).
+    :raises InvalidValueError: the configuration is refused; say which field and why. Nothing
+        is changed, in memory or in the store.
     """
 
 

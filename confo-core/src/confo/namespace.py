@@ -99,7 +99,8 @@ class Namespace:
         None). In memory only, until ``persist``.
 
         :raises InvalidNameError: the configuration name cannot be stored.
-        :raises InvalidValueError: the value is not something JSON can hold.
+        :raises InvalidValueError: the value is not something JSON can hold, or a validating
+            plugin (``confo_validate``) refused the configuration; nothing is changed.
         """
         name = self._session.store.check_name("configuration", config)
         if isinstance(field, str):
@@ -116,6 +117,7 @@ class Namespace:
         with self._lock:
             state = self._session.keep(self.name, state)
             merged = {**state.configs.get(name, {}), **update} if isinstance(field, str) else update
+            self._session.store.validate(self.name, name, merged)
             state.replace(name, merged)
 
     def delete(self, config: str, field: str | None = None) -> None:
@@ -137,7 +139,9 @@ class Namespace:
                 raise FieldNotFoundError(
                     f"Configuration {config!r} in namespace {self.name!r} has no field {field!r}."
                 )
-            state.replace(config, {k: v for k, v in values.items() if k != field})
+            remaining = {k: v for k, v in values.items() if k != field}
+            self._session.store.validate(self.name, config, remaining)
+            state.replace(config, remaining)
 
     def persist(self, config: str | None = None, *, force: bool = False) -> None:
         """Write what changed in memory (or only ``config``) to the store.
@@ -189,6 +193,7 @@ class Namespace:
             snapshot = store.read(self.name, [name])
             current = snapshot.configs.get(name, {})
             new = checked_object(fn(copy_json(current)), f"configuration {name!r} from update()")
+            store.validate(self.name, name, new)
             changes = Changes({name: new}, set(), {name: snapshot.revisions.get(name)})
             try:
                 result = store.write(self.name, changes)
@@ -221,6 +226,8 @@ class Namespace:
             )
             for name, config in configs.items()
         }
+        for name, config in checked.items():
+            store.validate(self.name, name, config)
         changes = Changes(checked, set(), dict.fromkeys(checked), force=force)
         with self._session.ordered(self.name):
             result = store.write(self.name, changes)

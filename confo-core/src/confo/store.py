@@ -12,16 +12,13 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-import pluggy
-
-from confo import hookspecs
 from confo.credentials import seconds
 from confo.discovery import backend_class
 from confo.errors import BackendUnavailableError, PluginError
-from confo.markers import PROJECT_NAME
 from confo.model import Capabilities, Changes, Snapshot, WriteResult
 from confo.names import NameKind, check_name
-from confo.values import copy_json
+from confo.plugins import new_backend, plugin_manager
+from confo.values import JSONObject, copy_json
 
 log = logging.getLogger(__name__)
 
@@ -39,26 +36,15 @@ class Store:
     """
 
     def __init__(self, name: str, backend_type: str, plugins: Iterable[object] = ()) -> None:
-        plugins = list(plugins)
         self.name = name
         self.backend_type = backend_type
-        self.backend: object = backend_class(backend_type)()
-        self._pm = pluggy.PluginManager(PROJECT_NAME)
-        self._pm.add_hookspecs(hookspecs)
-        try:
-            self._pm.register(self.backend, name=f"backend:{backend_type}")
-            for plugin in plugins:
-                self._pm.register(plugin)
-            self._pm.check_pending()  # a misspelled hook name fails here, not silently
-        except (ValueError, pluggy.PluginValidationError) as exc:
-            raise PluginError(
-                f"Backend {name!r}: a plugin does not fit Confo's hooks: {exc}"
-            ) from exc
+        self.backend: object = new_backend(backend_class(backend_type), backend_type)
+        self._pm, self._plugins = plugin_manager(self.backend, backend_type, plugins)
         self._hook = self._pm.hook
-        self._plugins = plugins
         self._credentials: Mapping[str, Any] = {}  # kept for twin(); never shown
         # Wrappers may change what they are given; they must only ever reach copies.
         self._wrapped = len(self._pm.get_plugins()) > 1
+        self._validating = bool(self._hook.confo_validate.get_hookimpls())
         self._io = threading.Lock()
         self._closed = False
 
@@ -83,6 +69,11 @@ class Store:
         checked = check_name(kind, name)
         self._hook.confo_check_name(kind=kind, name=checked)
         return checked
+
+    def validate(self, namespace: str, config: str, values: JSONObject) -> None:
+        """Let validating plugins refuse ``values`` (InvalidValueError) before they are held."""
+        if self._validating:
+            self._hook.confo_validate(namespace=namespace, config=config, values=copy_json(values))
 
     @contextmanager
     def _call(self) -> Iterator[None]:

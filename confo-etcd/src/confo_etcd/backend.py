@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from confo import hookimpl
+from confo import Backend, hookimpl
 from confo.batching import apply_in_order, split
 from confo.errors import BackendUnavailableError, ConflictError, NamespaceNotFoundError
 from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
@@ -47,7 +47,7 @@ ROOT = "/confo"
 KEY_OVERHEAD = 32  # bytes of framing per operation in a transaction request, generously
 
 
-class EtcdBackend:
+class EtcdBackend(Backend):
     """Configurations as etcd keys under ``/confo``."""
 
     def __init__(self) -> None:

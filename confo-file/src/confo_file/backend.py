@@ -35,7 +35,7 @@ from typing import Any
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
-from confo import hookimpl
+from confo import Backend, hookimpl
 from confo.errors import (
     BackendUnavailableError,
     ConflictError,
@@ -57,7 +57,7 @@ SUFFIX = ".json"
 MAX_FILE_NAME_BYTES = 255  # the limit of ext4, XFS, APFS and NTFS
 
 
-class FileBackend:
+class FileBackend(Backend):
     """Configurations as JSON files under ``credentials["config_path"]``."""
 
     def __init__(self) -> None:

@@ -38,7 +38,7 @@ from redis.backoff import ExponentialBackoff
 from redis.client import Pipeline
 from redis.retry import Retry
 
-from confo import hookimpl
+from confo import Backend, hookimpl
 from confo.errors import (
     BackendAuthenticationError,
     BackendUnavailableError,
@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 ROOT = "confo"
 
 
-class RedisBackend:
+class RedisBackend(Backend):
     """Configurations in Redis strings, indexed by the ``confo`` and ``<namespace>`` keys."""
 
     def __init__(self) -> None:

@@ -42,7 +42,7 @@ from kazoo.exceptions import (
     NotEmptyError,
 )
 
-from confo import hookimpl
+from confo import Backend, hookimpl
 from confo.errors import (
     BackendAuthenticationError,
     BackendUnavailableError,
@@ -69,7 +69,7 @@ ROOT = "/confo"
 _ZK_FORBIDDEN = re.compile("[\ud800-\uf8ff\ufff0-\uffff]")
 
 
-class ZookeeperBackend:
+class ZookeeperBackend(Backend):
     """Configurations as znodes under ``/confo``; digest ACLs when a user is given."""
 
     def __init__(self) -> None:
