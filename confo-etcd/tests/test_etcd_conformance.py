@@ -19,6 +19,7 @@ from confo_etcd.testing import EtcdctlRaw, EtcdServer
 
 class TestEtcdConformance(BackendConformance, NetworkConformance, TLSConformance):
     backend_type = "etcd"
+    optional_credentials = frozenset({"timeout", "port"})  # 2379, as documented
 
     @pytest.fixture
     def credentials(self, etcd_server: EtcdServer) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from confo_redis.testing import RedisRaw, RedisServer
 
 class TestRedisConformance(BackendConformance, NetworkConformance, TLSConformance):
     backend_type = "redis"
+    optional_credentials = frozenset({"timeout", "redis_port"})  # 6379, as documented
 
     @pytest.fixture
     def credentials(self, redis_server: RedisServer) -> dict[str, Any]:

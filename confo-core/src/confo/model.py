@@ -80,8 +80,15 @@ class Capabilities:
     but values between two reads may collapse into the latest), or ``"every"`` (every stored
     revision is delivered). ``max_transaction_ops`` and ``max_transaction_bytes``: beyond these
     a persist is split into several transactions (None: no limit, or not transactional).
+
+    Names: every backend takes names of up to 200 characters (:mod:`confo.names`).
+    ``max_name_bytes`` lowers that to so many bytes of UTF-8 (a file name's 255 bytes), and
+    ``names_outside_bmp`` says whether characters beyond U+FFFF (emoji) may be used. Their
+    ``confo_check_name`` refuses what these exclude; the conformance suite checks both ways.
     """
 
     watch: WatchGuarantee = "none"
     max_transaction_ops: int | None = None
     max_transaction_bytes: int | None = None
+    max_name_bytes: int | None = None
+    names_outside_bmp: bool = True

@@ -104,7 +104,13 @@ def _endpoints(credentials: Mapping[str, Any]) -> list[tuple[str, int]]:
     """``endpoints`` (["host:port", ...] or "h1:p1,h2:p2") for a cluster, else ``host``/``port``."""
     listed = credentials.get("endpoints")
     if listed is None:
-        host = creds.text(credentials, "host", BACKEND, "127.0.0.1")
+        # No default host: a missing one is a mistake, not a wish for some local etcd.
+        if "host" not in credentials:
+            raise CredentialsError(
+                "The etcd backend needs 'host' (and 'port', default 2379) or 'endpoints' in its "
+                "credentials."
+            )
+        host = creds.text(credentials, "host", BACKEND)
         return [(host, creds.port(credentials, "port", BACKEND, DEFAULT_PORT))]
     entries = listed.split(",") if isinstance(listed, str) else list(listed)
     endpoints = []

@@ -215,8 +215,9 @@ class FileBackend(Backend):
 
     @hookimpl
     def confo_capabilities(self) -> Capabilities:
-        # A persist of several files is not one transaction: no limit to declare.
-        return Capabilities(watch="latest")
+        # A persist of several files is not one transaction: no limit to declare. A name is a
+        # file name with its suffix.
+        return Capabilities(watch="latest", max_name_bytes=MAX_FILE_NAME_BYTES - len(SUFFIX))
 
     @hookimpl
     def confo_close(self) -> None:

@@ -65,8 +65,10 @@ from confo_zookeeper.transactions import (
 from confo_zookeeper.watching import NamespaceWatcher
 
 ROOT = "/confo"
-# ZooKeeper refuses these in path elements (beyond the control characters Confo refuses anyway).
-_ZK_FORBIDDEN = re.compile("[\ud800-\uf8ff\ufff0-\uffff]")
+# ZooKeeper's server (PathUtils.validatePath) refuses these UTF-16 code units: surrogates, the
+# private-use area and non-characters. Characters beyond U+FFFF are surrogate pairs in Java, so
+# they are refused too (the server answers BadArguments).
+_ZK_FORBIDDEN = re.compile("[\ud800-\uf8ff\ufff0-\uffff\U00010000-\U0010ffff]")
 
 
 class ZookeeperBackend(Backend):
@@ -111,7 +113,8 @@ class ZookeeperBackend(Backend):
         if bad:
             raise InvalidNameError(
                 f"Invalid {kind} name {name!r} for ZooKeeper: it may not hold the character "
-                f"{bad.group()!r} (U+{ord(bad.group()):04X}; private-use and non-characters)."
+                f"{bad.group()!r} (U+{ord(bad.group()):04X}): it refuses surrogates, private-use "
+                "characters, non-characters and characters beyond U+FFFF such as emoji."
             )
 
     @hookimpl
@@ -286,7 +289,9 @@ class ZookeeperBackend(Backend):
 
     @hookimpl
     def confo_capabilities(self) -> Capabilities:
-        return Capabilities(watch="latest", max_transaction_bytes=MAX_REQUEST_BYTES)
+        return Capabilities(
+            watch="latest", max_transaction_bytes=MAX_REQUEST_BYTES, names_outside_bmp=False
+        )
 
     @hookimpl
     def confo_close(self) -> None:

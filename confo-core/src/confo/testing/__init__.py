@@ -13,14 +13,9 @@ except ImportError:  # pragma: no cover - exercised in a venv without pytest
     ) from None
 
 from confo.testing.conflicts import ConflictConformance
-from confo.testing.conformance import (
-    BackendConformance,
-    NetworkConformance,
-    TLSConformance,
-    connected,
-    eventually,
-    unique,
-)
+from confo.testing.conformance import BackendConformance, NetworkConformance, TLSConformance
+from confo.testing.contract import ContractConformance
+from confo.testing.helpers import connected, eventually, unique
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.servers import (
@@ -37,6 +32,7 @@ from confo.testing.watching import Recorder, WatchConformance, until
 __all__ = [
     "BackendConformance",
     "ConflictConformance",
+    "ContractConformance",
     "NetworkConformance",
     "RawStore",
     "Recorder",

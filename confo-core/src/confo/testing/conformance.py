@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -45,12 +44,12 @@ from confo.errors import (
 from confo.legacy import legacy_backend
 from confo.manager import Confo
 from confo.testing.conflicts import ConflictConformance
+from confo.testing.contract import ContractConformance
+from confo.testing.helpers import BACKEND, connected, eventually, unique
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.servers import ServerProcess
 from confo.testing.watching import Recorder, WatchConformance, until
-
-BACKEND = "under_test"
 
 ROUND_TRIP: dict[str, Any] = {
     "text": 'héllo ✓ 世界 "quoted" \\ back',
@@ -80,20 +79,7 @@ BAD_NAMES = [
 BAD_VALUES = [{1, 2}, float("nan"), float("inf"), object(), b"bytes", {1: "int key"}]
 
 
-def connected(backend_type: str, credentials: Mapping[str, Any], name: str = BACKEND) -> Confo:
-    """An independent manager with one backend loaded and active; close it when done."""
-    manager = Confo(shared=False)
-    manager.load_backend(credentials, name, backend_type)
-    manager.activate_backend(name)
-    return manager
-
-
-def unique(prefix: str = "ns") -> str:
-    """A fresh name, so tests sharing one store never see each other's data."""
-    return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-
-class BackendConformance(ConflictConformance, WatchConformance):
+class BackendConformance(ContractConformance, ConflictConformance, WatchConformance):
     """Tests every backend must pass. Subclass as ``Test<Name>`` and provide the fixtures
     ``credentials`` and ``raw`` and the class attribute ``backend_type``."""
 
@@ -589,19 +575,6 @@ class NetworkConformance:
 def writer_update(manager: Confo, config: str, value: int) -> None:
     """Set ``{"v": value}`` as soon as the store answers again (clients reconnect by themselves)."""
     eventually(lambda: manager.update(config, lambda _: {"v": value}))
-
-
-def eventually(call: Callable[[], object], within: float = 30.0) -> None:
-    """Call until it stops raising BackendUnavailableError: clients reconnect in the background."""
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            call()
-            return
-        except BackendUnavailableError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 class TLSConformance:

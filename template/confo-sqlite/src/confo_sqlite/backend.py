@@ -1,0 +1,203 @@
+"""The sqlite backend: namespaces and configurations as rows of one SQLite database file.
+
+This is the template for a new Confo backend (docs/plugins.md walks through it). Every hook's
+contract is in ``confo.hookspecs``; the comments here say how this store meets it, so that a new
+author can see what to replace. Credentials: ``{"path": "<file>.db"}``, and ``timeout``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from confo import Backend, Changes, Snapshot, WriteResult
+from confo.credentials import text
+from confo.errors import (
+    BackendUnavailableError,
+    ConflictError,
+    NamespaceNotFoundError,
+    StoreURLError,
+)
+from confo.model import Capabilities
+from confo.values import decode, encode
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS configs (
+    namespace TEXT NOT NULL REFERENCES namespaces (name) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    data BLOB NOT NULL,
+    revision INTEGER NOT NULL,
+    PRIMARY KEY (namespace, name)
+);
+-- One counter for the whole database, so a revision is never handed out twice.
+CREATE TABLE IF NOT EXISTS counter (revision INTEGER NOT NULL);
+INSERT INTO counter SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM counter);
+"""
+
+WATCH_POLL_SECONDS = 0.05
+
+
+class SqliteBackend(Backend):
+    """Configurations as rows of one SQLite database: credentials ``{"path": "<file>.db"}``.
+
+    Subclassing ``confo.Backend`` makes every ``confo_*`` method a hook (no ``@hookimpl``
+    needed), lets mypy check their signatures, and fails ``load_backend`` if one is missing.
+    """
+
+    def __init__(self) -> None:  # Confo creates backends with no arguments
+        self.db: sqlite3.Connection | None = None
+        self.path = ""
+
+    def __repr__(self) -> str:  # shown in errors and logs: never put a password here
+        return f"<SqliteBackend path={self.path!r}>"
+
+    def confo_connect(self, credentials: Mapping[str, Any], timeout: float) -> None:
+        # Refuse what is missing rather than default it: a database silently made in the
+        # current folder is a configuration nobody can find. text() names the key.
+        self.path = text(credentials, "path", "sqlite")
+        try:
+            # Confo serialises calls, so one connection may serve every thread. Autocommit
+            # (isolation_level=None): transactions are begun explicitly, below. `timeout`
+            # bounds how long a call waits for another process's lock.
+            self.db = sqlite3.connect(
+                self.path, timeout=timeout, check_same_thread=False, isolation_level=None
+            )
+            self.db.execute("PRAGMA foreign_keys = ON")
+            with self._transaction() as db:
+                for statement in SCHEMA.split(";"):
+                    db.execute(statement)
+        except sqlite3.Error as exc:
+            self.confo_close()
+            raise BackendUnavailableError(
+                f"Cannot open SQLite database {self.path!r}: {exc}"
+            ) from exc
+
+    def confo_credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
+        # "sqlite:app.db": how the `confo` command names this store. Other schemes are not ours.
+        scheme, _, path = url.partition(":")
+        if scheme != "sqlite":
+            return None
+        if not path:
+            raise StoreURLError("The URL 'sqlite:' names no file. Write sqlite:PATH.db.")
+        return {"path": path}
+
+    def confo_capabilities(self) -> Capabilities:
+        # One transaction carries any persist; SQLite holds any name the shared rules allow.
+        return Capabilities(watch="latest")
+
+    def confo_list_namespaces(self) -> list[str]:
+        with self._errors("list namespaces"):
+            names = [name for (name,) in self._db().execute("SELECT name FROM namespaces")]
+        return sorted(names)  # Python's order (code points), whatever the store's collation
+
+    def confo_create_namespace(self, namespace: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO namespaces VALUES (?)", (namespace,))
+
+    def confo_delete_namespace(self, namespace: str) -> None:
+        with self._transaction() as db:  # ON DELETE CASCADE takes its configurations too
+            if not db.execute("DELETE FROM namespaces WHERE name = ?", (namespace,)).rowcount:
+                raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist.")
+
+    def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
+        with self._errors(f"read namespace {namespace!r}"):
+            db = self._db()
+            if not db.execute("SELECT 1 FROM namespaces WHERE name = ?", (namespace,)).fetchone():
+                raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist.")
+            # fetchall: a cursor left half-read would keep the database locked after an error.
+            # `names` (None: all) lets a store read less; reading all is allowed, and simpler.
+            query = "SELECT name, data, revision FROM configs WHERE namespace = ?"
+            rows = db.execute(query, (namespace,)).fetchall()
+        snapshot = Snapshot()
+        for name, data, revision in rows:
+            # decode() raises CorruptDataError naming this location for anything not a JSON
+            # object: say where it is as a user would look for it.
+            where = f"{self.path}: namespace {namespace!r}, configuration {name!r}"
+            snapshot.configs[name] = decode(data, where)
+            snapshot.revisions[name] = revision
+        return snapshot
+
+    def confo_write(self, namespace: str, changes: Changes) -> WriteResult:
+        with self._transaction() as db:  # the check and the write: atomic, all or nothing
+            if not changes.force:
+                self._check(db, namespace, changes)
+            db.execute("INSERT OR IGNORE INTO namespaces VALUES (?)", (namespace,))
+            (revision,) = db.execute(
+                "UPDATE counter SET revision = revision + 1 RETURNING revision"
+            ).fetchone()
+            db.executemany(
+                "INSERT OR REPLACE INTO configs VALUES (?, ?, ?, ?)",
+                [(namespace, n, encode(config), revision) for n, config in changes.put.items()],
+            )
+            db.executemany(
+                "DELETE FROM configs WHERE namespace = ? AND name = ?",
+                [(namespace, name) for name in changes.delete],
+            )
+        return WriteResult(dict.fromkeys(changes.put, revision))
+
+    def _check(self, db: sqlite3.Connection, namespace: str, changes: Changes) -> None:
+        query = "SELECT revision FROM configs WHERE namespace = ? AND name = ?"
+        conflicts = []
+        for name in [*changes.put, *changes.delete]:
+            row = db.execute(query, (namespace, name)).fetchone()
+            if (row[0] if row else None) != changes.expects(name):
+                conflicts.append(name)
+        if conflicts:
+            raise ConflictError(namespace, conflicts)
+
+    def confo_watch(
+        self,
+        namespace: str,
+        notify: Callable[[Collection[str] | None], None],
+        stopping: threading.Event,
+    ) -> None:
+        # SQLite pushes nothing to other processes. Poll its change counter, which moves when
+        # another connection commits, and let Confo read and compare: a spurious call costs a
+        # read, a missed one would lose a change. The first call says "the watch is in place".
+        last = None
+        while True:
+            (version,) = self._db().execute("PRAGMA data_version").fetchone()
+            if version != last:
+                last = version
+                notify(None)
+            if stopping.wait(WATCH_POLL_SECONDS):
+                return
+
+    def confo_close(self) -> None:
+        # Release the connection (its file descriptor): the suite checks nothing is left open.
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE takes the write lock first, so no other writer can change what the
+        check read before the write commits."""
+        db = self._db()
+        with self._errors("write"):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Only confo.errors leave a hook: the client library's own become Confo's."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise BackendUnavailableError(
+                f"Could not {what} in SQLite database {self.path!r}: {exc}"
+            ) from exc
+
+    def _db(self) -> sqlite3.Connection:
+        if self.db is None:
+            raise BackendUnavailableError(f"The sqlite backend for {self.path!r} is closed.")
+        return self.db
