@@ -4,7 +4,9 @@ VENV ?= .venv
 DEMO_VENV ?= .venv-demo
 BIN := $(VENV)/bin
 PACKAGES := confo-core confo-file confo-redis confo-zookeeper confo-etcd confo-cli
-EDITABLE := $(foreach p,$(PACKAGES),-e ./$(p))
+# The template for new backends: installed, typed and tested with the rest, never published.
+TEMPLATE := template/confo-sqlite
+EDITABLE := $(foreach p,$(PACKAGES) $(TEMPLATE),-e ./$(p))
 
 .PHONY: demo test test-fast lint typecheck pytest servers venv bench dist pythons clean
 
@@ -27,7 +29,7 @@ servers:
 
 venv: $(BIN)/.installed
 
-$(BIN)/.installed: $(foreach p,$(PACKAGES),$(p)/pyproject.toml) requirements-dev.txt requirements-bench.txt
+$(BIN)/.installed: $(foreach p,$(PACKAGES) $(TEMPLATE),$(p)/pyproject.toml) requirements-dev.txt requirements-bench.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(EDITABLE) -r requirements-dev.txt
@@ -38,7 +40,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 
 typecheck: venv
-	$(BIN)/mypy --strict $(foreach p,$(PACKAGES),$(p)/src)
+	$(BIN)/mypy --strict $(foreach p,$(PACKAGES) $(TEMPLATE),$(p)/src)
 
 pytest: venv
 	$(BIN)/pytest -q

@@ -18,8 +18,9 @@ import pytest
 
 from confo.errors import CredentialsError, InvalidNameError, NamespaceNotFoundError
 from confo.manager import Confo
-from confo.model import Capabilities
+from confo.model import Capabilities, Changes
 from confo.names import MAX_NAME_LENGTH
+from confo.store import Store
 from confo.testing.helpers import BACKEND, connected, unique
 from confo.testing.raw import RawStore
 
@@ -69,12 +70,15 @@ class ContractConformance:
     # --- close -------------------------------------------------------------------------------
 
     def test_close_releases_connections_and_threads(self, credentials: Mapping[str, Any]) -> None:
-        """Five managers loaded, used and closed must leave no socket, file or thread each."""
+        """Five backends loaded, used and closed must leave no socket, file or thread each.
+
+        The closed backends are kept referenced meanwhile: what a close leaves open must not
+        be hidden by the garbage collector closing it later.
+        """
         cycles = 5
-        self._use_and_close(credentials)  # client libraries may keep one-off globals
+        kept = [self._use_and_close(credentials)]  # client libraries may keep one-off globals
         before = _resources()
-        for _ in range(cycles):
-            self._use_and_close(credentials)
+        kept += [self._use_and_close(credentials) for _ in range(cycles)]
         deadline = time.monotonic() + 5  # threads and sockets may take a moment to wind down
         while True:
             grown = [after - start for after, start in zip(_resources(), before, strict=True)]
@@ -82,17 +86,20 @@ class ContractConformance:
                 break
             time.sleep(0.1)
         descriptors, threads = grown
-        assert descriptors < cycles, f"{descriptors} file descriptors left open by close()"
-        assert threads < cycles, f"{threads} threads left running by close()"
+        assert descriptors < cycles, f"{descriptors} file descriptors left open by confo_close"
+        assert threads < cycles, f"{threads} threads left running by confo_close"
+        assert len(kept) == cycles + 1
 
-    def _use_and_close(self, credentials: Mapping[str, Any]) -> None:
-        with connected(self.backend_type, credentials) as manager:
-            name = unique()
-            manager.create_namespace(name)
-            manager.use_namespace(name)
-            manager.set("db", {"v": 1})
-            manager.persist()
-            manager.reload()
+    def _use_and_close(self, credentials: Mapping[str, Any]) -> Store:
+        store = Store(BACKEND, self.backend_type)
+        store.connect(credentials)
+        name = unique()
+        store.create_namespace(name)
+        store.write(name, Changes({"db": {"v": 1}}, set(), {"db": None}))
+        assert store.read(name).configs == {"db": {"v": 1}}
+        assert name in store.list_namespaces()
+        store.close()
+        return store
 
     # --- credentials -------------------------------------------------------------------------
 
