@@ -15,6 +15,7 @@ HERE = [
     "README.md",
     "docs/manager.md",
     "docs/migration.md",
+    "docs/wrappers.md",
     "docs/backends/file.md",
     "confo-core/README.md",
     "confo-file/README.md",
