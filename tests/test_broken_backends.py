@@ -85,3 +85,17 @@ def test_a_broken_variant_fails_the_suite(failed: dict[str, set[str]], variant: 
     backend, must_fail = VARIANTS[variant]
     assert failed[variant], f"the suite passed a backend where {backend.__doc__}"
     assert must_fail <= failed[variant], f"caught by {sorted(failed[variant])} only"
+
+
+def test_the_suite_runs_under_xdist() -> None:
+    """pytest-xdist collects in every worker and requires the same test ids in each."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "template/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert re.search(r"\b\d{2,} passed", result.stdout)
