@@ -45,12 +45,25 @@ __all__ = [
 
 
 class ConfoError(Exception):
-    """Base class of every error Confo raises."""
+    """Base class of every error Confo raises.
+
+    When a ``persist()`` of several namespaces stops at one, its error also says how far it
+    got: ``persisted`` names the namespaces written before it, ``not_persisted`` that one and
+    those after it, whose edits are still held in memory.
+    """
+
+    persisted: tuple[str, ...] = ()
+    not_persisted: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         # KeyError's own __str__ shows the repr of its argument (quotes and escapes); a message
         # meant for people must read as written.
-        return Exception.__str__(self)
+        message = Exception.__str__(self)
+        if self.not_persisted:
+            done = ", ".join(map(repr, self.persisted)) or "none"
+            pending = ", ".join(map(repr, self.not_persisted))
+            message += f" [persist() of several namespaces: written {done}; not written {pending}]"
+        return message
 
 
 # --- plugins and backends -------------------------------------------------------------------

@@ -21,6 +21,7 @@ from confo.errors import (
     BackendExistsError,
     BackendNotFoundException,
     BackendsActivationException,
+    ConfoError,
     CredentialsError,
     NamespaceExistsException,
     NamespaceNotLoadedException,
@@ -290,7 +291,9 @@ class Confo:
         regardless (last writer wins).
 
         :raises ConflictError: a configuration changed elsewhere; that namespace was not written
-            and its edits are kept (namespaces persisted before it stay written).
+            and its edits are kept. Namespaces are written in turn and the first error stops the
+            rest; for a persist of several, the error's ``persisted`` and ``not_persisted`` (and
+            its message) say which namespaces were written and which still hold their edits.
         """
         session = self._active_session()
         config_name = config if isinstance(config, str) else None
@@ -300,8 +303,23 @@ class Confo:
         elif config_name is not None:
             self._current().persist(config_name, force=force)
         else:
-            for name in session.held_namespaces():
-                handle(session, name).persist(force=force)
+            self._persist_all(session, force)
+
+    def _persist_all(self, session: BackendSession, force: bool) -> None:
+        """Each namespace with edits, in turn; an error says which were written before it."""
+        pending = [
+            handle(session, name)
+            for name in session.held_namespaces()
+            if handle(session, name).has_unsaved_changes()
+        ]
+        for done, namespace in enumerate(pending):
+            try:
+                namespace.persist(force=force)
+            except ConfoError as exc:
+                if len(pending) > 1:
+                    exc.persisted = tuple(n.name for n in pending[:done])
+                    exc.not_persisted = tuple(n.name for n in pending[done:])
+                raise
 
     def write(
         self, namespace: str, configs: Mapping[str, JSONObject], *, force: bool = False

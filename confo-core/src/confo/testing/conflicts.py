@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -118,6 +119,31 @@ class ConflictConformance:
         with pytest.raises(ConflictError) as info:
             manager.persist()
         assert info.value.configs == ["a", "c"]
+
+    def test_a_persist_of_several_namespaces_says_which_were_written(
+        self, manager: Confo, other: Confo
+    ) -> None:
+        first, failing, last = (_unique("several") for _ in range(3))
+        for name in (first, failing, last):
+            manager.create_namespace(name)
+            manager.use_namespace(name)
+            manager.set("db", {"v": 1})
+        manager.persist()
+        other.namespace(failing).update("db", lambda _: {"v": "theirs"})
+        for name in (first, failing, last):
+            manager.namespace(name).set("db", "v", 2)
+        with pytest.raises(ConflictError) as info:
+            manager.persist()
+        assert info.value.namespace == failing
+        assert info.value.persisted == (first,)
+        assert info.value.not_persisted == (failing, last)
+        assert f"written '{first}'; not written '{failing}', '{last}'" in str(info.value)
+        assert other.namespace(first).get("db") == {"v": 2}
+        assert _stored(other, last) == {"v": 1}
+        assert manager.namespace(last).has_unsaved_changes()  # held, not lost
+        manager.namespace(failing).reload()
+        manager.persist()
+        assert _stored(other, last) == {"v": 2}
 
     def test_after_reload_the_same_edit_persists(
         self, manager: Confo, other: Confo, ns: str
@@ -344,3 +370,14 @@ class ConflictConformance:
         self._race(credentials, ns, rounds, "loop")
         manager.reload()
         assert manager.get("counter") == {"n": self.racers * rounds}
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def _stored(manager: Confo, namespace: str) -> object:
+    """What the store holds for ``db`` now, read fresh."""
+    handle = manager.namespace(namespace)
+    handle.reload()
+    return handle.get("db")
