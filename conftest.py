@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
-SERVER_PACKAGES = ("confo-redis/", "confo-zookeeper/", "confo-etcd/", "confo-cli/")
+SERVER_PACKAGES = (
+    "confo-redis/",
+    "confo-zookeeper/",
+    "confo-etcd/",
+    "confo-cli/",
+    "tests/test_capabilities.py",
+)
 SLOW = ("tests/test_install.py", "tests/test_distributions.py", "tests/test_benchmarks.py")
 
 
