@@ -8,6 +8,8 @@ that no page is left out.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import ROOT, run_page
 
@@ -50,3 +52,21 @@ def test_every_page_with_examples_is_run() -> None:
     for page, test in ELSEWHERE.items():
         if (ROOT / page).exists():
             assert (ROOT / test).exists(), f"{page} should be run by {test}"
+
+
+def test_excerpts_are_the_files_they_quote() -> None:
+    """A ``<!-- from: PATH -->`` line, then a fenced block: the block is a part of PATH, so the
+    plugin guide cannot drift from the template it walks through. Compared without whitespace:
+    ruff formats the blocks dedented, and may join lines that had to wrap in the file."""
+    pattern = re.compile(r"<!-- from: (\S+) -->\n```\w*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+    found = 0
+    for page in ROOT.glob("docs/**/*.md"):
+        for path, block in pattern.findall(page.read_text(encoding="utf-8")):
+            quoted = (ROOT / path).read_text(encoding="utf-8")
+            assert _bare(block) in _bare(quoted), f"{page.name} quotes {path} as it is not"
+            found += 1
+    assert found >= 6
+
+
+def _bare(text: str) -> str:
+    return re.sub(r"\s+", "", text)
