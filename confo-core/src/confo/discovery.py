@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from confo.errors import BackendNotInstalledError, PluginError
 
 if TYPE_CHECKING:
-    from importlib.metadata import EntryPoint
+    from importlib.metadata import EntryPoint, EntryPoints
 
 ENTRY_POINT_GROUP = "confo.backends"
 WRAPPER_ENTRY_POINT_GROUP = "confo.plugins"
@@ -41,13 +41,7 @@ def backend_class(backend_type: str) -> type:
     found = entry_points(group=ENTRY_POINT_GROUP, name=backend_type)
     if not found:
         raise BackendNotInstalledError(_not_installed(backend_type), name=backend_type)
-    if len(found) > 1:
-        owners = ", ".join(sorted(_owner(ep) for ep in found))
-        raise PluginError(
-            f"Several installed distributions register the Confo backend type {backend_type!r}: "
-            f"{owners}. Uninstall all but one."
-        )
-    (entry_point,) = found
+    entry_point = _only(found, f"backend type {backend_type!r}")
     try:
         loaded = entry_point.load()
     except Exception as exc:
@@ -76,13 +70,7 @@ def wrapper_plugin(name: str) -> object:
             f"(installed wrappers: {', '.join(known) or 'none'}). A wrapper registers under the "
             f"{WRAPPER_ENTRY_POINT_GROUP!r} entry-point group; or pass the plugin object itself."
         )
-    if len(found) > 1:
-        owners = ", ".join(sorted(_owner(ep) for ep in found))
-        raise PluginError(
-            f"Several installed distributions register the Confo wrapper plugin {name!r}: "
-            f"{owners}. Uninstall all but one."
-        )
-    (entry_point,) = found
+    entry_point = _only(found, f"wrapper plugin {name!r}")
     try:
         loaded = entry_point.load()
         return loaded() if isinstance(loaded, type) else loaded
@@ -91,6 +79,18 @@ def wrapper_plugin(name: str) -> object:
             f"The Confo wrapper plugin {name!r} from {_owner(entry_point)} failed to load: "
             f"{exc!r}. Reinstall it: pip install --force-reinstall {_owner(entry_point)}"
         ) from exc
+
+
+def _only(found: EntryPoints, what: str) -> EntryPoint:
+    """The one entry point found, or a PluginError naming the distributions that compete."""
+    if len(found) > 1:
+        owners = ", ".join(sorted(_owner(ep) for ep in found))
+        raise PluginError(
+            f"Several installed distributions register the Confo {what}: {owners}. "
+            "Uninstall all but one."
+        )
+    (entry_point,) = found
+    return entry_point
 
 
 def _owner(entry_point: EntryPoint) -> str:
