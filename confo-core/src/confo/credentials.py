@@ -6,6 +6,7 @@ wrong" hold everywhere. Secrets are never echoed: only their key names appear in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,10 +24,30 @@ def text(
     """The non-empty string under ``key``, or ``default``; raise ``error`` if neither."""
     value = credentials.get(key, default)
     if isinstance(value, str) and value:
+        problem = text_problem(value)
+        if problem:
+            raise error(f"Credential {key!r} of the {backend} backend {problem}.")
         return value
     if value is None:
         raise error(f"The {backend} backend needs {key!r} in its credentials.")
     raise error(f"Credential {key!r} of the {backend} backend must be a non-empty string.")
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a credential (a host, a path, a password), or None.
+
+    A NUL ends a C string and a lone surrogate has no UTF-8 form: no store, socket or file
+    system takes either, and the client libraries fail on them with errors that are not Confo's.
+    The value itself is never shown: it may be a password.
+    """
+    if "\x00" in value:
+        return "holds a NUL character"
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return "holds a lone surrogate, which UTF-8 cannot encode"
+    return None
 
 
 def optional_text(credentials: Mapping[str, Any], key: str, backend: str) -> str | None:
@@ -70,7 +91,8 @@ def flag(credentials: Mapping[str, Any], key: str, backend: str) -> bool:
 
 
 def seconds(credentials: Mapping[str, Any], key: str, backend: str, default: float) -> float:
-    """A positive duration in seconds (an int, a float or a str of one); None means default."""
+    """A positive, finite duration in seconds (an int, a float or a str of one); None means
+    default."""
     value = credentials.get(key)
     if value is None:
         return default
@@ -78,7 +100,7 @@ def seconds(credentials: Mapping[str, Any], key: str, backend: str, default: flo
         number = float(value)
     except (TypeError, ValueError):
         number = 0.0
-    if isinstance(value, bool) or not number > 0:
+    if isinstance(value, bool) or not 0 < number < math.inf:
         raise CredentialsError(
             f"Credential {key!r} of the {backend} backend must be a number of seconds, "
             f"not {value!r}."

@@ -17,8 +17,9 @@ NameKind = Literal["namespace", "configuration", "backend"]
 MAX_NAME_LENGTH = 200
 """Long enough for any real name, short enough for a file name of 255 bytes on every system."""
 
-# C0 and C1 control characters, DEL, and the path separators of every platform.
-_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f/\\]")
+# C0 and C1 control characters, DEL, the path separators of every platform, and lone
+# surrogates (no store can hold them: UTF-8 cannot encode them).
+_FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f/\\\\\ud800-\udfff]")
 
 
 def check_name(kind: NameKind, name: object) -> str:
@@ -49,5 +50,8 @@ def _problem(name: str) -> str | None:
         return "it starts or ends with whitespace; remove it"
     bad = _FORBIDDEN.search(name)
     if bad:
-        return f"it contains {bad.group()!r}; names may not hold '/', '\\' or control characters"
+        return (
+            f"it contains {bad.group()!r} (U+{ord(bad.group()):04X}); names may not hold '/', "
+            "'\\', control characters or lone surrogates"
+        )
     return None

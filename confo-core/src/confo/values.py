@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import sys
 from typing import Any, NoReturn
 
 from confo.errors import CorruptDataError, InvalidValueError
@@ -29,9 +31,15 @@ def checked_copy(value: object, where: str) -> Any:
 
 
 def _checked_copy(value: object, where: str, path: tuple[str, ...]) -> Any:
+    if isinstance(value, str):
+        if not value.isascii():
+            _check_text(value, where, path)
+        return value
     if isinstance(value, _SCALARS):
         if isinstance(value, float) and not math.isfinite(value):
             _reject(where, path, f"{value!r} is not a JSON number")
+        if isinstance(value, int) and value.bit_length() > _SAFE_INT_BITS:
+            _check_int(value, where, path)
         return value
     if len(path) > 200:
         _reject(where, path, "it nests more than 200 levels deep (or refers to itself)")
@@ -42,6 +50,8 @@ def _checked_copy(value: object, where: str, path: tuple[str, ...]) -> Any:
                 _reject(
                     where, path, f"key {key!r} is a {type(key).__name__}; JSON keys are strings"
                 )
+            if not key.isascii():
+                _check_text(key, where, path, "key ")
             copy[key] = _checked_copy(item, where, (*path, key))
         return copy
     if isinstance(value, (list, tuple)):
@@ -49,12 +59,49 @@ def _checked_copy(value: object, where: str, path: tuple[str, ...]) -> Any:
     return _reject(where, path, f"a {type(value).__name__} cannot be stored as JSON")
 
 
-def _reject(where: str, path: tuple[str, ...], problem: str) -> NoReturn:
+# Below this many bits an int has fewer decimal digits than any limit Python sets on converting
+# ints to text (sys.set_int_max_str_digits: 640 at least), so only larger ones need converting.
+_SAFE_INT_BITS = 2000
+
+
+def _check_int(value: int, where: str, path: tuple[str, ...]) -> None:
+    """An int Python cannot write as JSON text, or read back (over 4300 digits by default)."""
+    try:
+        str(value)
+    except ValueError:
+        limit = sys.get_int_max_str_digits()
+        _reject(
+            where,
+            path,
+            f"an int of {value.bit_length():,} bits has over {limit} digits, more than Python "
+            "reads back from JSON",
+            "Store it as a string.",
+        )
+
+
+def _check_text(text: str, where: str, path: tuple[str, ...], what: str = "") -> None:
+    """A string UTF-8 cannot encode: one holding a lone surrogate (such as ``"\\ud800"``)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        bad = ord(text[exc.start])
+        _reject(
+            where,
+            path,
+            f"the {what}string {text[:40]!r} holds a lone surrogate (U+{bad:04X}), which UTF-8 "
+            "cannot encode",
+            "Decode text with errors='replace', or store binary data as base64.",
+        )
+
+
+_TYPES_ADVICE = "Use str, int, float, bool, None, lists and dicts with string keys."
+
+
+def _reject(
+    where: str, path: tuple[str, ...], problem: str, advice: str = _TYPES_ADVICE
+) -> NoReturn:
     at = "".join(f"[{p!r}]" for p in path)
-    raise InvalidValueError(
-        f"Cannot store {where}{at}: {problem}. "
-        "Use str, int, float, bool, None, lists and dicts with string keys."
-    )
+    raise InvalidValueError(f"Cannot store {where}{at}: {problem}. {advice}")
 
 
 def checked_object(value: object, where: str) -> JSONObject:
@@ -83,23 +130,58 @@ def encode(config: JSONObject, *, indent: int | None = None) -> bytes:
     return json.dumps(config, ensure_ascii=False, indent=indent, separators=separators).encode()
 
 
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number (and set() refuses it)")
+
+
+# Python's json reads NaN and Infinity, which are not JSON; one decoder refusing them, made
+# once (json.loads with a hook would build a decoder per call).
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+# A \uD800-\uDFFF escape: the only way JSON text can carry a lone surrogate. Pairs (emoji
+# written by ensure_ascii writers) match too, and are told apart by looking at the result.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
 def decode(raw: bytes | str | None, where: str, *, empty: JSONObject | None = None) -> JSONObject:
     """Decode a stored configuration, or raise CorruptDataError naming ``where``.
+
+    What it returns is what ``set`` would accept: not JSON (NaN, Infinity), nesting beyond
+    Python's recursion limit, ints over its digit limit, invalid UTF-8 and lone surrogates are
+    corrupt data, so a configuration read can always be written back as it was.
 
     ``empty`` is returned for empty data when a backend treats that as an empty configuration
     (an empty znode reads as ``{}``, as the original Confo did).
     """
     if not raw and empty is not None:
         return empty
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw or b""
     try:
-        value = json.loads(raw if raw is not None else "")
-    except (ValueError, UnicodeDecodeError) as exc:
+        value = _DECODER.decode(data.decode("utf-8-sig"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        problem = "it nests too deeply" if isinstance(exc, RecursionError) else str(exc)
         raise CorruptDataError(
-            f"{where} does not hold valid JSON ({exc}). Fix or remove it; Confo left it as it is."
+            f"{where} does not hold valid JSON ({problem}). Fix or remove it; Confo left it as "
+            "it is."
         ) from None
     if not isinstance(value, dict):
         raise CorruptDataError(
             f"{where} holds JSON {type(value).__name__}, not an object. A configuration is a JSON "
             "object; fix or remove it. Confo left it as it is."
         )
+    if _SURROGATE_ESCAPE.search(data) and _holds_lone_surrogate(value):
+        raise CorruptDataError(
+            f"{where} holds a string with a lone surrogate escape (\\ud800-\\udfff), which "
+            "no UTF-8 text can hold. Fix or remove it; Confo left it as it is."
+        )
     return value
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.isascii() and _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    return False

@@ -152,13 +152,15 @@ class EtcdctlRaw:
         self.server = server
 
     def put(self, namespace: str, config: str, data: bytes) -> None:
-        # etcdctl reads the value from stdin when none is given: any bytes pass unchanged.
+        # etcdctl reads the value from stdin when none is given: any bytes pass unchanged. An
+        # empty stdin is refused, so an empty value is given as an argument.
         subprocess.run(
             [
                 "etcdctl",
                 f"--endpoints={self.server.client_url}",
                 "put",
                 f"/confo/{namespace}/{config}",
+                *([] if data else [""]),
             ],
             input=data,
             capture_output=True,

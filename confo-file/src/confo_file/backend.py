@@ -36,6 +36,7 @@ from typing import Any
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
 from confo import Backend, hookimpl
+from confo import credentials as creds
 from confo.errors import (
     BackendUnavailableError,
     ConflictError,
@@ -74,6 +75,9 @@ class FileBackend(Backend):
                 "The file backend needs credentials {'config_path': '<folder>'}: the folder "
                 f"that holds one sub-folder per namespace (got {path!r})."
             )
+        problem = creds.text_problem(os.fsdecode(path))
+        if problem:
+            raise CredentialsError(f"The file backend's config_path {problem}.")
         root = Path(path).expanduser().resolve()
         if not root.is_dir():
             raise FileNotFoundException(
@@ -136,7 +140,7 @@ class FileBackend(Backend):
         with self._io(f"delete namespace {namespace!r}"):
             # Rename first so that no reader ever sees a half-deleted namespace; under the lock,
             # so that no writer renames a file into it meanwhile.
-            doomed = Path(tempfile.mkdtemp(prefix=f".{namespace}.deleted-", dir=self._root()))
+            doomed = Path(tempfile.mkdtemp(prefix=".confo-deleted-", dir=self._root()))
             with _locked(folder, create=False):
                 folder.rename(doomed / namespace)
             _fsync_folder(folder.parent)

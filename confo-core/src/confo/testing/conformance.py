@@ -33,9 +33,7 @@ from confo.errors import (
     BackendsActivationException,
     BackendUnavailableError,
     ConfigurationNotFoundError,
-    CorruptDataError,
     FieldNotFoundError,
-    InvalidNameError,
     InvalidValueError,
     NamespaceExistsException,
     NamespaceNotFoundError,
@@ -46,6 +44,7 @@ from confo.manager import Confo
 from confo.testing.conflicts import ConflictConformance
 from confo.testing.contract import ContractConformance
 from confo.testing.helpers import BACKEND, connected, eventually, unique
+from confo.testing.hostile import HostileInputConformance
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.servers import ServerProcess
@@ -64,29 +63,10 @@ ROUND_TRIP: dict[str, Any] = {
     "": "an empty key is a valid JSON key",
 }
 
-BAD_NAMES = [
-    "",
-    ".",
-    "..",
-    "a/b",
-    "a\\b",
-    "tab\there",
-    "nul\x00",
-    "line\nbreak",
-    " padded",
-    "x" * 201,
-]
-BAD_VALUES = [{1, 2}, float("nan"), float("inf"), object(), b"bytes", {1: "int key"}]
 
-
-def _value_id(value: object) -> str:
-    """A test id that is the same in every process (pytest-xdist compares them): a repr, unless
-    it holds a memory address."""
-    shown = repr(value)
-    return type(value).__name__ if " at 0x" in shown else shown
-
-
-class BackendConformance(ContractConformance, ConflictConformance, WatchConformance):
+class BackendConformance(
+    ContractConformance, ConflictConformance, WatchConformance, HostileInputConformance
+):
     """Tests every backend must pass. Subclass as ``Test<Name>`` and provide the fixtures
     ``credentials`` and ``raw`` and the class attribute ``backend_type``."""
 
@@ -407,29 +387,6 @@ class BackendConformance(ContractConformance, ConflictConformance, WatchConforma
 
     # --- bad input ---------------------------------------------------------------------------
 
-    @pytest.mark.parametrize("bad", BAD_NAMES, ids=repr)
-    def test_bad_names_fail_before_any_write(self, manager: Confo, ns: str, bad: str) -> None:
-        before = manager.get_namespaces()["all_namespaces"]
-        with pytest.raises(InvalidNameError):
-            manager.create_namespace(bad)
-        with pytest.raises(InvalidNameError):
-            manager.use_namespace(bad)
-        with pytest.raises(InvalidNameError):
-            manager.set(bad, {"a": 1})
-        assert manager.get_namespaces()["all_namespaces"] == before
-        assert manager.get_all() == {}
-
-    @pytest.mark.parametrize("bad", BAD_VALUES, ids=_value_id)
-    def test_values_json_cannot_hold_fail_at_set(
-        self, manager: Confo, ns: str, bad: object
-    ) -> None:
-        manager.set("db", {"port": 1})
-        with pytest.raises(InvalidValueError, match="db"):
-            manager.set("db", "port", bad)
-        with pytest.raises(InvalidValueError, match="db"):
-            manager.set("db", {"port": bad})
-        assert manager.get("db") == {"port": 1}
-
     def test_configuration_must_be_an_object(self, manager: Confo, ns: str) -> None:
         with pytest.raises(InvalidValueError):
             manager.set("db", ["not", "an", "object"])  # type: ignore[arg-type]
@@ -455,18 +412,6 @@ class BackendConformance(ContractConformance, ConflictConformance, WatchConforma
             "server": "smtp.example.com",
             "name": "Zoë",
         }
-
-    @pytest.mark.parametrize("data", [b"{not json", b"[1, 2]", b'"text"', b"\xff\xfe"], ids=repr)
-    def test_corrupt_data_is_named_and_left_alone(
-        self, manager: Confo, raw: RawStore, data: bytes
-    ) -> None:
-        name = unique()
-        raw.put(name, "good", b'{"ok": true}')
-        raw.put(name, "broken", data)
-        with pytest.raises(CorruptDataError, match="broken"):
-            manager.use_namespace(name)
-        assert raw.get(name, "broken") == data
-        assert raw.get(name, "good") == b'{"ok": true}'
 
 
 class NetworkConformance:
