@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from confo import Confo
-from confo.errors import CredentialsError, FileNotFoundException, InvalidNameError
+from confo.errors import (
+    CorruptDataError,
+    CredentialsError,
+    FileNotFoundException,
+    InvalidNameError,
+)
 from confo.testing import BackendConformance, RawStore, Recorder, until
 from confo_file.testing import FileRaw
 
@@ -248,3 +253,48 @@ def test_watch_follows_rapid_persists_of_another_process_and_a_foreign_replace(
         until(lambda: seen.last() == on_disk)
         until(lambda: manager.get_all() == on_disk)
     manager.close()
+
+
+def test_what_dead_writers_left_is_removed_by_the_next_persist(tmp_path: Path) -> None:
+    """Kill persisting processes until some temp files are left, then persist once more: they
+    are gone, and another namespace's temp file (a live writer's, as far as it can tell) stays."""
+    (tmp_path / "ns").mkdir()
+    temps = tmp_path / ".confo-tmp"
+    for attempt in range(60):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path)], stdout=subprocess.PIPE, text=True
+        )
+        assert writer.stdout is not None
+        writer.stdout.readline()
+        time.sleep(0.003 * (attempt % 10))
+        os.kill(writer.pid, signal.SIGKILL)
+        writer.wait()
+        if any(temps.iterdir()):
+            break
+    assert any(temps.iterdir()), "no kill left a temp file behind: the test proved nothing"
+    others = temps / "0123456789abcdef0123456789abcdef.other.tmp"
+    others.write_text("{}")
+    manager = Confo(shared=False)
+    manager.load_backend({"config_path": str(tmp_path)}, "files", "file")
+    manager.activate_backend("files")
+    assert manager.get_namespaces()["all_namespaces"] == ["ns"]
+    manager.use_namespace("ns")
+    assert set(manager.get_all()) == {"a", "b", "c"}  # never a temp file
+    manager.set("a", "version", "after")
+    manager.persist()
+    assert list(temps.iterdir()) == [others]
+    assert sorted(p.name for p in (tmp_path / "ns").iterdir()) == ["a.json", "b.json", "c.json"]
+
+
+def test_a_folder_or_fifo_named_like_a_configuration_is_corrupt_data(
+    manager: Confo, tmp_path: Path
+) -> None:
+    manager.create_namespace("ns")
+    (tmp_path / "ns" / "ok.json").write_text('{"v": 1}')
+    (tmp_path / "ns" / "folder.json").mkdir()
+    with pytest.raises(CorruptDataError, match=r"folder\.json.*a folder"):
+        manager.use_namespace("ns")
+    (tmp_path / "ns" / "folder.json").rmdir()
+    os.mkfifo(tmp_path / "ns" / "pipe.json")
+    with pytest.raises(CorruptDataError, match=r"pipe\.json.*a FIFO"):
+        manager.use_namespace("ns")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +18,7 @@ import redis
 from confo import Confo
 from confo.errors import (
     BackendAuthenticationError,
+    BackendUnavailableError,
     CorruptDataError,
     CredentialsError,
     InvalidNameError,
@@ -239,3 +244,43 @@ def test_listed_namespace_whose_index_key_was_deleted_reads_empty(
     plain.delete(ns)
     manager.use_namespace(ns)
     assert manager.get_all() == {}
+
+
+def test_a_configuration_key_of_another_type_is_corrupt_data(
+    manager: Confo, plain: redis.Redis
+) -> None:
+    ns = unique()
+    manager.create_namespace(ns)
+    manager.use_namespace(ns)
+    manager.set("db", {"v": 1})
+    manager.set("queue", {"v": 2})
+    manager.persist()
+    plain.delete(f"{ns}-queue")
+    plain.rpush(f"{ns}-queue", "an application's list")
+    with pytest.raises(CorruptDataError, match=f"'{ns}-queue' holds a list"):
+        manager.reload()
+    assert plain.lrange(f"{ns}-queue", 0, -1) == [b"an application's list"]
+
+
+def test_a_password_the_server_never_checks_is_refused(redis_server: RedisServer) -> None:
+    with pytest.raises(CredentialsError, match="protects nothing") as info:
+        connect(redis_server.credentials(redis_password="canary-pw-7d1"))
+    assert "canary-pw-7d1" not in str(info.value)
+
+
+def test_a_server_that_does_not_speak_redis_is_named() -> None:
+    """An HTTP server on the port: it answers every request with an HTTP error."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+
+        def answer() -> None:
+            with contextlib.suppress(OSError):
+                conn, _ = listener.accept()
+                with conn:
+                    conn.recv(1024)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                    time.sleep(1)
+
+        threading.Thread(target=answer, daemon=True).start()
+        with pytest.raises(BackendUnavailableError, match=f"127.0.0.1:{port}.*protocol"):
+            connect({"redis_host": "127.0.0.1", "redis_port": port, "timeout": 2})

@@ -12,13 +12,16 @@ from confo.testing import (
     BackendConformance,
     NetworkConformance,
     RawStore,
+    ReadOnlyConformance,
     TLSConformance,
     free_port,
 )
 from confo_redis.testing import RedisRaw, RedisServer
 
 
-class TestRedisConformance(BackendConformance, NetworkConformance, TLSConformance):
+class TestRedisConformance(
+    BackendConformance, NetworkConformance, TLSConformance, ReadOnlyConformance
+):
     backend_type = "redis"
     optional_credentials = frozenset({"timeout", "redis_port"})  # 6379, as documented
 
@@ -49,3 +52,12 @@ class TestRedisConformance(BackendConformance, NetworkConformance, TLSConformanc
     def tls_credentials(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         with RedisServer(tls=True) as server:
             yield server.credentials(), {"redis_host": server.host, "redis_port": server.port}
+
+    @pytest.fixture
+    def read_only(self, acl_server: RedisServer) -> tuple[dict[str, Any], dict[str, Any]]:
+        return (
+            acl_server.credentials(redis_username="admin", redis_password="admin-pw"),
+            acl_server.credentials(
+                redis_username="reader", redis_password="reader-pw", watch_poll_interval=0.2
+            ),
+        )

@@ -36,6 +36,7 @@ __all__ = [
     "NamespaceNotFoundError",
     "NamespaceNotLoadedException",
     "PartialWriteError",
+    "PermissionDeniedError",
     "PluginError",
     "StoreLimitError",
     "StoreURLError",
@@ -113,6 +114,13 @@ class BackendUnavailableError(ConfoError, ConnectionError):
 
 class BackendAuthenticationError(ConfoError, PermissionError):
     """The store refused the credentials, or the identity may not do what was asked."""
+
+
+class PermissionDeniedError(BackendAuthenticationError):
+    """The store knows this identity but does not let it do what was asked (an ACL refusal).
+
+    A read-only identity can load a backend, read, reload and watch; a write it may not make
+    fails with this error, whose message says which right is missing. Nothing was written."""
 
 
 class FileNotFoundException(ConfoError, FileNotFoundError):

@@ -8,6 +8,10 @@ the disk can hold all of it, and if a write still fails midway, the error says h
 written. (Writing every temp file before renaming any was tried: on ext4 it cost about 40% at
 1,000 files, for protection against little more than the full disk the check already catches.)
 
+Temp files are written in ``<config_path>/.confo-tmp/`` (hidden, empty but while a persist is
+under way): a process killed mid-persist leaves its temp files there, and the next persist of the
+namespace removes them (it holds the namespace's lock, so no live writer's file is among them).
+
 Conflicts. A configuration's revision is its file's identity: modification time in nanoseconds,
 inode and size. An atomic replace always brings a new inode, and Confo stamps each file it writes
 with a modification time later than the one it replaces, so successive revisions of a file never
@@ -21,6 +25,7 @@ one that replaces files atomically (as editors and Confo do) cannot.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import shutil
@@ -29,9 +34,9 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
@@ -40,6 +45,7 @@ from confo import credentials as creds
 from confo.errors import (
     BackendUnavailableError,
     ConflictError,
+    CorruptDataError,
     CredentialsError,
     FileNotFoundException,
     InvalidNameError,
@@ -55,6 +61,7 @@ from confo.values import decode, encode
 log = logging.getLogger(__name__)
 
 SUFFIX = ".json"
+TEMP_FOLDER = ".confo-tmp"  # in config_path: temp files of the persists under way
 MAX_FILE_NAME_BYTES = 255  # the limit of ext4, XFS, APFS and NTFS
 
 
@@ -175,12 +182,13 @@ class FileBackend(Backend):
         encoded = {name: encode(config, indent=2) + b"\n" for name, config in changes.put.items()}
         written: dict[str, Revision] = {}
         with self._io(f"write namespace {namespace!r}"), _locked(folder, create=True):
+            temps = _temps_of(self._root(), folder, namespace)
             if not changes.force:
                 _check_revisions(folder, namespace, changes)
             _check_free_space(folder, encoded)
             for name, data in encoded.items():
                 try:
-                    written[name] = _replace(folder / f"{name}{SUFFIX}", data)
+                    written[name] = _replace(folder / f"{name}{SUFFIX}", data, temps)
                 except OSError as exc:
                     raise PartialWriteError(
                         f"Could not write {name}{SUFFIX} in {str(folder)!r}: {exc.strerror or exc}"
@@ -309,18 +317,31 @@ def _read_file(path: str) -> tuple[bytes, os.stat_result] | None:
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except (FileNotFoundError, IsADirectoryError):
+    except FileNotFoundError:
         return None  # deleted since it was listed
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            return None  # a folder or a device named like a configuration: not one
+            raise CorruptDataError(
+                f"File {path!r} is not a regular file ({_file_kind(info.st_mode)}), though it is "
+                "named like a configuration. Move it away or rename it; Confo left it alone."
+            )
         chunks = [os.read(fd, info.st_size + 1)]
         while chunks[-1]:
             chunks.append(os.read(fd, 65536))
     finally:
         os.close(fd)
     return b"".join(chunks), info
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {
+        stat.S_ISDIR: "a folder",
+        stat.S_ISFIFO: "a FIFO",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a device",
+    }
+    return next((kind for test, kind in kinds.items() if test(mode)), "a device or link")
 
 
 def _revision(info: os.stat_result) -> str:
@@ -380,11 +401,43 @@ def _check_free_space(folder: Path, encoded: dict[str, bytes]) -> None:
         )
 
 
-def _replace(target: Path, data: bytes) -> str:
-    """Write ``data`` to a durable temp file beside ``target``, then rename it over ``target``.
+class _Temps(NamedTuple):
+    """Where a namespace's temp files go: a folder and the prefix naming them as its own."""
+
+    folder: Path
+    prefix: str
+
+
+def _temps_of(root: Path, folder: Path, namespace: str) -> _Temps:
+    """``<config_path>/.confo-tmp``, emptied of what dead writers of ``namespace`` left there.
+
+    Only called under the namespace's lock: every Confo writer of the namespace holds it while
+    its temp files exist, so any of the namespace's temp files found then was left by a writer
+    that died (a kill mid-persist), never a live one's. Temp files are named by a digest of the
+    namespace, so one namespace's persist leaves every other's alone. The folder holds only the
+    files of persists under way, so listing it costs little, and no namespace is listed. It is
+    hidden, so it is never a namespace. A namespace folder on another file system (a symlink)
+    keeps its temp files beside its configurations instead: a rename cannot cross devices.
+    """
+    prefix = hashlib.blake2b(namespace.encode(), digest_size=16).hexdigest()
+    temps = root / TEMP_FOLDER
+    temps.mkdir(exist_ok=True)
+    if os.stat(temps).st_dev != os.stat(folder).st_dev:
+        return _Temps(folder, f".{prefix}")
+    dead = [entry for entry in os.scandir(temps) if entry.name.startswith(f"{prefix}.")]
+    for entry in dead:
+        with suppress(FileNotFoundError):
+            os.unlink(entry.path)
+    if dead:
+        log.info("removed %d temp file(s) left by dead writers of %r", len(dead), namespace)
+    return _Temps(temps, prefix)
+
+
+def _replace(target: Path, data: bytes, temps: _Temps) -> str:
+    """Write ``data`` to a durable temp file in ``temps``, then rename it over ``target``.
     Returns the new revision."""
     previous = _stored_mtime(target)
-    temp, info = _write_temp(target, data, previous)
+    temp, info = _write_temp(target, data, previous, temps)
     try:
         os.replace(temp, target)
     except BaseException:
@@ -400,9 +453,10 @@ def _stored_mtime(target: Path) -> int:
         return 0
 
 
-def _write_temp(target: Path, data: bytes, previous_mtime: int) -> tuple[str, os.stat_result]:
-    # A dot-prefixed name ending in .tmp is never listed as a configuration.
-    fd, temp = tempfile.mkstemp(prefix=f".{target.stem[:100]}.", suffix=".tmp", dir=target.parent)
+def _write_temp(
+    target: Path, data: bytes, previous_mtime: int, temps: _Temps
+) -> tuple[str, os.stat_result]:
+    fd, temp = tempfile.mkstemp(prefix=f"{temps.prefix}.", suffix=".tmp", dir=temps.folder)
     try:
         os.fchmod(fd, _mode_for(target))
         with os.fdopen(fd, "wb") as file:

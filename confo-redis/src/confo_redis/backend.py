@@ -44,9 +44,11 @@ from confo.errors import (
     BackendUnavailableError,
     ConflictError,
     CorruptDataError,
+    CredentialsError,
     InvalidNameError,
     NamespaceExistsException,
     NamespaceNotFoundError,
+    PermissionDeniedError,
 )
 from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind
@@ -76,30 +78,41 @@ class RedisBackend(Backend):
         settings = RedisSettings.from_credentials(credentials)
         self.endpoint = settings.describe()
         self.prefix = settings.key_prefix
-        self.client = redis.Redis(
-            host=settings.host,
-            port=settings.port,
-            db=settings.db,
-            username=settings.username,
-            password=settings.password,
-            ssl=settings.tls,
-            ssl_ca_certs=settings.ca_cert,
-            ssl_certfile=settings.certfile,
-            ssl_keyfile=settings.keyfile,
-            socket_connect_timeout=timeout,
-            socket_timeout=settings.operation_timeout,
-            # One quick retry gets through a pooled connection the server dropped; redis-py's
-            # default backs off for seconds, which would break "fail fast".
-            retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),
-            # A PING on a connection idle this long: a watch's subscription finds a dead server
-            # (or a cut connection) within seconds rather than never.
-            health_check_interval=5,
-        )
         self.db = settings.db
         self.poll_interval = settings.watch_poll_interval
-        with self._errors("connect"):
-            self.client.ping()
-            self.client.set(self._root, json.dumps({"namespaces": []}), nx=True)
+        # The round trips of loading go through a client of their own, bounded by `timeout`
+        # (a server that accepts and never answers must not hold load_backend for longer);
+        # later calls wait operation_timeout each.
+        with self._errors("connect"), _client(settings, timeout, timeout) as first:
+            first.ping()
+            if settings.password is not None and settings.username is None:
+                self._refuse_unchecked_password(settings, timeout)
+            self._make_root(first)
+        self.client = _client(settings, timeout, settings.operation_timeout)
+
+    def _refuse_unchecked_password(self, settings: RedisSettings, timeout: float) -> None:
+        """Redis answers OK to AUTH with any password when its default user needs none: a
+        password that protects nothing is a mistake to report, not to ignore."""
+        with _client(settings, timeout, timeout, authenticate=False) as bare:
+            try:
+                bare.ping()
+            except redis.AuthenticationError:
+                return  # NOAUTH: the server does check passwords
+        raise CredentialsError(
+            f"Redis at {self.endpoint} asks no password (its default user has none), so "
+            "redis_password protects nothing. Remove it, or set one on the server (requirepass, "
+            "or an ACL user with redis_username)."
+        )
+
+    def _make_root(self, client: redis.Redis) -> None:
+        """Write the root index if it is missing: only then, so that an identity that may only
+        read can load the backend too."""
+        if client.exists(self._root):
+            return
+        try:
+            client.set(self._root, json.dumps({"namespaces": []}), nx=True)
+        except redis.exceptions.NoPermissionError:
+            log.info("Redis at %s: this user may not create the root index", self.endpoint)
 
     @hookimpl
     def confo_credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
@@ -161,6 +174,9 @@ class RedisBackend(Backend):
                 values = client.mget(keys) if keys else []
             else:
                 listed, keys, values = self._read_some(client, namespace, list(names))
+        absent = [key for key, raw in zip(keys, values, strict=True) if raw is None]
+        if absent:
+            self._refuse_other_types(client, namespace, absent)
         snapshot = Snapshot()
         for name, key, raw in zip(listed, keys, values, strict=True):
             if raw is None:
@@ -384,6 +400,22 @@ class RedisBackend(Backend):
             f"Create it with create_namespace({namespace!r})."
         )
 
+    def _refuse_other_types(self, client: redis.Redis, namespace: str, keys: list[str]) -> None:
+        """MGET answers nil for a key that is missing and for one of another type (a list):
+        the index lists it as a configuration, so another type is corrupt data, not absence."""
+        with self._errors(f"read namespace {namespace!r}"), client.pipeline() as pipe:
+            for key in keys:
+                pipe.type(key)
+            types = pipe.execute()
+        for key, raw in zip(keys, types, strict=True):
+            kind = raw.decode() if isinstance(raw, bytes) else str(raw)
+            if kind != "none":
+                raise CorruptDataError(
+                    f"Redis key {key!r} holds a {kind}, not a string of JSON, though namespace "
+                    f"{namespace!r} lists it as a configuration. Fix or remove it (another "
+                    "application may use the same key names: set key_prefix). Confo left it alone."
+                )
+
     def _refuse_foreign_keys(
         self, pipe: Pipeline, namespace: str, new: dict[str, bytes | str | None]
     ) -> None:
@@ -435,11 +467,50 @@ class RedisBackend(Backend):
             ) from None
         except redis.ResponseError as exc:
             raise _response_error(exc, action, self.endpoint) from None
+        except redis.RedisError as exc:  # InvalidResponse: some other server answered
+            raise BackendUnavailableError(
+                f"Could not {action}: what answers at {self.endpoint} does not speak Redis's "
+                f"protocol ({type(exc).__name__}). Check redis_host and redis_port."
+            ) from None
+
+
+def _client(
+    settings: RedisSettings, connect_timeout: float, timeout: float, *, authenticate: bool = True
+) -> redis.Redis:
+    return redis.Redis(
+        host=settings.host,
+        port=settings.port,
+        db=settings.db,
+        username=settings.username if authenticate else None,
+        password=settings.password if authenticate else None,
+        ssl=settings.tls,
+        ssl_ca_certs=settings.ca_cert,
+        ssl_certfile=settings.certfile,
+        ssl_keyfile=settings.keyfile,
+        socket_connect_timeout=connect_timeout,
+        socket_timeout=timeout,
+        # One quick retry gets through a pooled connection the server dropped; redis-py's
+        # default backs off for seconds, and retries time-outs too, doubling every wait.
+        retry=Retry(
+            ExponentialBackoff(cap=0.2, base=0.05),
+            retries=1,
+            supported_errors=(redis.ConnectionError,),
+        ),
+        # A PING on a connection idle this long: a watch's subscription finds a dead server
+        # (or a cut connection) within seconds rather than never.
+        health_check_interval=5,
+    )
 
 
 def _response_error(exc: redis.ResponseError, action: str, endpoint: str) -> Exception:
     message = str(exc)
-    if message.startswith(("NOAUTH", "WRONGPASS", "NOPERM")):
+    if isinstance(exc, redis.exceptions.NoPermissionError) or message.startswith("NOPERM"):
+        return PermissionDeniedError(
+            f"Redis at {endpoint} does not let this user {action}: {message} (NOPERM). Grant "
+            "the user the right it names in its ACL (for writes: +@write and +multi +exec on "
+            "Confo's keys), or use an identity that may."
+        )
+    if message.startswith(("NOAUTH", "WRONGPASS")):
         return BackendAuthenticationError(
             f"Redis at {endpoint} refused to {action}: {message}. Check redis_username, "
             "redis_password and the user's ACL."

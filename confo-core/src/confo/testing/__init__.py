@@ -16,6 +16,7 @@ from confo.testing.conflicts import ConflictConformance
 from confo.testing.conformance import BackendConformance, NetworkConformance, TLSConformance
 from confo.testing.contract import ContractConformance
 from confo.testing.helpers import connected, eventually, unique
+from confo.testing.privilege import ReadOnlyConformance
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.servers import (
@@ -35,6 +36,7 @@ __all__ = [
     "ContractConformance",
     "NetworkConformance",
     "RawStore",
+    "ReadOnlyConformance",
     "Recorder",
     "ServerError",
     "ServerGroup",

@@ -1,0 +1,81 @@
+"""Least privilege: a service reads its configuration with an identity that may only read.
+
+Mix :class:`ReadOnlyConformance` in beside :class:`~confo.testing.BackendConformance` for a
+store with access control, and provide ``read_only`` (credentials of an identity that may do
+everything, and of one that may only read, on the same running store).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import pytest
+
+from confo.errors import PermissionDeniedError
+from confo.testing.helpers import connected, unique
+from confo.testing.watching import Recorder, until
+
+
+class ReadOnlyConformance:
+    backend_type: ClassVar[str]
+
+    @pytest.fixture
+    def read_only(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        raise NotImplementedError("a backend with access control provides this fixture")
+
+    def test_a_read_only_identity_loads_reads_reloads_and_watches(
+        self, read_only: tuple[Mapping[str, Any], Mapping[str, Any]]
+    ) -> None:
+        writer_credentials, reader_credentials = read_only
+        name = unique("ro")
+        with (
+            connected(self.backend_type, writer_credentials) as writer,
+            connected(self.backend_type, reader_credentials) as reader,
+        ):
+            writer.create_namespace(name)
+            writer.use_namespace(name)
+            writer.set("db", {"host": "a"})
+            writer.persist()
+            assert name in reader.get_namespaces()["all_namespaces"]
+            reader.use_namespace(name)
+            assert reader.get("db") == {"host": "a"}
+            seen = Recorder()
+            with reader.watch(seen):
+                writer.set("db", "host", "b")
+                writer.persist()
+                until(lambda: seen.last() == {"db": {"host": "b"}})
+                assert reader.get("db") == {"host": "b"}  # the live view follows
+            writer.set("db", "host", "c")
+            writer.persist()
+            reader.reload()
+            assert reader.get("db") == {"host": "c"}
+
+    def test_a_read_only_identity_may_not_write_and_is_told_why(
+        self, read_only: tuple[Mapping[str, Any], Mapping[str, Any]]
+    ) -> None:
+        writer_credentials, reader_credentials = read_only
+        name = unique("ro")
+        with (
+            connected(self.backend_type, writer_credentials) as writer,
+            connected(self.backend_type, reader_credentials) as reader,
+        ):
+            writer.create_namespace(name)
+            writer.use_namespace(name)
+            writer.set("db", {"host": "a"})
+            writer.persist()
+            reader.use_namespace(name)
+            reader.set("db", "host", "evil")
+            for call in (
+                reader.persist,
+                lambda: reader.persist(force=True),
+                lambda: reader.update("db", lambda config: {"host": "evil"}),
+                lambda: reader.create_namespace(unique("ro")),
+                lambda: reader.delete_namespace(name),
+            ):
+                with pytest.raises(PermissionDeniedError):
+                    call()
+            assert reader.get("db") == {"host": "evil"}  # the edit is kept, unsaved
+            writer.reload()
+            assert writer.get_all() == {"db": {"host": "a"}}
+            assert name in writer.get_namespaces()["all_namespaces"]
