@@ -11,13 +11,21 @@ from confo.testing import (
     BackendConformance,
     NetworkConformance,
     RawStore,
+    ReadOnlyConformance,
+    SecretsConformance,
     TLSConformance,
     free_port,
 )
 from confo_etcd.testing import EtcdctlRaw, EtcdServer
 
 
-class TestEtcdConformance(BackendConformance, NetworkConformance, TLSConformance):
+class TestEtcdConformance(
+    BackendConformance,
+    NetworkConformance,
+    TLSConformance,
+    ReadOnlyConformance,
+    SecretsConformance,
+):
     backend_type = "etcd"
     optional_credentials = frozenset({"timeout", "port"})  # 2379, as documented
 
@@ -46,3 +54,20 @@ class TestEtcdConformance(BackendConformance, NetworkConformance, TLSConformance
     def tls_credentials(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         with EtcdServer(tls=True) as server:
             yield server.credentials(), {"host": server.host, "port": server.port}
+
+    @pytest.fixture
+    def read_only(
+        self, etcd_auth_server: tuple[EtcdServer, str]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        server, root_password = etcd_auth_server
+        return (
+            server.credentials(user="root", password=root_password),
+            server.credentials(user="reader", password="reader-pw"),
+        )
+
+    @pytest.fixture
+    def secret_credentials(
+        self, etcd_auth_server: tuple[EtcdServer, str]
+    ) -> tuple[dict[str, Any], str]:
+        server, root_password = etcd_auth_server
+        return server.credentials(user="root", password=root_password), root_password

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -13,6 +14,7 @@ from confo.testing import (
     NetworkConformance,
     RawStore,
     ReadOnlyConformance,
+    SecretsConformance,
     TLSConformance,
     free_port,
 )
@@ -20,7 +22,11 @@ from confo_redis.testing import RedisRaw, RedisServer
 
 
 class TestRedisConformance(
-    BackendConformance, NetworkConformance, TLSConformance, ReadOnlyConformance
+    BackendConformance,
+    NetworkConformance,
+    TLSConformance,
+    ReadOnlyConformance,
+    SecretsConformance,
 ):
     backend_type = "redis"
     optional_credentials = frozenset({"timeout", "redis_port"})  # 6379, as documented
@@ -61,3 +67,9 @@ class TestRedisConformance(
                 redis_username="reader", redis_password="reader-pw", watch_poll_interval=0.2
             ),
         )
+
+    @pytest.fixture
+    def secret_credentials(self) -> Iterator[tuple[dict[str, Any], str]]:
+        canary = "canary-pw-" + uuid.uuid4().hex
+        with RedisServer(extra_args=("--requirepass", canary)) as server:
+            yield server.credentials(redis_password=canary, watch_poll_interval=0.2), canary

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
 from kazoo.client import KazooClient
+from kazoo.security import make_digest_acl_credential
 
 from confo.testing import (
     BackendConformance,
     NetworkConformance,
     RawStore,
+    ReadOnlyConformance,
+    SecretsConformance,
     TLSConformance,
     free_port,
 )
 from confo_zookeeper.testing import ZookeeperRaw, ZookeeperServer
 
 
-class TestZookeeperConformance(BackendConformance, NetworkConformance, TLSConformance):
+class TestZookeeperConformance(
+    BackendConformance,
+    NetworkConformance,
+    TLSConformance,
+    ReadOnlyConformance,
+    SecretsConformance,
+):
     backend_type = "zookeeper"
 
     @pytest.fixture
@@ -49,3 +59,21 @@ class TestZookeeperConformance(BackendConformance, NetworkConformance, TLSConfor
                 server.credentials(),
                 {"zookeeper_host": server.host, "zookeeper_port": server.port},
             )
+
+    @pytest.fixture
+    def read_only(self) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """A server of its own, so that /confo is made by the writer, whose znodes grant the
+        reader READ (zookeeper_read_acl) and nothing more."""
+        reader = "digest:" + make_digest_acl_credential("reader", "reader-pw")
+        with ZookeeperServer() as server:
+            yield (
+                server.credentials(
+                    zookeeper_user="svc", zookeeper_passwd="svc-pw", zookeeper_read_acl=[reader]
+                ),
+                server.credentials(zookeeper_user="reader", zookeeper_passwd="reader-pw"),
+            )
+
+    @pytest.fixture
+    def secret_credentials(self, zookeeper_server: ZookeeperServer) -> tuple[dict[str, Any], str]:
+        canary = "canary-pw-" + uuid.uuid4().hex
+        return zookeeper_server.credentials(zookeeper_user="svc", zookeeper_passwd=canary), canary

@@ -20,7 +20,11 @@ from pyetcd import etcdrpc
 from pyetcd import exceptions as etcd_errors
 from pyetcd.client import Endpoint, EtcdTokenCallCredentials, MultiEndpointEtcd3Client
 
-from confo.errors import BackendAuthenticationError, BackendUnavailableError
+from confo.errors import (
+    BackendAuthenticationError,
+    BackendUnavailableError,
+    PermissionDeniedError,
+)
 from confo_etcd.settings import EtcdSettings
 
 T = TypeVar("T")
@@ -364,7 +368,7 @@ def _response(response: Any) -> Any:
     return response
 
 
-AUTH_DETAILS = ("authentication failed", "user name is empty", "permission denied")
+AUTH_DETAILS = ("authentication failed", "user name is empty")
 
 
 def _translate(exc: grpc.RpcError, action: str, where: str) -> Exception:
@@ -374,7 +378,13 @@ def _translate(exc: grpc.RpcError, action: str, where: str) -> Exception:
             f"etcd at {where} requires authentication to {action}: give 'user' and 'password' "
             "in the credentials (etcd accepts them over TLS only: give 'ca_cert' too)."
         )
-    if code in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED) or (
+    if code == grpc.StatusCode.PERMISSION_DENIED or "permission denied" in details:
+        return PermissionDeniedError(
+            f"etcd at {where} does not let this user {action}: {details}. Grant one of the "
+            "user's roles the permission it needs on Confo's keys (readwrite on the prefix "
+            "/confo/ to write; read to read), or use a user that has it."
+        )
+    if code == grpc.StatusCode.UNAUTHENTICATED or (
         any(detail in details for detail in AUTH_DETAILS)
     ):
         return BackendAuthenticationError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -44,6 +45,12 @@ class EtcdSettings:
         ca_cert = creds.optional_text(credentials, "ca_cert", BACKEND)
         if cert_key is not None and ca_cert is None:
             raise CredentialsError("A client certificate needs 'ca_cert' too (TLS).")
+        for key, path in (("ca_cert", ca_cert), ("cert_key", cert_key), ("cert_cert", cert_cert)):
+            if path is not None and not os.path.isfile(path):
+                raise CredentialsError(
+                    f"Credential {key!r} of the etcd backend names {path!r}, which is not a "
+                    "readable file. Give the path of the PEM file."
+                )
         return cls(
             endpoints=_endpoints(credentials),
             user=user,
@@ -53,9 +60,9 @@ class EtcdSettings:
             cert_cert=cert_cert,
             connect_timeout=timeout,
             operation_timeout=creds.seconds(credentials, "operation_timeout", BACKEND, 10.0),
-            max_txn_ops=creds.integer(credentials, "max_txn_ops", BACKEND, DEFAULT_MAX_TXN_OPS),
-            max_request_bytes=creds.integer(
-                credentials, "max_request_bytes", BACKEND, DEFAULT_MAX_REQUEST_BYTES
+            max_txn_ops=_at_least_one(credentials, "max_txn_ops", DEFAULT_MAX_TXN_OPS),
+            max_request_bytes=_at_least_one(
+                credentials, "max_request_bytes", DEFAULT_MAX_REQUEST_BYTES
             ),
         )
 
@@ -98,6 +105,13 @@ def credentials_from_url(url: str, password: str | None) -> dict[str, Any] | Non
         "password": secret,
         **options,
     }
+
+
+def _at_least_one(credentials: Mapping[str, Any], key: str, default: int) -> int:
+    number = creds.integer(credentials, key, BACKEND, default)
+    if number < 1:
+        raise CredentialsError(f"Credential {key!r} of the etcd backend must be 1 or more, not 0.")
+    return number
 
 
 def _endpoints(credentials: Mapping[str, Any]) -> list[tuple[str, int]]:

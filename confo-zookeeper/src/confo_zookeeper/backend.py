@@ -25,6 +25,7 @@ raises BackendUnavailableError if there is none, and waits for its answer at mos
 from __future__ import annotations
 
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -50,6 +51,7 @@ from confo.errors import (
     InvalidNameError,
     NamespaceNotFoundError,
     PartialWriteError,
+    PermissionDeniedError,
 )
 from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
 from confo.names import NameKind
@@ -87,21 +89,23 @@ class ZookeeperBackend(Backend):
     def confo_connect(self, credentials: Mapping[str, Any], timeout: float) -> None:
         settings = self.settings = ZookeeperSettings.from_credentials(credentials, timeout)
         client = KazooClient(**settings.client_arguments())
-        try:
-            client.start(timeout=settings.connect_timeout)
-        except client.handler.timeout_exception:
-            client.stop()
-            client.close()
+        # Not client.start(timeout): on a time-out it stops the client itself, which waits
+        # for the session timeout when the server accepted and never answered (_stop_now).
+        client.start_async().wait(timeout=settings.connect_timeout)
+        if not client.connected:
+            _stop_now(client)
             raise BackendUnavailableError(
                 f"No ZooKeeper server answered at {settings.hosts} within "
                 f"{settings.connect_timeout:g}s. Check that it is running and that "
                 "zookeeper_host and zookeeper_port are right."
             ) from None
         self.client = client
+        # Only where it is missing: an identity that may only read can load too.
+        within = settings.connect_timeout
         with self._errors("create the /confo root"):
-            if not self._wait(client.exists_async(ROOT)):
+            if not self._wait(client.exists_async(ROOT), within):
                 with suppress(NodeExistsError):  # another client made it meanwhile
-                    self._wait(client.create_async(ROOT))
+                    self._wait(client.create_async(ROOT), within)
 
     @hookimpl
     def confo_credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
@@ -330,20 +334,29 @@ class ZookeeperBackend(Backend):
             )
         return client
 
-    def _wait(self, result: Any) -> Any:
+    def _wait(self, result: Any, within: float | None = None) -> Any:
         """The answer of an async kazoo call, within ``operation_timeout`` seconds."""
         assert self.settings is not None
-        return result.get(timeout=self.settings.operation_timeout)
+        return result.get(timeout=within or self.settings.operation_timeout)
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
         hosts = self.settings.hosts if self.settings else "ZooKeeper"
         try:
             yield
-        except (NoAuthError, AuthFailedError):
+        except AuthFailedError:
             raise BackendAuthenticationError(
-                f"ZooKeeper at {hosts} refused to {action}: the znodes' ACL does not admit this "
-                "identity. Check zookeeper_user and zookeeper_passwd."
+                f"ZooKeeper at {hosts} refused the credentials while trying to {action}. Check "
+                "zookeeper_user and zookeeper_passwd."
+            ) from None
+        except NoAuthError:
+            user = self.settings.user if self.settings else None
+            who = f"user {user!r}" if user else "an anonymous client (no zookeeper_user)"
+            raise PermissionDeniedError(
+                f"ZooKeeper at {hosts} does not let {who} {action}: the znode's ACL does not "
+                "grant the right (READ to read; WRITE to change a configuration; CREATE and "
+                "DELETE on the namespace to add or remove one). Check zookeeper_user and "
+                "zookeeper_passwd, or grant the right in the znodes' ACL."
             ) from None
         except KazooException as exc:
             raise BackendUnavailableError(
@@ -351,10 +364,32 @@ class ZookeeperBackend(Backend):
             ) from None
         except Exception as exc:
             if self.client is not None and isinstance(exc, self.client.handler.timeout_exception):
+                written = " A write it was sent may still be applied: reload() to see."
                 raise BackendUnavailableError(
                     f"ZooKeeper at {hosts} did not answer in time to {action}."
+                    + (written if action.startswith("write") else "")
                 ) from None
             raise
+
+
+def _stop_now(client: KazooClient) -> None:
+    """Stop a client whose first connection never completed, without waiting for it.
+
+    kazoo's connection thread waits for the server's handshake reply for the whole session
+    timeout, and ``stop()`` joins that thread. So ``stop()`` runs on a thread of its own, and
+    once it has marked the client stopped, the connection's socket is shut down, which wakes
+    the connection thread at once: a server that accepts and never answers costs ``timeout``,
+    not the session timeout.
+    """
+    stopper = threading.Thread(target=client.stop, name="confo-zookeeper-stop", daemon=True)
+    stopper.start()
+    while stopper.is_alive():
+        sock = getattr(getattr(client, "_connection", None), "_socket", None)
+        if sock is not None and client._stopped.is_set():
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        stopper.join(0.05)
+    client.close()
 
 
 def _conditional(namespace: str, name: str, data: bytes | None, changes: Changes) -> Operation:

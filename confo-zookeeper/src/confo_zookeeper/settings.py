@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kazoo.security import make_digest_acl
+from kazoo.security import ACL, Id, Permissions, make_digest_acl
 
 from confo import credentials as creds
 from confo.errors import (
@@ -16,6 +16,7 @@ from confo.errors import (
     ZookeeperPortNotFoundException,
 )
 from confo.urls import split_url
+from confo_zookeeper.logs import KAZOO_LOG
 
 BACKEND = "zookeeper"
 DEFAULT_PORT = 2181
@@ -30,6 +31,7 @@ class ZookeeperSettings:
     operation_timeout: float
     reconnect_grace: float
     session_timeout: float
+    read_acl: tuple[str, ...] = ()
     tls: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -49,6 +51,7 @@ class ZookeeperSettings:
             operation_timeout=creds.seconds(credentials, "operation_timeout", BACKEND, 10.0),
             reconnect_grace=creds.seconds(credentials, "reconnect_grace", BACKEND, 2.0),
             session_timeout=creds.seconds(credentials, "session_timeout", BACKEND, 10.0),
+            read_acl=_read_acl(credentials, user),
             tls=_tls(credentials),
         )
 
@@ -59,12 +62,15 @@ class ZookeeperSettings:
             "timeout": self.session_timeout,
             # Reconnect promptly after an outage (at most a second between tries, for ever).
             "connection_retry": {"max_tries": -1, "delay": 0.1, "backoff": 2, "max_delay": 1},
+            "logger": KAZOO_LOG,  # blanks the password of the Auth requests it logs
             **self.tls,
         }
         if self.user is not None and self.password is not None:
             arguments["auth_data"] = [("digest", f"{self.user}:{self.password}")]
-            # Every znode Confo creates admits this identity only.
+            # Every znode Confo creates admits this identity, and the readers named, only.
+            readers = [ACL(Permissions.READ, Id(*entry.split(":", 1))) for entry in self.read_acl]
             arguments["default_acl"] = [make_digest_acl(self.user, self.password, all=True)]
+            arguments["default_acl"] += readers
         return arguments
 
 
@@ -107,6 +113,29 @@ def _hosts(credentials: Mapping[str, Any]) -> str:
         return ",".join(entries)
     port = creds.port(credentials, "zookeeper_port", BACKEND, error=ZookeeperPortNotFoundException)
     return ",".join(entry if ":" in entry else f"{entry}:{port}" for entry in entries)
+
+
+def _read_acl(credentials: Mapping[str, Any], user: str | None) -> tuple[str, ...]:
+    """``zookeeper_read_acl``: ACL ids (``scheme:id``) given READ on every znode Confo creates,
+    such as ``digest:reader:<hash>`` (kazoo.security.make_digest_acl_credential makes the
+    ``reader:<hash>`` part), ``world:anyone`` or ``ip:10.0.0.0/8``."""
+    entries = credentials.get("zookeeper_read_acl")
+    if entries is None:
+        return ()
+    listed = [entries] if isinstance(entries, str) else entries
+    if not isinstance(listed, (list, tuple)) or not all(
+        isinstance(entry, str) and ":" in entry for entry in listed
+    ):
+        raise CredentialsError(
+            "Credential 'zookeeper_read_acl' must list ACL ids as 'scheme:id' strings, such as "
+            "'digest:reader:<hash>' or 'world:anyone'."
+        )
+    if user is None:
+        raise CredentialsError(
+            "Credential 'zookeeper_read_acl' needs zookeeper_user: without an identity, Confo "
+            "creates znodes open to everyone (ZooKeeper's default ACL), readers included."
+        )
+    return tuple(listed)
 
 
 def _tls(credentials: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from confo.testing.helpers import connected, eventually, unique
 from confo.testing.privilege import ReadOnlyConformance
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
+from confo.testing.secrets import SecretsConformance, everything_logged
 from confo.testing.servers import (
     ServerError,
     ServerGroup,
@@ -38,6 +39,7 @@ __all__ = [
     "RawStore",
     "ReadOnlyConformance",
     "Recorder",
+    "SecretsConformance",
     "ServerError",
     "ServerGroup",
     "ServerProcess",
@@ -47,6 +49,7 @@ __all__ = [
     "WatchConformance",
     "connected",
     "eventually",
+    "everything_logged",
     "free_port",
     "make_tls_files",
     "tcp_exchange",

@@ -33,6 +33,7 @@ from confo.errors import (
     BackendsActivationException,
     BackendUnavailableError,
     ConfigurationNotFoundError,
+    ConflictError,
     FieldNotFoundError,
     InvalidValueError,
     NamespaceExistsException,
@@ -414,6 +415,11 @@ class BackendConformance(
         }
 
 
+HUNG_SLACK = 4.0
+"""Seconds a call against a silent server may take beyond its timeout: a bound, not a benchmark
+(the machines running the suite are shared and noisy)."""
+
+
 class NetworkConformance:
     """Tests for backends that talk to a server: fail fast, survive an outage, and a watch that
     loses nothing across a server killed and restarted or a connection cut.
@@ -499,6 +505,56 @@ class NetworkConformance:
             connected(self.backend_type, unreachable_credentials)
         assert time.monotonic() - started < 15  # bounded, not a benchmark
         assert "127.0.0.1:" in str(info.value)
+
+    def test_a_store_that_never_answers_fails_within_the_timeout(
+        self,
+        restartable: tuple[ServerProcess, Mapping[str, Any]],
+        routed: Callable[[Mapping[str, Any], int], Mapping[str, Any]],
+    ) -> None:
+        """A server that accepts connections and never answers: load_backend gives up within
+        ``timeout`` (plus slack for a loaded machine; not a benchmark)."""
+        server, credentials = restartable
+        with TCPProxy(server.port) as proxy:
+            proxy.freeze()
+            started = time.monotonic()
+            with pytest.raises(BackendUnavailableError, match=str(proxy.port)):
+                connected(self.backend_type, {**routed(credentials, proxy.port), "timeout": 2})
+            assert time.monotonic() - started < 2 + HUNG_SLACK
+
+    def test_calls_on_a_connection_gone_silent_fail_within_the_timeout(
+        self,
+        restartable: tuple[ServerProcess, Mapping[str, Any]],
+        routed: Callable[[Mapping[str, Any], int], Mapping[str, Any]],
+    ) -> None:
+        """Connected, then the path goes silent (no reset, no answer): every call fails within
+        ``operation_timeout``, the edits are kept, and all is well once it answers again."""
+        server, credentials = restartable
+        silent = {**credentials, "operation_timeout": 2, "timeout": 2}
+        with TCPProxy(server.port) as proxy:
+            with connected(self.backend_type, routed(silent, proxy.port)) as manager:
+                manager.create_namespace("silent")
+                manager.use_namespace("silent")
+                manager.set("db", {"v": 1})
+                manager.persist()
+                proxy.freeze()
+                manager.set("db", "v", 2)
+                for call in (manager.reload, manager.persist, manager.get_namespaces):
+                    started = time.monotonic()
+                    with pytest.raises(BackendUnavailableError):
+                        call()
+                    assert time.monotonic() - started < 2 + HUNG_SLACK, call
+                assert manager.get("db") == {"v": 2}
+                proxy.thaw()
+                try:
+                    eventually(manager.persist)
+                except ConflictError:
+                    # The write that timed out had left the client: the store applied it once
+                    # the path answered again. Nothing was overwritten; the store has the edit.
+                    manager.reload()
+                assert manager.get("db") == {"v": 2}
+            with connected(self.backend_type, credentials) as reader:
+                reader.use_namespace("silent")
+                assert reader.get_all() == {"db": {"v": 2}}
 
     def test_outage_gives_a_clear_error_then_recovers(
         self, restartable: tuple[ServerProcess, Mapping[str, Any]]

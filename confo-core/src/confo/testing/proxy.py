@@ -11,7 +11,9 @@ class TCPProxy:
     """Forwards ``127.0.0.1:<port>`` to ``127.0.0.1:<upstream>``.
 
     ``cut()`` drops every connection and refuses new ones (they are accepted and closed at once,
-    as a dead route looks to a client) until ``restore()``. Use it as a context manager.
+    as a dead route looks to a client) until ``restore()``. ``freeze()`` keeps every connection
+    open but lets no byte through, new ones included, until ``thaw()``: a server that accepts
+    and never answers, or a network path that went silent. Use it as a context manager.
     """
 
     def __init__(self, upstream: int, host: str = "127.0.0.1") -> None:
@@ -22,6 +24,8 @@ class TCPProxy:
         self._lock = threading.Lock()
         self._sockets: set[socket.socket] = set()
         self._open = True
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._running = True
         self._acceptor = threading.Thread(target=self._accept, name="tcp-proxy", daemon=True)
         self._acceptor.start()
@@ -44,8 +48,16 @@ class TCPProxy:
         with self._lock:
             self._open = True
 
+    def freeze(self) -> None:
+        """Hold every byte in both directions, on every connection, until :meth:`thaw`."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
     def close(self) -> None:
         self._running = False
+        self._flowing.set()
         self.cut()
         _close(self._listener)
         self._acceptor.join(2)
@@ -77,6 +89,7 @@ class TCPProxy:
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()
                 target.sendall(data)
         except OSError:
             pass

@@ -1,0 +1,97 @@
+"""No password in any log, repr or error: a canary password, every logger at its most verbose.
+
+Mix :class:`SecretsConformance` in beside :class:`~confo.testing.BackendConformance` for a
+store that takes a password, and provide ``secret_credentials``: credentials for a running store
+that holds a password (the canary) which nothing may show, and the canary itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+import pytest
+
+from confo.errors import ConfoError
+from confo.testing.helpers import connected, unique
+from confo.testing.watching import Recorder, until
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=1)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))  # with any traceback, formatted as it would be
+
+
+@contextmanager
+def everything_logged() -> Iterator[list[str]]:
+    """Every record any logger makes meanwhile, at every level (kazoo's BLATHER, 5, too), as
+    formatted lines: loggers set to quieter levels are opened up for the duration."""
+    keep = _Keep()
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]  # fmt: skip
+    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(1)
+        logger.disabled = False
+    logging.getLogger().addHandler(keep)
+    try:
+        yield keep.lines
+    finally:
+        logging.getLogger().removeHandler(keep)
+        for logger, level, disabled in saved:
+            logger.setLevel(level)
+            logger.disabled = disabled
+
+
+class SecretsConformance:
+    backend_type: ClassVar[str]
+
+    @pytest.fixture
+    def secret_credentials(self) -> tuple[Mapping[str, Any], str]:
+        raise NotImplementedError("a backend that takes a password provides this fixture")
+
+    def test_no_password_reaches_a_log_a_repr_or_an_error(
+        self, secret_credentials: tuple[Mapping[str, Any], str]
+    ) -> None:
+        credentials, secret = secret_credentials
+        wrong_secret = secret + "-wrong"
+        wrong = {
+            key: wrong_secret if value == secret else value for key, value in credentials.items()
+        }
+        assert wrong != credentials, "the credentials do not hold the canary"
+        shown: list[str] = []
+        with everything_logged() as lines:
+            with connected(self.backend_type, credentials) as manager:
+                name = unique("secret")
+                manager.create_namespace(name)
+                manager.use_namespace(name)
+                manager.set("db", {"v": 1})
+                manager.persist()
+                seen = Recorder()
+                with manager.watch(seen):
+                    manager.update("db", lambda config: {"v": 2})
+                    until(lambda: seen.last() == {"db": {"v": 2}})
+                manager.reload()
+                shown += [repr(manager), repr(credentials.keys())]
+            try:
+                with connected(self.backend_type, wrong) as stranger:
+                    stranger.use_namespace(name)
+                    stranger.set("db", "v", 3)
+                    stranger.persist()
+            except ConfoError as exc:
+                shown += [str(exc), "".join(traceback.format_exception(exc))]
+            else:
+                pytest.fail("a wrong password was accepted")
+        assert lines, "nothing was logged: the test proved nothing"
+        leaks = [text for text in lines + shown if secret in text]
+        assert not leaks, f"{len(leaks)} leaks, the first: {leaks[0][:300]}"
