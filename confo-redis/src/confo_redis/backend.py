@@ -37,6 +37,7 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.client import Pipeline
 from redis.retry import Retry
+from redis.sentinel import Sentinel, SentinelConnectionPool
 
 from confo import Backend, hookimpl
 from confo.errors import (
@@ -69,6 +70,8 @@ class RedisBackend(Backend):
         self.prefix = ""
         self.db = 0
         self.poll_interval = 1.0
+        self.wait_replicas = 0
+        self.wait_seconds = 5.0
 
     def __repr__(self) -> str:
         return f"<RedisBackend {self.endpoint} key_prefix={self.prefix!r}>"
@@ -83,21 +86,30 @@ class RedisBackend(Backend):
         # The round trips of loading go through a client of their own, bounded by `timeout`
         # (a server that accepts and never answers must not hold load_backend for longer);
         # later calls wait operation_timeout each.
-        with self._errors("connect"), _client(settings, timeout, timeout) as first:
-            first.ping()
-            if settings.password is not None and settings.username is None:
-                self._refuse_unchecked_password(settings, timeout)
-            self._make_root(first)
-        self.client = _client(settings, timeout, settings.operation_timeout)
+        first = _client(settings, timeout, timeout)
+        try:
+            with self._errors("connect"):
+                first.ping()
+                if settings.password is not None and settings.username is None:
+                    self._refuse_unchecked_password(settings, timeout)
+                self._make_root(first)
+        finally:
+            _close(first)
+        self.wait_replicas = settings.wait_replicas
+        self.wait_seconds = settings.operation_timeout / 2  # answered before the socket gives up
+        single = settings.wait_replicas > 0
+        self.client = _client(settings, timeout, settings.operation_timeout, single=single)
 
     def _refuse_unchecked_password(self, settings: RedisSettings, timeout: float) -> None:
         """Redis answers OK to AUTH with any password when its default user needs none: a
         password that protects nothing is a mistake to report, not to ignore."""
-        with _client(settings, timeout, timeout, authenticate=False) as bare:
-            try:
-                bare.ping()
-            except redis.AuthenticationError:
-                return  # NOAUTH: the server does check passwords
+        bare = _client(settings, timeout, timeout, authenticate=False)
+        try:
+            bare.ping()
+        except redis.AuthenticationError:
+            return  # NOAUTH: the server does check passwords
+        finally:
+            _close(bare)
         raise CredentialsError(
             f"Redis at {self.endpoint} asks no password (its default user has none), so "
             "redis_password protects nothing. Remove it, or set one on the server (requirepass, "
@@ -210,6 +222,7 @@ class RedisBackend(Backend):
 
         with self._errors(f"write namespace {namespace!r}"):
             self._redis().transaction(write, *keys.values())
+            self._acknowledged(f"write namespace {namespace!r}")
 
     def _write_with_index(
         self, namespace: str, changes: Changes, encoded: dict[str, bytes]
@@ -239,6 +252,7 @@ class RedisBackend(Backend):
 
         with self._errors(f"write namespace {namespace!r}"):
             self._redis().transaction(write, self._root, self._key(namespace), *keys.values())
+            self._acknowledged(f"write namespace {namespace!r}")
 
     @hookimpl
     def confo_watch(
@@ -307,7 +321,7 @@ class RedisBackend(Backend):
     @hookimpl
     def confo_close(self) -> None:
         if self.client is not None:
-            self.client.close()
+            _close(self.client)
             self.client = None
 
     # --- layout ------------------------------------------------------------------------------
@@ -450,6 +464,22 @@ class RedisBackend(Backend):
         """Run ``body`` under WATCH of both index keys, retried until no other client interferes."""
         with self._errors(action):
             self._redis().transaction(body, self._root, self._key(namespace))
+            self._acknowledged(action)
+
+    def _acknowledged(self, action: str) -> None:
+        """With ``redis_wait_replicas``: return once that many replicas have the write (WAIT),
+        so that a failover to one of them cannot lose it; otherwise say so."""
+        if not self.wait_replicas:
+            return
+        acknowledged = self._redis().wait(self.wait_replicas, int(self.wait_seconds * 1000))
+        if acknowledged < self.wait_replicas:
+            raise BackendUnavailableError(
+                f"Could not {action} safely: the primary at {self.endpoint} has it, but only "
+                f"{acknowledged} of {self.wait_replicas} replicas acknowledged it within "
+                f"{self.wait_seconds:g}s (redis_wait_replicas), so a failover could lose it. "
+                "Persist again once the replicas are back (if the write survived, that "
+                "conflicts: reload() then)."
+            )
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -475,31 +505,60 @@ class RedisBackend(Backend):
 
 
 def _client(
-    settings: RedisSettings, connect_timeout: float, timeout: float, *, authenticate: bool = True
+    settings: RedisSettings,
+    connect_timeout: float,
+    timeout: float,
+    *,
+    authenticate: bool = True,
+    single: bool = False,
 ) -> redis.Redis:
-    return redis.Redis(
-        host=settings.host,
-        port=settings.port,
-        db=settings.db,
-        username=settings.username if authenticate else None,
-        password=settings.password if authenticate else None,
-        ssl=settings.tls,
-        ssl_ca_certs=settings.ca_cert,
-        ssl_certfile=settings.certfile,
-        ssl_keyfile=settings.keyfile,
-        socket_connect_timeout=connect_timeout,
-        socket_timeout=timeout,
+    """A client of the Redis the settings name: a plain one, or one that follows the primary
+    the Sentinels name (after a failover too). ``single``: one pooled connection, so that WAIT
+    follows the writes of its own connection, which it counts."""
+    options: dict[str, Any] = {
+        "db": settings.db,
+        "username": settings.username if authenticate else None,
+        "password": settings.password if authenticate else None,
+        "socket_connect_timeout": connect_timeout,
+        "socket_timeout": timeout,
         # One quick retry gets through a pooled connection the server dropped; redis-py's
         # default backs off for seconds, and retries time-outs too, doubling every wait.
-        retry=Retry(
+        "retry": Retry(
             ExponentialBackoff(cap=0.2, base=0.05),
             retries=1,
             supported_errors=(redis.ConnectionError,),
         ),
         # A PING on a connection idle this long: a watch's subscription finds a dead server
         # (or a cut connection) within seconds rather than never.
-        health_check_interval=5,
+        "health_check_interval": 5,
+        "max_connections": 1 if single else None,
+    }
+    # Only for TLS: the classes of plain connections take no ssl_* arguments.
+    tls = {"ssl": True, "ssl_ca_certs": settings.ca_cert} if settings.tls else {}
+    if settings.tls:
+        options |= {**tls, "ssl_certfile": settings.certfile, "ssl_keyfile": settings.keyfile}
+    if settings.service is None:
+        return redis.Redis(host=settings.host, port=settings.port, **options)
+    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        list(settings.sentinels),
+        sentinel_kwargs={
+            "password": settings.sentinel_password,
+            "socket_connect_timeout": connect_timeout,
+            "socket_timeout": timeout,
+            **tls,
+        },
     )
+    client: redis.Redis = sentinel.master_for(settings.service, **options)  # type: ignore[no-untyped-call]
+    return client
+
+
+def _close(client: redis.Redis) -> None:
+    """Close the client, and the connections to the Sentinels it asked for the primary."""
+    client.close()
+    pool = client.connection_pool
+    if isinstance(pool, SentinelConnectionPool):
+        for sentinel in pool.sentinel_manager.sentinels:
+            sentinel.close()
 
 
 def _response_error(exc: redis.ResponseError, action: str, endpoint: str) -> Exception:

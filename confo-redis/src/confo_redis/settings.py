@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from confo import credentials as creds
-from confo.errors import StoreURLError
+from confo.errors import CredentialsError, StoreURLError
 from confo.urls import split_url
 
 BACKEND = "redis"
@@ -45,11 +45,23 @@ class RedisSettings:
     keyfile: str | None
     operation_timeout: float
     watch_poll_interval: float
+    sentinels: tuple[tuple[str, int], ...] = ()
+    service: str | None = None
+    sentinel_password: str | None = field(default=None, repr=False)
+    wait_replicas: int = 0
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any]) -> RedisSettings:
+        sentinels = _sentinels(credentials)
+        service = creds.optional_text(credentials, "redis_service", BACKEND)
+        if bool(sentinels) != (service is not None):
+            raise CredentialsError(
+                "The redis backend needs both 'redis_sentinels' (the Sentinels' 'host:port') "
+                "and 'redis_service' (the name they monitor the primary under), or neither."
+            )
+        host = sentinels[0][0] if sentinels else creds.text(credentials, "redis_host", BACKEND)
         return cls(
-            host=creds.text(credentials, "redis_host", BACKEND),
+            host=host,
             port=creds.port(credentials, "redis_port", BACKEND, DEFAULT_PORT),
             db=creds.integer(credentials, "redis_db", BACKEND, 0),
             username=creds.optional_text(credentials, "redis_username", BACKEND),
@@ -61,11 +73,39 @@ class RedisSettings:
             keyfile=creds.optional_text(credentials, "redis_ssl_keyfile", BACKEND),
             operation_timeout=creds.seconds(credentials, "operation_timeout", BACKEND, 10.0),
             watch_poll_interval=creds.seconds(credentials, "watch_poll_interval", BACKEND, 1.0),
+            sentinels=sentinels,
+            service=service,
+            sentinel_password=creds.optional_text(credentials, "redis_sentinel_password", BACKEND),
+            wait_replicas=creds.integer(credentials, "redis_wait_replicas", BACKEND, 0),
         )
 
     def describe(self) -> str:
         """Where this backend connects, for messages: never the password."""
-        return f"{'rediss' if self.tls else 'redis'}://{self.host}:{self.port}/{self.db}"
+        scheme = "rediss" if self.tls else "redis"
+        if self.service is not None:
+            listed = ",".join(f"{host}:{port}" for host, port in self.sentinels)
+            return f"{scheme} service {self.service!r} of the Sentinels {listed} (db {self.db})"
+        return f"{scheme}://{self.host}:{self.port}/{self.db}"
+
+
+def _sentinels(credentials: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+    """``redis_sentinels``: ["host:port", ...] or "h1:p1,h2:p2"; () when absent."""
+    listed = credentials.get("redis_sentinels")
+    if listed is None:
+        return ()
+    entries = listed.split(",") if isinstance(listed, str) else listed
+    sentinels = []
+    for entry in entries if isinstance(entries, (list, tuple)) else [None]:
+        host, _, port = entry.strip().rpartition(":") if isinstance(entry, str) else ("", "", "")
+        if not host:
+            raise CredentialsError(
+                "Credential 'redis_sentinels' must list the Sentinels as 'host:port' entries, "
+                f"as a list or separated by commas (got {listed!r})."
+            )
+        sentinels.append((host, creds.port({"port": port}, "port", BACKEND)))
+    if not sentinels:
+        raise CredentialsError("Credential 'redis_sentinels' lists no Sentinel.")
+    return tuple(sentinels)
 
 
 def credentials_from_url(url: str, password: str | None) -> dict[str, Any] | None:

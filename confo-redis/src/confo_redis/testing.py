@@ -2,6 +2,8 @@
 
 with RedisServer() as server:
     credentials = server.credentials()
+
+:class:`SentinelServer` monitors one, for failover tests.
 """
 
 from __future__ import annotations
@@ -71,6 +73,49 @@ class RedisServer(ServerProcess):
         if self.tls_files:
             credentials |= {"redis_ssl": True, "redis_ssl_ca_certs": self.tls_files.ca_cert}
         return {**credentials, **extra}
+
+
+class SentinelServer(ServerProcess):
+    """``redis-server --sentinel`` on a free 127.0.0.1 port, monitoring the primary at
+    ``primary_port`` as ``service``. Quick to act, for tests: a primary silent for a second is
+    down, and a failover is given three seconds."""
+
+    name = "redis-sentinel"
+
+    def __init__(self, primary_port: int, service: str = "confo", quorum: int = 2) -> None:
+        super().__init__()
+        self.primary_port = primary_port
+        self.service = service
+        self.quorum = quorum
+
+    def prepare(self) -> None:
+        # Sentinel rewrites its configuration file as it learns: it must be its own, writable.
+        (self.data_dir / "sentinel.conf").write_text(
+            f"port {self.port}\n"
+            f"bind {self.host}\n"
+            f"dir {self.data_dir}\n"
+            f"sentinel monitor {self.service} {self.host} {self.primary_port} {self.quorum}\n"
+            f"sentinel down-after-milliseconds {self.service} 1000\n"
+            f"sentinel failover-timeout {self.service} 3000\n"
+            f"sentinel parallel-syncs {self.service} 1\n"
+        )
+
+    def command(self) -> list[str]:
+        return ["redis-server", str(self.data_dir / "sentinel.conf"), "--sentinel"]
+
+    def ready(self) -> bool:
+        with socket.create_connection((self.host, self.port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+
+    def primary(self) -> int | None:
+        """The port of the primary this Sentinel names now."""
+        client = redis.Redis(host=self.host, port=self.port, socket_timeout=1)
+        try:
+            address = client.sentinel_get_master_addr_by_name(self.service)
+        finally:
+            client.close()
+        return int(address[1]) if address else None
 
 
 class RedisRaw:

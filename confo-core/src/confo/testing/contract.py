@@ -7,6 +7,7 @@ was written (``tests/test_broken_backends.py`` keeps it so). Part of :class:`Bac
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
@@ -180,7 +181,12 @@ def _longest(prefix: str, max_bytes: int | None) -> str:
 
 
 def _resources() -> tuple[int, int]:
-    """Open file descriptors (sockets included) and running threads of this process."""
+    """Open file descriptors (sockets included) and running threads of this process.
+
+    Garbage is collected first: what earlier tests left unreferenced (a broken backend's
+    unclosed connections) would otherwise be freed while the count runs, and hide its growth.
+    """
+    gc.collect()
     fds = Path("/proc/self/fd")
     descriptors = len(os.listdir(fds)) if fds.is_dir() else 0
     return descriptors, threading.active_count()
