@@ -115,7 +115,7 @@ class SentinelServer(ServerProcess):
             address = client.sentinel_get_master_addr_by_name(self.service)
         finally:
             client.close()
-        return int(address[1]) if address else None
+        return int(address[1]) if isinstance(address, (tuple, list)) else None
 
 
 class RedisRaw:
