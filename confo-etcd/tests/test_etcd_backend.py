@@ -220,3 +220,14 @@ def test_watch_loses_nothing_when_history_is_compacted_during_a_gap(
             until(lambda: seen.last() == {"a": {"v": 3}}, within=30)
             until(lambda: watcher.get_all() == {"a": {"v": 3}})
     raw.close()
+
+
+def test_limits_and_certificate_files_are_checked_at_load(
+    etcd_server: EtcdServer, tmp_path: Any
+) -> None:
+    for key in ("max_txn_ops", "max_request_bytes"):
+        with pytest.raises(CredentialsError, match=f"{key}.*1 or more"):
+            connect(etcd_server.credentials(**{key: 0}))
+    missing = str(tmp_path / "no-such-ca.pem")
+    with pytest.raises(CredentialsError, match=r"'ca_cert'.*no-such-ca\.pem"):
+        connect(etcd_server.credentials(ca_cert=missing))

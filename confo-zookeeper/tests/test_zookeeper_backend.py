@@ -21,7 +21,15 @@ from confo.errors import (
     ZookeeperHostNotFoundException,
     ZookeeperPortNotFoundException,
 )
-from confo.testing import Recorder, connected, eventually, free_port, unique, until
+from confo.testing import (
+    Recorder,
+    connected,
+    eventually,
+    everything_logged,
+    free_port,
+    unique,
+    until,
+)
 from confo_zookeeper.testing import ZookeeperServer
 
 
@@ -256,3 +264,26 @@ def test_watch_loses_nothing_across_a_session_expiry(zookeeper_server: Zookeeper
             until(lambda: seen.last() == {"a": {"v": 1}, "b": {"v": 1}})
             until(lambda: watcher.get_all() == {"a": {"v": 1}, "b": {"v": 1}})
             assert client.client_id[0] != session_id  # it really was a new session
+
+
+def test_read_acl_needs_an_identity_and_scheme_id_entries(
+    zookeeper_server: ZookeeperServer,
+) -> None:
+    with pytest.raises(CredentialsError, match="needs zookeeper_user"):
+        connect(zookeeper_server.credentials(zookeeper_read_acl=["world:anyone"]))
+    owner = {"zookeeper_user": "svc", "zookeeper_passwd": "svc-pw"}
+    for bad in (["no-scheme"], [5], {"world": "anyone"}):
+        with pytest.raises(CredentialsError, match="zookeeper_read_acl"):
+            connect(zookeeper_server.credentials(**owner, zookeeper_read_acl=bad))
+
+
+def test_kazoo_logs_no_digest_password(zookeeper_server: ZookeeperServer) -> None:
+    """kazoo logs each request at DEBUG, its digest Auth too: the password is blanked."""
+    with everything_logged() as lines:
+        credentials = zookeeper_server.credentials(
+            zookeeper_user="svc", zookeeper_passwd="pw-canary-3f9"
+        )
+        connect(credentials).close()
+    auth = [line for line in lines if "Auth(" in line]
+    assert auth, "kazoo logged no Auth request: the test proved nothing"
+    assert all("svc:***" in line and "pw-canary-3f9" not in line for line in auth)
