@@ -298,3 +298,14 @@ def test_a_folder_or_fifo_named_like_a_configuration_is_corrupt_data(
     os.mkfifo(tmp_path / "ns" / "pipe.json")
     with pytest.raises(CorruptDataError, match=r"pipe\.json.*a FIFO"):
         manager.use_namespace("ns")
+
+
+def test_a_watch_sees_a_configuration_whose_name_starts_with_a_dot(
+    manager: Confo, tmp_path: Path
+) -> None:
+    manager.create_namespace("ns")
+    manager.use_namespace("ns")
+    seen = Recorder()
+    with manager.watch(seen):
+        (tmp_path / "ns" / ".hidden.json").write_text('{"v": 1}')
+        until(lambda: seen.last() == {".hidden": {"v": 1}})

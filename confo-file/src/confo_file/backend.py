@@ -303,7 +303,7 @@ class _Events(FileSystemEventHandler):
                 self.notify(None)
                 return
             parent, file = os.path.split(path)
-            if parent == self.folder and file.endswith(SUFFIX) and not file.startswith("."):
+            if parent == self.folder and file.endswith(SUFFIX):
                 names.add(file[: -len(SUFFIX)])
         if names:
             self.notify(names)
