@@ -284,3 +284,9 @@ def test_a_server_that_does_not_speak_redis_is_named() -> None:
         threading.Thread(target=answer, daemon=True).start()
         with pytest.raises(BackendUnavailableError, match=f"127.0.0.1:{port}.*protocol"):
             connect({"redis_host": "127.0.0.1", "redis_port": port, "timeout": 2})
+
+
+def test_a_missing_certificate_file_is_named(redis_server: RedisServer, tmp_path: Any) -> None:
+    missing = str(tmp_path / "absent-ca.pem")
+    with pytest.raises(CredentialsError, match=r"redis_ssl_ca_certs.*absent-ca\.pem"):
+        connect(redis_server.credentials(redis_ssl=True, redis_ssl_ca_certs=missing))

@@ -287,3 +287,11 @@ def test_kazoo_logs_no_digest_password(zookeeper_server: ZookeeperServer) -> Non
     auth = [line for line in lines if "Auth(" in line]
     assert auth, "kazoo logged no Auth request: the test proved nothing"
     assert all("svc:***" in line and "pw-canary-3f9" not in line for line in auth)
+
+
+def test_a_missing_certificate_file_is_named(
+    zookeeper_server: ZookeeperServer, tmp_path: Any
+) -> None:
+    missing = str(tmp_path / "absent-ca.pem")
+    with pytest.raises(CredentialsError, match=r"zookeeper_ca.*absent-ca\.pem"):
+        connect(zookeeper_server.credentials(zookeeper_use_ssl=True, zookeeper_ca=missing))

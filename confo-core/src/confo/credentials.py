@@ -7,6 +7,7 @@ wrong" hold everywhere. Secrets are never echoed: only their key names appear in
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,6 +79,21 @@ def port(
             f"Credential {key!r} of the {backend} backend must be a port number, not {value!r}."
         )
     return number
+
+
+def optional_file(credentials: Mapping[str, Any], key: str, backend: str) -> str | None:
+    """The path under ``key`` of a file that must exist (a TLS certificate), or None if absent.
+
+    Checked at load: a missing file would otherwise surface as a TLS failure that reads like an
+    unreachable server, or as a raw FileNotFoundError from the client library.
+    """
+    path = optional_text(credentials, key, backend)
+    if path is not None and not os.path.isfile(path):
+        raise CredentialsError(
+            f"Credential {key!r} of the {backend} backend names {path!r}, which is not a "
+            "readable file. Give the path of the PEM file."
+        )
+    return path
 
 
 def flag(credentials: Mapping[str, Any], key: str, backend: str) -> bool:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,21 +35,16 @@ class EtcdSettings:
         password = creds.optional_text(credentials, "password", BACKEND)
         if (user is None) != (password is None):
             raise CredentialsError("The etcd backend needs both 'user' and 'password', or neither.")
-        cert_key = creds.optional_text(credentials, "cert_key", BACKEND)
-        cert_cert = creds.optional_text(credentials, "cert_cert", BACKEND)
+        cert_key = creds.optional_file(credentials, "cert_key", BACKEND)
+        cert_cert = creds.optional_file(credentials, "cert_cert", BACKEND)
         if (cert_key is None) != (cert_cert is None):
             raise CredentialsError(
                 "The etcd backend needs both 'cert_key' and 'cert_cert' for a client certificate."
             )
-        ca_cert = creds.optional_text(credentials, "ca_cert", BACKEND)
+        ca_cert = creds.optional_file(credentials, "ca_cert", BACKEND)
         if cert_key is not None and ca_cert is None:
             raise CredentialsError("A client certificate needs 'ca_cert' too (TLS).")
-        for key, path in (("ca_cert", ca_cert), ("cert_key", cert_key), ("cert_cert", cert_cert)):
-            if path is not None and not os.path.isfile(path):
-                raise CredentialsError(
-                    f"Credential {key!r} of the etcd backend names {path!r}, which is not a "
-                    "readable file. Give the path of the PEM file."
-                )
+
         return cls(
             endpoints=_endpoints(credentials),
             user=user,

@@ -143,8 +143,8 @@ def _tls(credentials: Mapping[str, Any]) -> dict[str, Any]:
         return {}
     return {
         "use_ssl": True,
-        "ca": creds.optional_text(credentials, "zookeeper_ca", BACKEND),
-        "certfile": creds.optional_text(credentials, "zookeeper_certfile", BACKEND),
-        "keyfile": creds.optional_text(credentials, "zookeeper_keyfile", BACKEND),
+        "ca": creds.optional_file(credentials, "zookeeper_ca", BACKEND),
+        "certfile": creds.optional_file(credentials, "zookeeper_certfile", BACKEND),
+        "keyfile": creds.optional_file(credentials, "zookeeper_keyfile", BACKEND),
         "verify_certs": credentials.get("zookeeper_verify_certs") is not False,
     }
