@@ -147,7 +147,11 @@ def test_third_party_backend_from_the_template(minimal_venv: Path, tmp_path: Pat
         check=False,
     )
     assert suite.returncode == 0, suite.stdout[-3000:]
-    assert re.search(r"\b[7-9]\d passed", suite.stdout), suite.stdout[-500:]
+    # The whole conformance suite ran (190 tests and more with the malformed-input corpus), not
+    # some of it.
+    passed = re.search(r"\b(\d+) passed", suite.stdout)
+    assert passed, suite.stdout[-500:]
+    assert int(passed.group(1)) >= 190, suite.stdout[-500:]
 
     run_page("docs/plugins.md", python=minimal_venv)
 

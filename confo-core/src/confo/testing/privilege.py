@@ -7,12 +7,14 @@ everything, and of one that may only read, on the same running store).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import pytest
 
 from confo.errors import PermissionDeniedError
+from confo.manager import Confo
 from confo.testing.helpers import connected, unique
 from confo.testing.watching import Recorder, until
 
@@ -24,9 +26,11 @@ class ReadOnlyConformance:
     def read_only(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         raise NotImplementedError("a backend with access control provides this fixture")
 
-    def test_a_read_only_identity_loads_reads_reloads_and_watches(
+    @contextmanager
+    def _writer_and_reader(
         self, read_only: tuple[Mapping[str, Any], Mapping[str, Any]]
-    ) -> None:
+    ) -> Iterator[tuple[Confo, Confo, str]]:
+        """Both identities connected, and a namespace the writer made holding ``db``."""
         writer_credentials, reader_credentials = read_only
         name = unique("ro")
         with (
@@ -37,6 +41,12 @@ class ReadOnlyConformance:
             writer.use_namespace(name)
             writer.set("db", {"host": "a"})
             writer.persist()
+            yield writer, reader, name
+
+    def test_a_read_only_identity_loads_reads_reloads_and_watches(
+        self, read_only: tuple[Mapping[str, Any], Mapping[str, Any]]
+    ) -> None:
+        with self._writer_and_reader(read_only) as (writer, reader, name):
             assert name in reader.get_namespaces()["all_namespaces"]
             reader.use_namespace(name)
             assert reader.get("db") == {"host": "a"}
@@ -54,16 +64,7 @@ class ReadOnlyConformance:
     def test_a_read_only_identity_may_not_write_and_is_told_why(
         self, read_only: tuple[Mapping[str, Any], Mapping[str, Any]]
     ) -> None:
-        writer_credentials, reader_credentials = read_only
-        name = unique("ro")
-        with (
-            connected(self.backend_type, writer_credentials) as writer,
-            connected(self.backend_type, reader_credentials) as reader,
-        ):
-            writer.create_namespace(name)
-            writer.use_namespace(name)
-            writer.set("db", {"host": "a"})
-            writer.persist()
+        with self._writer_and_reader(read_only) as (writer, reader, name):
             reader.use_namespace(name)
             reader.set("db", "host", "evil")
             for call in (
