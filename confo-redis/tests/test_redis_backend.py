@@ -39,6 +39,17 @@ def manager(redis_server: RedisServer) -> Iterator[Confo]:
         yield manager
 
 
+def persisted(manager: Confo, configs: dict[str, Any]) -> str:
+    """A new namespace, in use, holding ``configs`` in the store."""
+    ns = unique()
+    manager.create_namespace(ns)
+    manager.use_namespace(ns)
+    for name, config in configs.items():
+        manager.set(name, config)
+    manager.persist()
+    return ns
+
+
 def index(client: redis.Redis, key: str) -> Any:
     raw = client.get(key)
     return json.loads(raw) if raw is not None else None
@@ -123,12 +134,7 @@ def test_key_prefix_keeps_confo_apart(redis_server: RedisServer, plain: redis.Re
 
 
 def test_index_listing_a_missing_key_is_skipped(manager: Confo, plain: redis.Redis) -> None:
-    ns = unique()
-    manager.create_namespace(ns)
-    manager.use_namespace(ns)
-    manager.set("kept", {"v": 1})
-    manager.set("lost", {"v": 2})
-    manager.persist()
+    ns = persisted(manager, {"kept": {"v": 1}, "lost": {"v": 2}})
     plain.delete(f"{ns}-lost")
     manager.reload()
     assert manager.get_all() == {"kept": {"v": 1}}
@@ -249,12 +255,7 @@ def test_listed_namespace_whose_index_key_was_deleted_reads_empty(
 def test_a_configuration_key_of_another_type_is_corrupt_data(
     manager: Confo, plain: redis.Redis
 ) -> None:
-    ns = unique()
-    manager.create_namespace(ns)
-    manager.use_namespace(ns)
-    manager.set("db", {"v": 1})
-    manager.set("queue", {"v": 2})
-    manager.persist()
+    ns = persisted(manager, {"db": {"v": 1}, "queue": {"v": 2}})
     plain.delete(f"{ns}-queue")
     plain.rpush(f"{ns}-queue", "an application's list")
     with pytest.raises(CorruptDataError, match=f"'{ns}-queue' holds a list"):

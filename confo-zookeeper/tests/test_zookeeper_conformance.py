@@ -74,6 +74,8 @@ class TestZookeeperConformance(
             )
 
     @pytest.fixture
-    def secret_credentials(self, zookeeper_server: ZookeeperServer) -> tuple[dict[str, Any], str]:
+    def secret_credentials(self) -> Iterator[tuple[dict[str, Any], str]]:
+        """A server of its own: /confo made by a digest identity admits no other client."""
         canary = "canary-pw-" + uuid.uuid4().hex
-        return zookeeper_server.credentials(zookeeper_user="svc", zookeeper_passwd=canary), canary
+        with ZookeeperServer() as server:
+            yield server.credentials(zookeeper_user="svc", zookeeper_passwd=canary), canary

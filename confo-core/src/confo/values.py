@@ -178,10 +178,17 @@ def decode(raw: bytes | str | None, where: str, *, empty: JSONObject | None = No
 
 
 def _holds_lone_surrogate(value: Any) -> bool:
-    if isinstance(value, str):
-        return not value.isascii() and _SURROGATE.search(value) is not None
-    if isinstance(value, dict):
-        return any(_holds_lone_surrogate(k) or _holds_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_lone_surrogate(item) for item in value)
+    """Whether a string anywhere in ``value`` holds a lone surrogate; a walk without recursion,
+    as what the decoder took may nest deeper than Python's recursion limit allows here."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
     return False

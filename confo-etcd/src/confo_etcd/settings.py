@@ -44,7 +44,6 @@ class EtcdSettings:
         ca_cert = creds.optional_file(credentials, "ca_cert", BACKEND)
         if cert_key is not None and ca_cert is None:
             raise CredentialsError("A client certificate needs 'ca_cert' too (TLS).")
-
         return cls(
             endpoints=_endpoints(credentials),
             user=user,

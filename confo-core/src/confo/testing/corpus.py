@@ -149,6 +149,7 @@ CORRUPT_DATA: list[tuple[str, bytes]] = [
     ("int_over_digit_limit", b'{"a": 1' + b"0" * 5000 + b"}"),
     ("lone_surrogate", b'{"a": "\\ud800"}'),
     ("lone_surrogate_key", b'{"\\udfff": 1}'),
+    ("deep_lone_surrogate", b'{"a": ' + b"[" * 600 + b'"\\ud800"' + b"]" * 600 + b"}"),
     ("truncated", b'{"a": 1'),
     ("trailing_garbage", b'{"a": 1} x'),
     ("two_objects", b"{}{}"),

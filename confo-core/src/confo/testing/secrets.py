@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import pytest
 
 from confo.errors import ConfoError
-from confo.testing.helpers import connected, unique
+from confo.testing.helpers import BACKEND, connected, unique
 from confo.testing.watching import Recorder, until
 
 
@@ -82,7 +82,8 @@ class SecretsConformance:
                     manager.update("db", lambda config: {"v": 2})
                     until(lambda: seen.last() == {"db": {"v": 2}})
                 manager.reload()
-                shown += [repr(manager), repr(credentials.keys())]
+                store = manager._sessions[BACKEND].store  # the suite may look inside
+                shown += [repr(manager), repr(store), repr(store.backend)]
             try:
                 with connected(self.backend_type, wrong) as stranger:
                     stranger.use_namespace(name)
