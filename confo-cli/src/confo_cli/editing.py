@@ -10,8 +10,8 @@ import click
 from confo.errors import ConflictError, NamespaceNotFoundError
 from confo.values import JSONObject
 from confo_cli import arguments, failures
+from confo_cli.app import App
 from confo_cli.failures import Failure
-from confo_cli.main import App
 from confo_cli.output import dumps
 from confo_cli.stores import Store
 
@@ -97,6 +97,3 @@ def _keep(text: str) -> str:
     ) as file:
         file.write(text)
     return file.name
-
-
-COMMANDS = [edit]

@@ -4,6 +4,11 @@ click parses, documents and completes the commands (it is what pip, flask and bl
 typer would add a layer over it for nothing we need); rich draws tables, colour and progress on
 a terminal. Every failure ends as one line on stderr and a documented exit status
 (:mod:`confo_cli.failures`), never a traceback: set ``CONFO_DEBUG=1`` to see one.
+
+The group lists no commands: they are entry points (:mod:`confo_cli.registry`), and nothing
+imports this module but the console script and ``python -m confo_cli``. It used to import the
+command modules, which imported ``App`` from it: a circle that broke ``import
+confo_cli.reading`` on its own. ``App`` lives in :mod:`confo_cli.app` now.
 """
 
 from __future__ import annotations
@@ -12,33 +17,19 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, suppress
-from dataclasses import dataclass, field
 
 import click
 
 from confo import __version__ as core_version
 from confo.errors import ConfoError
-from confo_cli import __version__, failures
+from confo_cli import __version__, failures, output
+from confo_cli.app import DEFAULT_TIMEOUT, App
 from confo_cli.failures import Failure
-from confo_cli.output import Output
-from confo_cli.stores import Store, opened
-
-DEFAULT_TIMEOUT = 5.0
-
-
-@dataclass
-class App:
-    """What every command gets: the global options, and where output goes."""
-
-    timeout: float = DEFAULT_TIMEOUT
-    out: Output = field(default_factory=Output)
-
-    def store(self, url: str, *password_variables: str) -> AbstractContextManager[Store]:
-        return opened(url, self.timeout, password_variables)
+from confo_cli.registry import Registry
 
 
 @click.group(
+    cls=Registry,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="Stores: file:PATH, redis://[USER[:PASSWORD]@]HOST[:PORT][/DB], rediss://..., "
     "zookeeper://HOST[:PORT][,HOST[:PORT]...], etcd://HOST[:PORT][,...], etcds://...?ca_cert=PEM. "
@@ -73,24 +64,13 @@ def cli(ctx: click.Context, timeout: float) -> None:
     ctx.obj = App(timeout=timeout)
 
 
-def _register() -> None:
-    from confo_cli import editing, reading, watching, writing  # noqa: PLC0415 (after cli)
-
-    for module in (reading, writing, editing, watching):
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-_register()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; return its exit status (the console script exits with it)."""
     _log_confo_warnings()
     try:
         status = cli.main(args=argv, prog_name="confo", standalone_mode=False)
     except (KeyboardInterrupt, click.exceptions.Abort):
-        _error("interrupted")
+        output.error("interrupted")
         return failures.INTERRUPTED
     except Exception as exc:  # every failure becomes one line, by design
         return _failed(exc)
@@ -111,7 +91,7 @@ def _failed(exc: Exception) -> int:
     if os.environ.get("CONFO_DEBUG"):
         raise exc
     line, status = _explain(exc)
-    _error(line)
+    output.error(line)
     return status
 
 
@@ -129,11 +109,6 @@ def _explain(exc: Exception) -> tuple[str, int]:
         _silence_stdout()
         return "output closed early", 141
     return f"unexpected {type(exc).__name__}: {exc} (set CONFO_DEBUG=1 for details)", 70
-
-
-def _error(text: str) -> None:
-    with suppress(OSError):
-        sys.stderr.write(f"confo: error: {' '.join(text.split())}\n")
 
 
 def _silence_stdout() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -110,6 +110,21 @@ def dumps(value: Any) -> str:
 def write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
+
+
+def error(text: str) -> None:
+    """How every failure ends: ``confo: error: TEXT``, one line on stderr."""
+    _complain("error", text)
+
+
+def warn(text: str) -> None:
+    """Something to fix, though the command went on: one line on stderr, terminal or not."""
+    _complain("warning", text)
+
+
+def _complain(level: str, text: str) -> None:
+    with suppress(OSError):  # a closed stderr: nowhere left to say it
+        sys.stderr.write(f"confo: {level}: {' '.join(text.split())}\n")
 
 
 def _diff_style(line: str) -> str:

@@ -7,9 +7,9 @@ import os
 import click
 
 from confo_cli import arguments, failures
+from confo_cli.app import App
 from confo_cli.dumps import Dump, differences, read_dump, restrict, write_dump
 from confo_cli.failures import Failure
-from confo_cli.main import App
 
 
 @click.command("ls")
@@ -141,6 +141,3 @@ def _side(app: App, source: str, namespaces: tuple[str, ...], password_variable:
         )
     with app.store(source, password_variable) as store:
         return store.export(store.namespaces(namespaces, missing_ok=True))
-
-
-COMMANDS = [ls, get, export, diff]

@@ -10,7 +10,7 @@ import click
 
 from confo.watch import WatchEvent
 from confo_cli import arguments
-from confo_cli.main import App
+from confo_cli.app import App
 
 
 @click.command("watch")
@@ -51,6 +51,3 @@ def watch(app: App, url: str, namespace: str) -> None:
                     pass
             except KeyboardInterrupt:
                 pass
-
-
-COMMANDS = [watch]

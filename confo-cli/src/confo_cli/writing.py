@@ -11,9 +11,9 @@ import click
 from confo.errors import FieldNotFoundError, NamespaceNotFoundError
 from confo.values import JSONObject
 from confo_cli import arguments, failures
+from confo_cli.app import App
 from confo_cli.dumps import read_dump
 from confo_cli.failures import Failure
-from confo_cli.main import App
 from confo_cli.stores import Counts, Store
 
 
@@ -211,6 +211,3 @@ def _report(app: App, counts: Counts, dry_run: bool) -> None:
             counts.summary(done=False),
         ]
     )
-
-
-COMMANDS = [set_, rm, import_, cp]
