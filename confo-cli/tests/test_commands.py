@@ -50,6 +50,54 @@ def test_set_keeps_fields_written_meanwhile_by_others(store: StoreUnderTest, ns:
     assert store.stored(ns, "app") == {"owner": "other tool", "debug": False}
 
 
+def _warning(ns: str, field: str, text: str, meant: str) -> str:
+    return (
+        f"confo: warning: stored {field!r} of {ns}/flags as the string {text!r}, not as JSON "
+        f"{meant}: write {meant} for that, or pass --string to keep the string without this "
+        "warning.\n"
+    )
+
+
+def test_set_warns_of_a_word_python_or_yaml_read_as_a_boolean(
+    store: StoreUnderTest, ns: str
+) -> None:
+    typed = run("set", store.url, ns, "flags", "new_checkout", "False")
+    assert (typed.code, typed.out) == (0, "")
+    assert typed.err == _warning(ns, "new_checkout", "False", "false")
+    assert store.stored(ns, "flags") == {"new_checkout": "False"}  # as before: a string
+    for value in (["False", "--string"], ['"False"']):  # a string, said so: no warning
+        kept = run("set", store.url, ns, "flags", "new_checkout", *value)
+        assert (kept.code, kept.err) == (0, "")
+    assert store.stored(ns, "flags") == {"new_checkout": "False"}
+    assert run("set", store.url, ns, "flags", "new_checkout", "false").code == 0
+    assert store.stored(ns, "flags") == {"new_checkout": False}
+
+
+LOOKALIKES = {
+    **dict.fromkeys(["True", "TRUE", "tRuE", "yes", "Yes", "ON", "on", " True "], "true"),
+    **dict.fromkeys(["False", "FALSE", "no", "No", "OFF", "off"], "false"),
+    **dict.fromkeys(["None", "NONE", "none", "Null", "NULL", "~"], "null"),
+}
+
+
+@pytest.mark.parametrize(("text", "meant"), LOOKALIKES.items())
+def test_every_lookalike_word_is_stored_as_a_string_with_a_warning(
+    stores: dict[str, StoreUnderTest], ns: str, text: str, meant: str
+) -> None:
+    store = stores["file"]
+    typed = run("set", store.url, ns, "flags", "beta", text)
+    assert (typed.code, typed.err) == (0, _warning(ns, "beta", text, meant))
+    assert store.stored(ns, "flags") == {"beta": text}
+
+
+@pytest.mark.parametrize("text", ["true", "null", " false ", "y", "n", "nope", "offline", "~/x"])
+def test_other_values_set_without_a_warning(
+    stores: dict[str, StoreUnderTest], ns: str, text: str
+) -> None:
+    typed = run("set", stores["file"].url, ns, "flags", "beta", text)
+    assert (typed.code, typed.err) == (0, "")
+
+
 def test_export_then_import_round_trips_exactly(store: StoreUnderTest, ns: str) -> None:
     _put(store, ns, DATA)
     exported = run("export", store.url, ns)

@@ -14,6 +14,7 @@ from confo_cli import arguments, failures
 from confo_cli.app import App
 from confo_cli.dumps import read_dump
 from confo_cli.failures import Failure
+from confo_cli.output import warn
 from confo_cli.stores import Counts, Store
 
 
@@ -44,9 +45,11 @@ def set_(
     """Set FIELD of configuration CONFIG in NAMESPACE to VALUE.
 
     VALUE is read as JSON when it parses (5432, true, null, [1, 2], {"a": 1}), else taken as a
-    string. The namespace and the configuration are created if missing. Other fields are kept,
-    and a change someone else makes meanwhile is never overwritten: the field is set on the
-    latest stored value (or, with --if-revision, not at all if that changed).
+    string; a word Python or YAML reads as a boolean or null (False, yes, off, None, ~) is
+    stored as a string too, with a warning: write false or null, or pass --string. The
+    namespace and the configuration are created if missing. Other fields are kept, and a
+    change someone else makes meanwhile is never overwritten: the field is set on the latest
+    stored value (or, with --if-revision, not at all if that changed).
 
     \b
     Examples:
@@ -62,6 +65,26 @@ def set_(
         else:
             _set_if_revision(store, namespace, config, {field: parsed}, if_revision)
     app.out.note(f"set {field!r} of {namespace}/{config}")
+    if not as_string:
+        _warn_if_misread(f"{field!r} of {namespace}/{config}", value, parsed)
+
+
+# Words Python or YAML read as booleans or null, which JSON spells otherwise. Stored as a
+# string, "False" is truthy: the opposite of what whoever typed it most likely meant.
+LOOKALIKES = {
+    **dict.fromkeys(["true", "yes", "on"], "true"),
+    **dict.fromkeys(["false", "no", "off"], "false"),
+    **dict.fromkeys(["null", "none", "~"], "null"),
+}
+
+
+def _warn_if_misread(what: str, text: str, parsed: Any) -> None:
+    meant = LOOKALIKES.get(text.strip().lower()) if isinstance(parsed, str) else None
+    if meant is not None:  # not JSON (true is, True is not), so stored as a string
+        warn(
+            f"stored {what} as the string {text!r}, not as JSON {meant}: write {meant} for "
+            "that, or pass --string to keep the string without this warning."
+        )
 
 
 def _value(text: str) -> Any:
