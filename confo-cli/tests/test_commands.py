@@ -112,24 +112,80 @@ def test_export_then_import_round_trips_exactly(store: StoreUnderTest, ns: str) 
         assert store.stored(ns, name) == config
 
 
-def test_import_dry_run_lists_changes_and_writes_nothing(store: StoreUnderTest, ns: str) -> None:
-    _put(store, ns, {"kept": {"a": 1}, "changed": {"a": 1}, "extra": {"a": 1}})
-    dump = {ns: {"kept": {"a": 1}, "changed": {"a": 2}, "new": {"b": True}}}
+def test_import_dry_run_shows_each_change_and_writes_nothing(
+    store: StoreUnderTest, ns: str
+) -> None:
+    before = {"kept": {"a": 1}, "changed": {"a": 1, "b": [1]}, "extra": {"a": 1}}
+    _put(store, ns, before)
+    dump = {
+        ns: {"kept": {"a": 1}, "changed": {"a": 2, "b": [1]}, "new": {"b": True}},
+        f"{ns}x": {"empty": {}},
+    }
     dry = run("import", store.url, "-", "--dry-run", "--prune", stdin=json.dumps(dump))
-    assert dry.code == 0, dry.err
+    assert (dry.code, dry.err) == (0, "")
     assert dry.out.splitlines() == [
-        f"create {ns}/new",
         f"update {ns}/changed",
+        f"--- store/{ns}/changed",
+        f"+++ file/{ns}/changed",
+        "@@ -1,5 +1,5 @@",
+        " {",
+        '-  "a": 1,',
+        '+  "a": 2,',
+        '   "b": [',
+        "     1",
+        "   ]",
         f"delete {ns}/extra",
-        "would create 1, update 1, delete 1; 1 unchanged",
+        f"--- store/{ns}/extra",
+        "+++ /dev/null",
+        "@@ -1,3 +0,0 @@",
+        "-{",
+        '-  "a": 1',
+        "-}",
+        f"create {ns}/new",
+        "--- /dev/null",
+        f"+++ file/{ns}/new",
+        "@@ -0,0 +1,3 @@",
+        "+{",
+        '+  "b": true',
+        "+}",
+        f"create namespace {ns}x",
+        f"create {ns}x/empty",
+        "--- /dev/null",
+        f"+++ file/{ns}x/empty",
+        "@@ -0,0 +1 @@",
+        "+{}",
+        "would create 2, update 1, delete 1; 1 unchanged",
     ]
-    assert store.stored(ns, "changed") == {"a": 1}
+    for name, config in before.items():  # the store holds what it held
+        assert store.stored(ns, name) == config
     assert store.stored(ns, "new") is None
+    assert store.stored(f"{ns}x", "empty") is None
+    assert f"{ns}x" not in run("ls", store.url).out.splitlines()
 
     assert run("import", store.url, "-", "--prune", stdin=json.dumps(dump)).code == 0
-    assert store.stored(ns, "changed") == {"a": 2}
+    assert store.stored(ns, "changed") == {"a": 2, "b": [1]}
     assert store.stored(ns, "new") == {"b": True}
     assert store.stored(ns, "extra") is None
+    assert store.stored(f"{ns}x", "empty") == {}
+    again = run("import", store.url, "-", "--dry-run", "--prune", stdin=json.dumps(dump))
+    assert again.out == "would create 0, update 0, delete 0; 4 unchanged\n"
+
+
+def test_cp_dry_run_shows_what_would_change_in_dst(
+    store: StoreUnderTest, ns: str, tmp_path: Path
+) -> None:
+    (tmp_path / ns).mkdir()
+    (tmp_path / ns / "app.json").write_text('{"port": 2}')
+    _put(store, ns, {"app": {"port": 1}})
+    dry = run("cp", f"file:{tmp_path}", store.url, ns, "--dry-run")
+    assert (dry.code, dry.err) == (0, "")
+    assert dry.out.splitlines()[:3] == [
+        f"update {ns}/app",
+        f"--- dst/{ns}/app",
+        f"+++ src/{ns}/app",
+    ]
+    assert dry.out.splitlines()[-1] == "would create 0, update 1, delete 0; 0 unchanged"
+    assert store.stored(ns, "app") == {"port": 1}
 
 
 @pytest.mark.parametrize(("source", "target"), list(itertools.permutations(KINDS, 2)))

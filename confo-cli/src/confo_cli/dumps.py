@@ -105,14 +105,22 @@ def differences(a: Dump, b: Dump, labels: tuple[str, str]) -> Iterator[str]:
             yield f"Only in {side}: namespace {namespace}\n"
         left, right = a.get(namespace, {}), b.get(namespace, {})
         for name in sorted(left.keys() | right.keys()):
-            if same(left.get(name), right.get(name)):
-                continue
-            yield from difflib.unified_diff(
-                _lines(left.get(name)),
-                _lines(right.get(name)),
-                f"{labels[0]}/{namespace}/{name}" if name in left else "/dev/null",
-                f"{labels[1]}/{namespace}/{name}" if name in right else "/dev/null",
-            )
+            yield from config_diff(f"{namespace}/{name}", left.get(name), right.get(name), labels)
+
+
+def config_diff(
+    path: str, a: JSONObject | None, b: JSONObject | None, labels: tuple[str, str]
+) -> Iterator[str]:
+    """A unified diff of configuration ``path`` (NAMESPACE/NAME), None where it is absent, as
+    sorted, indented JSON: empty when the two are equal."""
+    if same(a, b):
+        return
+    yield from difflib.unified_diff(
+        _lines(a),
+        _lines(b),
+        "/dev/null" if a is None else f"{labels[0]}/{path}",
+        "/dev/null" if b is None else f"{labels[1]}/{path}",
+    )
 
 
 def same(x: object, y: object) -> bool:

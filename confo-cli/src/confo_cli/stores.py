@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from confo import Confo, Namespace
 from confo.errors import NamespaceNotFoundError
@@ -25,20 +25,67 @@ PASSWORD_VARIABLE = "CONFO_PASSWORD"  # noqa: S105 (a variable name, not a passw
 BACKEND_NAME = "cli"
 
 
-@dataclass
-class Counts:
-    """What a write of namespaces did (or, for a dry run, would do)."""
+@dataclass(frozen=True)
+class Change:
+    """One configuration a write changes (or, for a dry run, would change)."""
 
-    created: list[str]
-    updated: list[str]
-    deleted: list[str]
-    unchanged: int = 0
+    name: str
+    before: JSONObject | None  # None: not in the store
+    after: JSONObject | None  # None: deleted
+
+    @property
+    def verb(self) -> str:
+        return "create" if self.before is None else "delete" if self.after is None else "update"
+
+
+@dataclass
+class NamespacePlan:
+    """What a write does to one namespace: ``new`` if the store has none of that name yet."""
+
+    name: str
+    new: bool
+    changes: list[Change]
+    unchanged: int
+
+
+@dataclass
+class Plan:
+    """What a write of namespaces did (or, for a dry run, would do), namespace by namespace."""
+
+    namespaces: list[NamespacePlan] = field(default_factory=list)
+
+    def add(
+        self,
+        namespace: str,
+        configs: dict[str, JSONObject],
+        stored: dict[str, JSONObject] | None,
+        *,
+        prune: bool,
+    ) -> NamespacePlan:
+        """Plan making ``namespace`` hold ``configs``, given what it holds (None: no namespace);
+        with ``prune``, configurations ``configs`` lacks are deleted."""
+        held = stored or {}
+        names = sorted(configs.keys() | (held.keys() if prune else set()))
+        changes = [
+            Change(name, held.get(name), configs.get(name))
+            for name in names
+            if not same(held.get(name), configs.get(name))
+        ]
+        unchanged = len(configs) - sum(change.after is not None for change in changes)
+        part = NamespacePlan(namespace, stored is None, changes, unchanged)
+        self.namespaces.append(part)
+        return part
 
     def summary(self, *, done: bool) -> str:
-        verbs = ("created", "updated", "deleted") if done else ("create", "update", "delete")
-        counts = (len(self.created), len(self.updated), len(self.deleted))
-        said = ", ".join(f"{verb} {count}" for verb, count in zip(verbs, counts, strict=True))
-        return f"{'' if done else 'would '}{said}; {self.unchanged} unchanged"
+        verbs = ("create", "update", "delete")
+        changes = [change for part in self.namespaces for change in part.changes]
+        counts = [sum(change.verb == verb for change in changes) for verb in verbs]
+        said = ", ".join(
+            f"{verb}{'d' if done else ''} {count}"
+            for verb, count in zip(verbs, counts, strict=True)
+        )
+        unchanged = sum(part.unchanged for part in self.namespaces)
+        return f"{'' if done else 'would '}{said}; {unchanged} unchanged"
 
 
 class Store:
@@ -112,35 +159,31 @@ class Store:
         *,
         prune: bool = False,
         dry_run: bool = False,
-    ) -> Counts:
+    ) -> Plan:
         """Make each namespace of ``dump`` hold its configurations: create what is missing and
         replace what differs; with ``prune``, delete configurations ``dump`` lacks. One
         conditional persist per namespace: a configuration changed by someone else meanwhile
         fails it with a ConflictError and writes nothing of that namespace."""
         self._check_names(dump)
-        counts = Counts([], [], [])
+        plan = Plan()
         for namespace, configs in dump.items():
             handle = self.existing(namespace)
-            stored = handle.get_all() if handle is not None else {}
-            created = [name for name in configs if name not in stored]
-            updated = [n for n in configs if n in stored and not same(stored[n], configs[n])]
-            deleted = sorted(set(stored) - set(configs)) if prune else []
-            counts.created += [f"{namespace}/{name}" for name in created]
-            counts.updated += [f"{namespace}/{name}" for name in updated]
-            counts.deleted += [f"{namespace}/{name}" for name in deleted]
-            counts.unchanged += len(configs) - len(created) - len(updated)
+            part = plan.add(
+                namespace, configs, None if handle is None else handle.get_all(), prune=prune
+            )
             progress.advance(1)
-            if dry_run or (handle is not None and not (created or updated or deleted)):
+            if dry_run or (handle is not None and not part.changes):
                 continue
             if handle is None:
                 self.confo.create_namespace(namespace)
                 handle = self.confo.namespace(namespace)
-            for name in (*created, *updated):
-                handle.set(name, configs[name])
-            for name in deleted:
-                handle.delete(name)
+            for change in part.changes:
+                if change.after is None:
+                    handle.delete(change.name)
+                else:
+                    handle.set(change.name, change.after)
             handle.persist()
-        return counts
+        return plan
 
     def copy(self, dump: Dump, progress: Progress = NO_PROGRESS) -> int:
         """Replace each configuration of ``dump`` in this store whatever it holds, without

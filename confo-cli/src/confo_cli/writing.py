@@ -4,6 +4,7 @@ else's change is written over it."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -12,10 +13,10 @@ from confo.errors import FieldNotFoundError, NamespaceNotFoundError
 from confo.values import JSONObject
 from confo_cli import arguments, failures
 from confo_cli.app import App
-from confo_cli.dumps import read_dump
+from confo_cli.dumps import config_diff, read_dump
 from confo_cli.failures import Failure
 from confo_cli.output import warn
-from confo_cli.stores import Counts, Store
+from confo_cli.stores import Plan, Store
 
 
 @click.command("set")
@@ -172,8 +173,9 @@ def import_(app: App, url: str, file: str, dry_run: bool, prune: bool) -> None:
     that each namespace in FILE holds what FILE holds.
 
     Each namespace is written at once, and not at all if someone changed one of its
-    configurations meanwhile. --dry-run prints one line per change (create, update, delete
-    NAMESPACE/CONFIG) and a summary, and writes nothing.
+    configurations meanwhile. --dry-run writes nothing: it prints each change (create,
+    update, delete NAMESPACE/CONFIG) with its diff, as confo diff prints one (store/: what the
+    store holds, file/: what FILE holds), and a summary.
 
     \b
     Examples:
@@ -182,8 +184,8 @@ def import_(app: App, url: str, file: str, dry_run: bool, prune: bool) -> None:
     """
     dump = read_dump(file)
     with app.store(url) as store, app.out.progress(len(dump), "importing") as progress:
-        counts = store.write(dump, progress, prune=prune, dry_run=dry_run)
-    _report(app, counts, dry_run)
+        plan = store.write(dump, progress, prune=prune, dry_run=dry_run)
+    _report(app, plan, dry_run, ("store", "file"))
 
 
 @click.command("cp")
@@ -217,20 +219,26 @@ def cp(
         app.out.progress(len(dump), "writing") as progress,
     ):
         if prune or dry_run:
-            _report(app, target.write(dump, progress, prune=prune, dry_run=dry_run), dry_run)
+            plan = target.write(dump, progress, prune=prune, dry_run=dry_run)
+            _report(app, plan, dry_run, ("dst", "src"))
         else:
             app.out.note(f"copied {target.copy(dump, progress)} configurations")
 
 
-def _report(app: App, counts: Counts, dry_run: bool) -> None:
+def _report(app: App, plan: Plan, dry_run: bool, labels: tuple[str, str]) -> None:
+    """A note of what was done; for a dry run, what would change, diffed as ``confo diff``
+    would diff the store (label ``labels[0]``) and what is written (``labels[1]``)."""
     if not dry_run:
-        app.out.note(counts.summary(done=True))
+        app.out.note(plan.summary(done=True))
         return
-    app.out.lines(
-        [
-            *(f"create {name}" for name in counts.created),
-            *(f"update {name}" for name in counts.updated),
-            *(f"delete {name}" for name in counts.deleted),
-            counts.summary(done=False),
-        ]
-    )
+    app.out.diff([*_changes(plan, labels), plan.summary(done=False) + "\n"])
+
+
+def _changes(plan: Plan, labels: tuple[str, str]) -> Iterator[str]:
+    for part in plan.namespaces:
+        if part.new:
+            yield f"create namespace {part.name}\n"
+        for change in part.changes:
+            path = f"{part.name}/{change.name}"
+            yield f"{change.verb} {path}\n"
+            yield from config_diff(path, change.before, change.after, labels)
