@@ -206,6 +206,54 @@ def test_cp_between_every_pair_of_store_kinds(
     assert run("diff", src.url, dst.url, ns).code == 0
 
 
+def test_cp_and_import_create_a_missing_destination_folder(
+    store: StoreUnderTest, ns: str, tmp_path: Path
+) -> None:
+    _put(store, ns, DATA)
+    backup = tmp_path / "backups" / "today"
+    copied = run("cp", store.url, f"file:{backup}", ns)
+    assert (copied.code, copied.err) == (0, "")
+    assert run("diff", store.url, f"file:{backup}", ns).code == 0
+    saved = tmp_path / "saved.json"
+    assert run("export", store.url, ns, "-o", str(saved)).code == 0
+    imported = run("import", f"file:{tmp_path / 'restored'}", str(saved), "--prune")
+    assert (imported.code, imported.err) == (0, "")
+    assert run("diff", store.url, f"file:{tmp_path / 'restored'}", ns).code == 0
+
+
+def test_a_missing_folder_is_created_only_by_a_write_that_needs_it(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    (source / "prod").mkdir(parents=True)
+    (source / "prod" / "app.json").write_text('{"port": 1}')
+    missing = tmp_path / "missing"
+    dry = run("cp", f"file:{source}", f"file:{missing}", "--dry-run")
+    assert (dry.code, dry.err) == (0, "")
+    assert dry.out.splitlines()[:2] == ["create namespace prod", "create prod/app"]
+    assert dry.out.splitlines()[-1] == "would create 1, update 0, delete 0; 0 unchanged"
+    no_source = run("cp", f"file:{tmp_path / 'nope'}", f"file:{missing}")
+    assert no_source.code == 2
+    assert "'" + str(tmp_path / "nope") + "' is not an existing folder" in no_source.err
+    no_file = run("import", f"file:{missing}", str(tmp_path / "nope.json"))
+    assert no_file.code == 2
+    assert not missing.exists()  # neither a dry run nor a failed read made it
+    assert run("cp", f"file:{source}", f"file:{missing}", "--prune").code == 0
+    assert json.loads((missing / "prod" / "app.json").read_text()) == {"port": 1}
+
+
+def test_a_destination_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "source" / "prod").mkdir(parents=True)
+    (tmp_path / "source" / "prod" / "app.json").write_text("{}")
+    (tmp_path / "taken").write_text("not a folder")
+    taken = run("cp", f"file:{tmp_path / 'source'}", f"file:{tmp_path / 'taken'}")
+    assert (taken.code, taken.err.count("\n")) == (2, 1)
+    assert "is not an existing folder" in taken.err
+    under = run("cp", f"file:{tmp_path / 'source'}", f"file:{tmp_path / 'taken' / 'x'}")
+    assert (
+        under.err
+        == f"confo: error: Cannot create the folder '{tmp_path}/taken/x': Not a directory.\n"
+    )
+
+
 def test_diff_exit_statuses_and_text(store: StoreUnderTest, ns: str, tmp_path: Path) -> None:
     _put(store, ns, {"database": {"port": 5432, "host": "a"}})
     saved = tmp_path / "saved.json"

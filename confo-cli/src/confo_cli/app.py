@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from confo_cli.output import Output
-from confo_cli.stores import Store, opened
+from confo_cli.stores import Store, make_folder, missing_folder, opened
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -26,3 +26,12 @@ class App:
 
     def store(self, url: str, *password_variables: str) -> AbstractContextManager[Store]:
         return opened(url, self.timeout, password_variables)
+
+    def destination(self, url: str, *password_variables: str) -> AbstractContextManager[Store]:
+        """A store to write into (cp DST, import URL): the folder of a ``file:`` URL is created
+        first if it is missing, parents too, as a backup folder named for the first time."""
+        folder = missing_folder(url)
+        if folder is not None:
+            make_folder(folder)
+            self.out.note(f"created the folder {folder}")
+        return self.store(url, *password_variables)

@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from confo import Confo, Namespace
 from confo.errors import NamespaceNotFoundError
@@ -53,6 +54,14 @@ class Plan:
     """What a write of namespaces did (or, for a dry run, would do), namespace by namespace."""
 
     namespaces: list[NamespacePlan] = field(default_factory=list)
+
+    @classmethod
+    def into_empty(cls, dump: Dump) -> Plan:
+        """The plan of writing ``dump`` into a store that holds nothing yet."""
+        plan = cls()
+        for namespace, configs in dump.items():
+            plan.add(namespace, configs, None, prune=False)
+        return plan
 
     def add(
         self,
@@ -214,6 +223,25 @@ def opened(url: str, timeout: float, password_variables: Iterable[str] = ()) -> 
         yield Store(confo, address.url)
     finally:
         confo.close()
+
+
+def missing_folder(url: str) -> Path | None:
+    """The folder a ``file:`` URL names, if nothing is there yet; None for any other URL."""
+    if url.partition(":")[0].lower() != "file":
+        return None  # not parsed: a network URL is read when it is opened, and only then
+    address = parse_store_url(url)
+    if address.backend_type != "file":
+        return None
+    folder = Path(address.credentials["config_path"]).expanduser()
+    # A file or a dangling link there is not missing: the backend refuses it, naming it.
+    return None if folder.exists() or folder.is_symlink() else folder
+
+
+def make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise Failure(f"Cannot create the folder {str(folder)!r}: {exc.strerror}.") from None
 
 
 def password(variables: Iterable[str] = ()) -> str | None:

@@ -13,10 +13,10 @@ from confo.errors import FieldNotFoundError, NamespaceNotFoundError
 from confo.values import JSONObject
 from confo_cli import arguments, failures
 from confo_cli.app import App
-from confo_cli.dumps import config_diff, read_dump
+from confo_cli.dumps import Dump, config_diff, read_dump
 from confo_cli.failures import Failure
-from confo_cli.output import warn
-from confo_cli.stores import Plan, Store
+from confo_cli.output import Progress, warn
+from confo_cli.stores import Plan, Store, missing_folder
 
 
 @click.command("set")
@@ -173,9 +173,10 @@ def import_(app: App, url: str, file: str, dry_run: bool, prune: bool) -> None:
     that each namespace in FILE holds what FILE holds.
 
     Each namespace is written at once, and not at all if someone changed one of its
-    configurations meanwhile. --dry-run writes nothing: it prints each change (create,
-    update, delete NAMESPACE/CONFIG) with its diff, as confo diff prints one (store/: what the
-    store holds, file/: what FILE holds), and a summary.
+    configurations meanwhile. The folder of a file: URL is created if missing. --dry-run
+    writes nothing: it prints each change (create, update, delete NAMESPACE/CONFIG) with its
+    diff, as confo diff prints one (store/: what the store holds, file/: what FILE holds), and
+    a summary.
 
     \b
     Examples:
@@ -183,8 +184,8 @@ def import_(app: App, url: str, file: str, dry_run: bool, prune: bool) -> None:
       confo export file:./configs | confo import etcd://127.0.0.1:2379 -
     """
     dump = read_dump(file)
-    with app.store(url) as store, app.out.progress(len(dump), "importing") as progress:
-        plan = store.write(dump, progress, prune=prune, dry_run=dry_run)
+    with app.out.progress(len(dump), "importing") as progress:
+        plan = _write(app, url, (), dump, progress, prune=prune, dry_run=dry_run)
     _report(app, plan, dry_run, ("store", "file"))
 
 
@@ -203,7 +204,8 @@ def cp(
     The configurations are written to DST whatever DST holds for them, as cp(1) replaces files;
     other configurations of DST are kept. With --prune, DST is read first, configurations SRC
     lacks are deleted, and each namespace is written only if nobody changed it meanwhile (as
-    import does). Passwords: CONFO_SRC_PASSWORD and CONFO_DST_PASSWORD, else CONFO_PASSWORD.
+    import does). A file: DST is created if missing (parents too); SRC must exist. Passwords:
+    CONFO_SRC_PASSWORD and CONFO_DST_PASSWORD, else CONFO_PASSWORD.
 
     \b
     Examples:
@@ -214,15 +216,34 @@ def cp(
         chosen = source.namespaces(namespaces)
         with app.out.progress(len(chosen), "reading") as progress:
             dump = source.export(chosen, progress)
-    with (
-        app.store(dst, "CONFO_DST_PASSWORD") as target,
-        app.out.progress(len(dump), "writing") as progress,
-    ):
+    password_variables = ("CONFO_DST_PASSWORD",)
+    with app.out.progress(len(dump), "writing") as progress:
         if prune or dry_run:
-            plan = target.write(dump, progress, prune=prune, dry_run=dry_run)
+            plan = _write(
+                app, dst, password_variables, dump, progress, prune=prune, dry_run=dry_run
+            )
             _report(app, plan, dry_run, ("dst", "src"))
-        else:
-            app.out.note(f"copied {target.copy(dump, progress)} configurations")
+            return
+        with app.destination(dst, *password_variables) as target:
+            copied = target.copy(dump, progress)
+    app.out.note(f"copied {copied} configurations")
+
+
+def _write(
+    app: App,
+    url: str,
+    password_variables: tuple[str, ...],
+    dump: Dump,
+    progress: Progress,
+    *,
+    prune: bool,
+    dry_run: bool,
+) -> Plan:
+    """Write ``dump`` into the store ``url`` as import does; with ``dry_run``, only plan it."""
+    if dry_run and missing_folder(url) is not None:
+        return Plan.into_empty(dump)  # the folder a real run would create holds nothing yet
+    with app.destination(url, *password_variables) as store:
+        return store.write(dump, progress, prune=prune, dry_run=dry_run)
 
 
 def _report(app: App, plan: Plan, dry_run: bool, labels: tuple[str, str]) -> None:
