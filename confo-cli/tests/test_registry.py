@@ -108,8 +108,11 @@ def test_another_distribution_adds_a_command(site: dict[str, str]) -> None:
         "confo: warning: command 'set' of confo-thief (confo_hello:hello) skipped: confo-cli "
         "(confo_cli.writing:set_) has a command of that name.",
     ]
-    words = {"_CONFO_COMPLETE": "bash_complete", "COMP_WORDS": "confo he", "COMP_CWORD": "1"}
-    assert run(env={**site, **words}).out.splitlines() == ["plain,hello"]
+    words = {"_CONFO_COMPLETE": "bash_complete", "COMP_WORDS": "confo ", "COMP_CWORD": "1"}
+    offered = run(env={**site, **words})
+    assert "plain,hello" in offered.out.splitlines()
+    assert "plain,gone" not in offered.out.splitlines()
+    assert offered.err == ""  # in the middle of a prompt: no warning
 
 
 def test_a_broken_command_harms_no_other(site: dict[str, str], tmp_path: Path) -> None:

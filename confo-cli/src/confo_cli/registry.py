@@ -8,14 +8,15 @@ edited here; confo-cli declares its own commands the same way, in its pyproject.
 
 The entry point's name is the command's name, as with Flask's ``flask.commands``, so a command is
 imported only when it is asked for: ``confo get`` imports the reading commands and nothing else,
-and a broken third-party command harms no other. It is skipped with one warning line, when
-``--help`` or completion lists it or someone runs it, rather than on every run, as loading every
-entry point up front would do (and make each run pay for every installed command).
+and a broken third-party command harms no other. It is skipped with one warning line when
+``--help`` lists it or someone runs it (quietly when the shell completes a word), rather than on
+every run, as loading every entry point up front would do (and make each run pay for every
+installed command).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -50,7 +51,9 @@ class Registry(click.Group):
         if cmd_name in self.commands or cmd_name in self._broken:
             return self.commands.get(cmd_name)
         found = self.points().get(cmd_name)
-        command = None if found is None else load(_first(found))
+        # Completing (resilient parsing): a warning would land in the middle of the prompt.
+        say = _ignore if ctx.resilient_parsing else warn
+        command = None if found is None else load(_first(found, say), say)
         if command is None:
             self._broken.add(cmd_name)
             return None
@@ -66,37 +69,41 @@ def by_name(points: Iterable[EntryPoint]) -> dict[str, list[EntryPoint]]:
     return found
 
 
-def _first(points: list[EntryPoint]) -> EntryPoint:
+def _first(points: list[EntryPoint], say: Callable[[str], None] = warn) -> EntryPoint:
     """The first entry point of a name; the others are skipped with a warning: which one won
     would otherwise depend on the order of sys.path, and a distribution could replace
     ``confo set`` unnoticed."""
     first, *others = points
     for other in others:
         if other.value != first.value:  # the same one found twice is no clash
-            warn(
+            say(
                 f"command {other.name!r} of {_origin(other)} skipped: {_origin(first)} has a "
                 "command of that name."
             )
     return first
 
 
-def load(point: EntryPoint) -> click.Command | None:
+def load(point: EntryPoint, say: Callable[[str], None] = warn) -> click.Command | None:
     """The click command ``point`` names, or None (said in one warning line) if it is broken."""
     try:
         command = point.load()
     except Exception as exc:  # any error of a third-party import: the other commands go on
-        warn(
+        say(
             f"command {point.name!r} of {_origin(point)} skipped: it failed to load "
             f"({type(exc).__name__}: {exc})."
         )
         return None
     if not isinstance(command, click.Command):
-        warn(
+        say(
             f"command {point.name!r} of {_origin(point)} skipped: it is an "
             f"object of type {type(command).__name__!r}, not a click command."
         )
         return None
     return command
+
+
+def _ignore(_: str) -> None:
+    pass
 
 
 def _distribution(point: EntryPoint) -> str | None:
