@@ -12,14 +12,14 @@ TYPE_CHECKING = False  # not typing's: importing typing would double the cost of
 if TYPE_CHECKING:
     from typing import Any
 
-    from confo.manager import Confo
+    from confo.compat.shared import Confo
 
 __all__ = ["Confo"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "Confo":
-        from confo.manager import Confo  # noqa: PLC0415 (imported on first use, on purpose)
+        from confo.compat.shared import Confo  # noqa: PLC0415 (on first use, on purpose)
 
         return Confo
     raise AttributeError(f"module 'confo.Confo' has no attribute {name!r}")

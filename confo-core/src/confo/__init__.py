@@ -21,13 +21,14 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from confo.backend import Backend
+    from confo.compat.shared import Confo
     from confo.errors import ConflictError, ConfoError
-    from confo.manager import Confo
+    from confo.events import WatchEvent
+    from confo.hookspecs import Backend
     from confo.markers import hookimpl
     from confo.model import Changes, Revision, Snapshot, WriteResult
     from confo.namespace import Namespace
-    from confo.watch import Watch, WatchEvent
+    from confo.watch import Watch
 
 __all__ = [
     "Backend",
@@ -46,14 +47,16 @@ __all__ = [
 ]
 
 _HOME = {
-    "Backend": "confo.backend",
+    "Backend": "confo.hookspecs",
     "Changes": "confo.model",
     "ConflictError": "confo.errors",
-    "Confo": "confo.manager",
+    "Confo": "confo.compat.shared",
     "ConfoError": "confo.errors",
     "Namespace": "confo.namespace",
     "Revision": "confo.model",
     "Snapshot": "confo.model",
+    "Watch": "confo.watch",
+    "WatchEvent": "confo.events",
     "WriteResult": "confo.model",
     "hookimpl": "confo.markers",
 }

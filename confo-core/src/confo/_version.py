@@ -1,3 +1,3 @@
 """The version of confo-core; every distribution of this repository is released at the same one."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

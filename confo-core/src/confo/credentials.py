@@ -8,10 +8,39 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from confo.errors import CredentialsError
+
+CORE_OPTIONS = frozenset({"timeout"})
+"""Credentials Confo itself handles, for every backend: taken out before a backend sees the
+rest, so that a backend refusing keys it does not know need not know these."""
+
+
+def split_core_options(credentials: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The core's options (:data:`CORE_OPTIONS`) and the backend's own credentials, apart."""
+    core = {key: value for key, value in credentials.items() if key in CORE_OPTIONS}
+    own = {key: value for key, value in credentials.items() if key not in CORE_OPTIONS}
+    return core, own
+
+
+def refuse_unknown(credentials: Mapping[str, Any], known: Iterable[str], backend: str) -> None:
+    """Refuse a key the backend does not read (``redis_pasword``): silently ignored, a typo
+    would connect without the password, or without TLS. The message names the keys it takes,
+    and the closest one to the typo."""
+    from difflib import get_close_matches  # noqa: PLC0415 (only on a mistake)
+
+    taken = sorted({*known, *CORE_OPTIONS})
+    unknown = sorted(str(key) for key in credentials if key not in taken)
+    if not unknown:
+        return
+    close = get_close_matches(unknown[0], taken, n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise CredentialsError(
+        f"The {backend} backend takes no credential {unknown[0]!r}.{hint} It takes: "
+        f"{', '.join(taken)}."
+    )
 
 
 def text(

@@ -10,11 +10,11 @@ code written against it keeps working. The ``...Error`` names are the ones this 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # not typing's: the seeds' import must stay cheap
 if TYPE_CHECKING:
-    from confo.model import Revision
+    from collections.abc import Iterable, Mapping
+
+    from confo.aliases import Revision
 
 __all__ = [
     "BackendAuthenticationError",

@@ -1,8 +1,8 @@
 """The configuration manager: backends, namespaces and configurations behind one API.
 
-``Confo()`` returns the process-wide shared manager (the original Confo was a singleton, and its
-documentation relies on a second ``Confo()`` seeing the first one's backends).
-``Confo(shared=False)`` returns an independent one, for tests or several tenants in one process.
+Every ``confo.manager.Confo()`` is a manager of its own. The original Confo's surface (its
+process-wide shared instance, its ``persist(False, False)``) is :mod:`confo.compat`, on top of
+this: ``from confo import Confo`` and ``from confo.Confo import Confo`` give that class.
 
 One lock per manager guards the in-memory state; it is never held while a store is read or
 written (see :mod:`confo.namespace`), so a slow persist does not keep ``get`` waiting in other
@@ -12,49 +12,39 @@ threads. Each loaded backend serialises its own store calls. Threads that must n
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, Literal
+import _thread
 
+from confo.aliases import MISSING
 from confo.errors import (
     BackendExistsError,
     BackendNotFoundException,
     BackendsActivationException,
     ConfoError,
-    CredentialsError,
     NamespaceExistsException,
     NamespaceNotLoadedException,
 )
-from confo.model import Capabilities
-from confo.names import check_name
-from confo.namespace import MISSING, UPDATE_ATTEMPTS, Namespace, handle, loaded_state
-from confo.session import BackendSession
-from confo.values import JSONObject
-from confo.watch import Watch, WatchEvent
 
-log = logging.getLogger(__name__)
+# Everything else is imported when a backend is loaded: the seeds' ``from confo.Confo import
+# Confo`` then costs little more than a bare interpreter start (docs/benchmarks.md).
+TYPE_CHECKING = False  # not typing's: importing typing is a fifth of the interpreter's start
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from typing import Any, Literal
+
+    from confo.loaded import Loaded
+    from confo.model import Capabilities
+    from confo.namespace import Namespace
+    from confo.values import JSONObject
+    from confo.watch import Watch, WatchEvent
 
 
 class Confo:
     """Load backends, choose a namespace, read and edit configurations, persist and reload."""
 
-    _shared: ClassVar[Confo | None] = None
-    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def __new__(cls, *, shared: bool = True) -> Confo:
-        if not shared:
-            return super().__new__(cls)
-        with Confo._shared_lock:
-            if Confo._shared is None:
-                Confo._shared = super().__new__(cls)
-            return Confo._shared
-
-    def __init__(self, *, shared: bool = True) -> None:
-        if getattr(self, "_sessions", None) is not None:
-            return  # the shared instance, already set up by an earlier Confo()
-        self._lock = threading.RLock()
-        self._sessions: dict[str, BackendSession] = {}
+    def __init__(self) -> None:
+        # _thread's lock is threading's, without importing threading (a third of this import).
+        self._lock = _thread.RLock()
+        self._sessions: dict[str, Loaded] = {}
         self._active: str | None = None
 
     def __repr__(self) -> str:
@@ -86,29 +76,18 @@ class Confo:
         :raises BackendUnavailableError, BackendAuthenticationError, CredentialsError: from the
             backend's connect.
         """
-        check_name("backend", name)
-        if not isinstance(credentials, Mapping):
-            raise CredentialsError(
-                f"Credentials for backend {name!r} must be a dict, "
-                f"not {type(credentials).__name__}."
-            )
-        self._ensure_free(name)
-        from confo.store import Store  # noqa: PLC0415 (pluggy, entry points: on first load only)
+        from confo.loaded import Loaded, check_request, connect  # noqa: PLC0415 (see above)
 
-        store = Store(name, backend_type, plugins)
-        try:
-            store.connect(credentials)  # outside the lock: it may wait up to its timeout
-        except BaseException:
-            store.close()  # a half-open client (a socket, a reconnecting thread) must not leak
-            raise
+        check_request(name, credentials)
+        self._ensure_free(name)
+        store = connect(name, backend_type, credentials, plugins)  # unlocked: up to its timeout
         with self._lock:
             try:
                 self._ensure_free(name)
             except BackendExistsError:
                 store.close()  # another thread loaded the same name meanwhile
                 raise
-            self._sessions[name] = BackendSession(store, self._lock)
-        log.info("loaded backend %r of type %r", name, backend_type)
+            self._sessions[name] = Loaded(store, self._lock)
 
     def _ensure_free(self, name: str) -> None:
         with self._lock:
@@ -143,7 +122,7 @@ class Confo:
             del self._sessions[name]
             if self._active == name:
                 self._active = None
-        session.stop_watches()
+        session.watching.stop_all()
         session.store.close()
 
     def close(self) -> None:
@@ -153,7 +132,7 @@ class Confo:
         for name in names:
             self.close_backend(name)
 
-    def _session_named(self, name: str) -> BackendSession:
+    def _session_named(self, name: str) -> Loaded:
         session = self._sessions.get(name)
         if session is None:
             loaded = ", ".join(map(repr, self._sessions)) or "none"
@@ -163,7 +142,7 @@ class Confo:
             )
         return session
 
-    def _session(self) -> BackendSession:
+    def _session(self) -> Loaded:
         if self._active is None:
             raise BackendsActivationException(
                 "No backend is active. Call activate_backend(name) with one of "
@@ -174,7 +153,7 @@ class Confo:
     # --- namespaces --------------------------------------------------------------------------
     # Each call looks up what it needs under the lock, then talks to the store without it.
 
-    def _active_session(self) -> BackendSession:
+    def _active_session(self) -> Loaded:
         with self._lock:
             return self._session()
 
@@ -197,8 +176,8 @@ class Confo:
         """
         session = self._active_session()
         name = session.store.check_name("namespace", namespace)
-        session.load(name)
-        session.use(name)
+        session.session.load(name)
+        session.session.use(name)
 
     def namespace(self, namespace: str) -> Namespace:
         """A handle on ``namespace`` of the active backend that leaves the current namespace alone.
@@ -207,8 +186,8 @@ class Confo:
         """
         session = self._active_session()
         name = session.store.check_name("namespace", namespace)
-        session.load(name)
-        return handle(session, name)
+        session.session.load(name)
+        return self._handle(session, name)
 
     def check_name(self, kind: Literal["namespace", "configuration"], name: str) -> str:
         """Return ``name`` if the active backend can store it as a ``kind`` name: to validate
@@ -223,7 +202,7 @@ class Confo:
         session = self._active_session()
         names = session.store.list_namespaces()
         with self._lock:
-            return {"all_namespaces": names, "current_namespace": session.current}
+            return {"all_namespaces": names, "current_namespace": session.session.current}
 
     def get_count(self) -> int:
         """The number of namespaces in the active backend's store."""
@@ -237,25 +216,28 @@ class Confo:
         session = self._active_session()
         name = session.store.check_name("namespace", namespace)
         session.store.delete_namespace(name)
-        session.forget(name)
+        session.session.forget(name)
+        with self._lock:
+            session.handles.pop(name, None)
 
     def _current(self) -> Namespace:
         with self._lock:
             session = self._session()
-            current = session.current
-            held = session.handles.get(current) if current is not None else None
-            if held is not None:
-                return held
+            current = session.session.current
             if current is None:
                 raise NamespaceNotLoadedException(
                     f"No namespace is in use on backend {session.store.name!r}. Call "
                     "use_namespace(name) first (create_namespace(name) if it does not exist)."
                 )
-            return handle(session, current)
+            return session.handle(current)
+
+    def _handle(self, session: Loaded, namespace: str) -> Namespace:
+        with self._lock:
+            return session.handle(namespace)
 
     # --- configurations (the current namespace) ----------------------------------------------
 
-    def set(self, config: str, field: str | JSONObject, value: Any = None) -> None:
+    def set(self, config: str, field: str | JSONObject, value: Any = MISSING) -> None:
         """Set a field, or a whole configuration (``field`` a dict, ``value`` None). In memory."""
         self._current().set(config, field, value)
 
@@ -276,16 +258,11 @@ class Confo:
         self._current().reload()
 
     def persist(
-        self,
-        namespace: str | bool | None = None,
-        config: str | bool | None = None,
-        *,
-        force: bool = False,
+        self, namespace: str | None = None, config: str | None = None, *, force: bool = False
     ) -> None:
         """Write changes to the store: of every namespace held here, of one, or one configuration.
 
-        ``None`` and ``False`` both mean "not given", as in the original documentation. A
-        configuration without a namespace means one in the current namespace. Each namespace is
+        A configuration without a namespace means one in the current namespace. Each namespace is
         written in one transaction where the store allows it, and only if none of its
         configurations changed in the store since this manager read them; ``force=True`` writes
         regardless (last writer wins).
@@ -296,22 +273,18 @@ class Confo:
             its message) say which namespaces were written and which still hold their edits.
         """
         session = self._active_session()
-        config_name = config if isinstance(config, str) else None
-        if isinstance(namespace, str):
-            loaded_state(session, namespace)
-            handle(session, namespace).persist(config_name, force=force)
-        elif config_name is not None:
-            self._current().persist(config_name, force=force)
+        if namespace is not None:
+            session.loaded_state(namespace)
+            self._handle(session, namespace).persist(config, force=force)
+        elif config is not None:
+            self._current().persist(config, force=force)
         else:
             self._persist_all(session, force)
 
-    def _persist_all(self, session: BackendSession, force: bool) -> None:
+    def _persist_all(self, session: Loaded, force: bool) -> None:
         """Each namespace with edits, in turn; an error says which were written before it."""
-        pending = [
-            handle(session, name)
-            for name in session.held_namespaces()
-            if handle(session, name).has_unsaved_changes()
-        ]
+        handles = [self._handle(session, name) for name in session.session.held_namespaces()]
+        pending = [handle for handle in handles if handle.has_unsaved_changes()]
         for done, namespace in enumerate(pending):
             try:
                 namespace.persist(force=force)
@@ -330,7 +303,7 @@ class Confo:
         """
         session = self._active_session()
         name = session.store.check_name("namespace", namespace)
-        handle(session, name).write(configs, force=force)
+        self._handle(session, name).write(configs, force=force)
 
     def watch(
         self, callback: Callable[[WatchEvent], object], namespace: str | None = None
@@ -344,7 +317,7 @@ class Confo:
             return self._current().watch(callback)
         session = self._active_session()
         name = session.store.check_name("namespace", namespace)
-        return handle(session, name).watch(callback)
+        return self._handle(session, name).watch(callback)
 
     def update(
         self,
@@ -352,7 +325,7 @@ class Confo:
         fn: Callable[[JSONObject], JSONObject],
         namespace: str | None = None,
         *,
-        attempts: int = UPDATE_ATTEMPTS,
+        attempts: int | None = None,
     ) -> JSONObject:
         """Read-modify-write one configuration safely against other writers.
 
@@ -365,4 +338,4 @@ class Confo:
             return self._current().update(config, fn, attempts=attempts)
         session = self._active_session()
         name = session.store.check_name("namespace", namespace)
-        return handle(session, name).update(config, fn, attempts=attempts)
+        return self._handle(session, name).update(config, fn, attempts=attempts)

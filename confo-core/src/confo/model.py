@@ -12,14 +12,21 @@ changed, its revision changed too.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
-from confo.values import JSONObject
+from confo.aliases import JSONObject, Revision
 
-Revision = int | str
-"""A backend's token for one stored version of one configuration. JSON-friendly on purpose: the
-command line and watch events show it."""
+__all__ = [
+    "Capabilities",
+    "Changes",
+    "JSONObject",
+    "Revision",
+    "Snapshot",
+    "WatchFeed",
+    "WriteResult",
+]
 
 
 @dataclass
@@ -92,3 +99,46 @@ class Capabilities:
     max_transaction_bytes: int | None = None
     max_name_bytes: int | None = None
     names_outside_bmp: bool = True
+
+
+class WatchFeed(Protocol):
+    """What a backend's ``confo_watch`` reports to: the one listener of a loaded backend.
+
+    The listener serves every watched namespace of the backend at once, on one connection of its
+    own; Confo reads what it is told may have changed, compares revisions, and keeps the health
+    of every watch (``Watch.healthy``) from what it is told here. Every method is thread-safe and
+    quick: call it from a client library's callback thread as well.
+    """
+
+    heartbeat: float
+    """Seconds: prove the store is alive (``alive()``) at least this often while connected.
+    A listener that says nothing for a few heartbeats is taken to be cut off or frozen."""
+
+    def namespaces(self) -> frozenset[str]:
+        """The namespaces watched now. The set changes while the watch runs: look again at least
+        every half second where the store needs a subscription per namespace."""
+        ...
+
+    def changed(self, namespace: str, names: Collection[str] | None) -> None:
+        """These configurations of ``namespace`` may have changed (put or deleted); None: any
+        of them may have (the namespace itself was made or deleted, or a subscription to it
+        was just put in place). Names of namespaces not watched are ignored, so a backend that
+        watches its whole root may report everything it sees."""
+        ...
+
+    def resync(self) -> None:
+        """The listener is in place (first, or after a gap it cannot replay: a reconnect, a
+        session expiry, a compacted history): Confo reads every watched namespace whole, and the
+        watches are healthy again once that is done."""
+        ...
+
+    def alive(self) -> None:
+        """The store just showed a sign of life on the listener's connection (a heartbeat's
+        answer, a message)."""
+        ...
+
+    def lost(self, reason: str) -> None:
+        """The listener lost the store (say why, never a password): its watches turn unhealthy
+        at once and one warning is logged per outage. Raising from ``confo_watch`` does the same;
+        this is for client libraries that reconnect by themselves."""
+        ...

@@ -5,6 +5,12 @@ they were read or written, each conditional on the store still holding the revis
 last saw (see :mod:`confo.model`): two processes that edit different configurations of one
 namespace do not touch each other's work, and two that edit the same one get a ConflictError
 rather than losing an edit. The state itself lives in :mod:`confo.session`.
+
+A write whose answer is lost (the connection cut after the store applied it) leaves its outcome
+unknown; the state records what was sent, and the next persist first reads those configurations:
+if the store holds exactly what was sent, the write was this manager's, and it goes on with no
+false conflict. While the store still holds what the lost write expected, the write may yet land
+(a request stuck on a frozen path): a conflict on such a configuration settles it again.
 """
 
 from __future__ import annotations
@@ -15,24 +21,23 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from confo.aliases import MISSING
 from confo.errors import (
+    BackendUnavailableError,
     ConfigurationNotFoundError,
     ConflictError,
     FieldNotFoundError,
     InvalidValueError,
-    NamespaceNotLoadedException,
     PartialWriteError,
     PluginError,
 )
-from confo.model import Changes, Revision
+from confo.listener import Watching
+from confo.model import Changes, Revision, WriteResult
 from confo.session import BackendSession, NamespaceState
 from confo.values import JSONObject, checked_copy, checked_object, copy_json
 from confo.watch import Watch, WatchEvent
 
 log = logging.getLogger(__name__)
-
-MISSING: Any = object()
-"""Marks "no default given", since ``None`` is a legitimate default."""
 
 UPDATE_ATTEMPTS = 50
 """How often ``update`` tries before giving up on a configuration others keep changing."""
@@ -47,8 +52,9 @@ class Namespace:
     ``use_namespace(name)`` on the same manager. Safe to use from several threads.
     """
 
-    def __init__(self, session: BackendSession, name: str) -> None:
+    def __init__(self, session: BackendSession, watching: Watching, name: str) -> None:
         self._session = session
+        self._watching = watching
         self._lock = session.lock
         self.name = name
 
@@ -94,7 +100,7 @@ class Namespace:
         with self._lock:
             return {name: copy_json(values) for name, values in state.configs.items()}
 
-    def set(self, config: str, field: str | JSONObject, value: Any = None) -> None:
+    def set(self, config: str, field: str | JSONObject, value: Any = MISSING) -> None:
         """Set one field (``field`` a str) or the whole configuration (``field`` a dict, ``value``
         None). In memory only, until ``persist``.
 
@@ -103,9 +109,15 @@ class Namespace:
             plugin (``confo_validate``) refused the configuration; nothing is changed.
         """
         name = self._session.store.check_name("configuration", config)
+        if isinstance(field, str) and value is MISSING:
+            raise InvalidValueError(
+                f"set({name!r}, {field!r}) gives no value for field {field!r}: write "
+                f"set({name!r}, {field!r}, value) (None stores JSON null), or set({name!r}, "
+                "{...}) for a whole configuration."
+            )
         if isinstance(field, str):
             update = {field: checked_copy(value, f"field {field!r} of configuration {name!r}")}
-        elif isinstance(field, dict) and value is None:
+        elif isinstance(field, dict) and (value is None or value is MISSING):
             update = checked_object(field, f"configuration {name!r}")
         else:
             raise InvalidValueError(
@@ -158,23 +170,58 @@ class Namespace:
                 if config is not None and not state.holds(config):
                     raise ConfigurationNotFoundError(self._no_config(config, state.configs))
                 changes = state.changes(config, force=force)
+                unsure = [name for name in (*changes.put, *changes.delete) if name in state.unsure]
+            if unsure:  # an earlier write's answer was lost: did it land?
+                self._settle(state, unsure)
+                changes = self._changes(state, config, force)
             if not changes:
                 return
             try:
-                result = self._session.store.write(self.name, changes)
-            except PartialWriteError as exc:
+                result = self._write(state, changes)
+            except ConflictError as exc:
                 with self._lock:
-                    state.written(changes, exc.written, exc.deleted)
-                raise
+                    late = [name for name in exc.configs if name in state.unsure]
+                if not late:
+                    raise
+                self._settle(state, late)  # the lost write landed after all?
+                changes = self._changes(state, config, force)
+                if not changes:
+                    return
+                result = self._write(state, changes)
             with self._lock:
                 state.written(changes, result.revisions, changes.delete)
+
+    def _changes(self, state: NamespaceState, config: str | None, force: bool) -> Changes:
+        with self._lock:
+            return state.changes(config, force=force)
+
+    def _write(self, state: NamespaceState, changes: Changes) -> WriteResult:
+        """Write ``changes``; record how far a split write got, and a write whose answer was
+        lost as unsure, for the next persist to settle."""
+        try:
+            return self._session.store.write(self.name, changes)
+        except PartialWriteError as exc:
+            with self._lock:
+                state.written(changes, exc.written, exc.deleted)
+                state.sent_unknown(changes, {*exc.written, *exc.deleted})
+            raise
+        except BackendUnavailableError:
+            with self._lock:
+                state.sent_unknown(changes)
+            raise
+
+    def _settle(self, state: NamespaceState, names: list[str]) -> None:
+        """Read ``names`` and settle their unsure writes (see :meth:`NamespaceState.resolve`)."""
+        snapshot = self._session.store.read(self.name, names)
+        with self._lock:
+            state.resolve(snapshot, names)
 
     def update(
         self,
         config: str,
         fn: Callable[[JSONObject], JSONObject],
         *,
-        attempts: int = UPDATE_ATTEMPTS,
+        attempts: int | None = None,
     ) -> JSONObject:
         """Read ``config`` fresh from the store, apply ``fn``, and write the result if nobody
         changed it meanwhile; on a conflict, read again and retry (with jittered back-off).
@@ -189,6 +236,7 @@ class Namespace:
         """
         name = self._session.store.check_name("configuration", config)
         store = self._session.store
+        attempts = UPDATE_ATTEMPTS if attempts is None else attempts
         for attempt in range(attempts):
             snapshot = store.read(self.name, [name])
             current = snapshot.configs.get(name, {})
@@ -196,6 +244,8 @@ class Namespace:
             store.validate(self.name, name, new)
             changes = Changes({name: new}, set(), {name: snapshot.revisions.get(name)})
             try:
+                # A lost answer is not recorded as unsure: update() claims nothing of the view
+                # until it knows, and the next update() reads what the store holds anyway.
                 result = store.write(self.name, changes)
             except ConflictError:
                 delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
@@ -259,9 +309,7 @@ class Namespace:
                 f"The {store.backend_type!r} backend cannot watch: it implements no confo_watch "
                 "hook. reload() reads what the store holds now."
             )
-        watch = Watch(self._session, self.name, callback, store.twin())
-        watch.start()
-        return watch
+        return Watch(self._watching, self.name, callback)
 
     def revision(self, config: str) -> Revision | None:
         """The store's revision of ``config`` as this manager last read or wrote it; None for a
@@ -284,20 +332,3 @@ class Namespace:
             f"Namespace {self.name!r} has no configuration {config!r} (it has: {known}). "
             "Set it first, or reload() if another process persisted it."
         )
-
-
-def handle(session: BackendSession, namespace: str) -> Namespace:
-    """The handle of ``namespace`` in ``session`` (one per namespace and manager)."""
-    return session.handle(namespace, lambda: Namespace(session, namespace))
-
-
-def loaded_state(session: BackendSession, namespace: str) -> NamespaceState:
-    """The state of a namespace this manager already holds, without reading the store."""
-    with session.lock:
-        state = session.held(namespace)
-    if state is None:
-        raise NamespaceNotLoadedException(
-            f"Namespace {namespace!r} is not loaded in this Confo instance, so it has nothing "
-            f"to persist. Call use_namespace({namespace!r}) or namespace({namespace!r}) first."
-        )
-    return state

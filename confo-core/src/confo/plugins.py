@@ -13,24 +13,22 @@ from typing import Any
 
 import pluggy
 
-from confo import hookspecs
-from confo.backend import REQUIRED_HOOKS, Backend
 from confo.discovery import wrapper_plugin
 from confo.errors import PluginError
+from confo.hookspecs import HOOKS, REQUIRED_HOOKS, Backend
 from confo.markers import PROJECT_NAME
-
-_HOOKS = frozenset(name for name in vars(hookspecs) if name.startswith("confo_"))
 
 
 class _PluginManager(pluggy.PluginManager):
-    """Methods named ``confo_*`` of a :class:`~confo.backend.Backend` are hooks, marked or not
-    (as pytest takes ``pytest_*`` functions): the base class already types them."""
+    """Methods named ``confo_*`` of a :class:`~confo.hookspecs.Backend` are hooks, marked or
+    not (as pytest takes ``pytest_*`` functions): the base class already types them. One that a
+    subclass inherits unchanged is the specification itself, not an implementation."""
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> pluggy.HookimplOpts | None:
         opts = super().parse_hookimpl_opts(plugin, name)
-        if opts is None and isinstance(plugin, Backend) and name in _HOOKS:
-            method = getattr(plugin, name, None)
-            if callable(method):
+        if opts is None and isinstance(plugin, Backend) and name in HOOKS:
+            method = getattr(type(plugin), name, None)
+            if callable(method) and method is not getattr(Backend, name):
                 return {
                     "wrapper": False,
                     "hookwrapper": False,
@@ -51,7 +49,7 @@ def new_backend(backend_class: type, backend_type: str) -> object:
         if missing:
             raise PluginError(
                 f"The {backend_type!r} backend {backend_class.__qualname__} does not implement "
-                f"the required hooks {', '.join(missing)}: add them (see confo.hookspecs)."
+                f"the required hooks {', '.join(missing)}: add them (see confo.hookspecs.Backend)."
             ) from exc
         raise PluginError(
             f"The {backend_type!r} backend {backend_class.__qualname__} cannot be created with "
@@ -72,7 +70,7 @@ def plugin_manager(
     """
     wrappers = [wrapper_plugin(p) if isinstance(p, str) else p for p in plugins]
     pm = _PluginManager(PROJECT_NAME)
-    pm.add_hookspecs(hookspecs)
+    pm.add_hookspecs(Backend)
     try:
         pm.register(backend, name=f"backend:{backend_type}")
         _check_backend(pm, backend, backend_type)
@@ -102,7 +100,7 @@ def _check_backend(pm: pluggy.PluginManager, backend: object, backend_type: str)
         )
         raise PluginError(
             f"The {backend_type!r} backend {type(backend).__qualname__} does not implement the "
-            f"required hooks {', '.join(missing)}{hint}. See confo.hookspecs."
+            f"required hooks {', '.join(missing)}{hint}. See confo.hookspecs.Backend."
         )
 
 

@@ -1,8 +1,9 @@
 """What a manager holds for one loaded backend: its namespaces in memory, and its current one.
 
-This module is the one owner of that state. Everything that changes it (an edit, a persist's
-result, a reload, what another process wrote) goes through a method here, called with the
-manager's lock held; nothing else assigns its fields.
+This module is the one owner of that state, and depends on nothing above it: namespace handles,
+watches and the backend's listener are built on it. Everything that changes the state (an edit,
+a persist's result, a reload, what another process wrote) goes through a method here, called
+with the manager's lock held; nothing else assigns its fields.
 
 Locking: the manager's lock guards the in-memory state and is never held across store I/O, so a
 slow persist or reload does not block ``get`` in other threads. That works because a
@@ -20,7 +21,7 @@ interleaves with a persist to leave a stale view that looks saved.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Collection, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
@@ -28,15 +29,18 @@ from confo.model import Changes, Revision, Snapshot
 from confo.values import JSONObject
 
 if TYPE_CHECKING:
-    from confo.namespace import Namespace
     from confo.store import Store
-    from confo.watch import Watch
+
+
+MAX_UNSURE = 16
+"""How many values sent with unknown outcome a configuration remembers (a writer retrying
+through an outage); older ones are forgotten, at worst a false conflict later."""
 
 
 class NamespaceState:
     """The in-memory view of one namespace of one store, and what the store held when read."""
 
-    __slots__ = ("configs", "deleted", "dirty", "order", "revisions")
+    __slots__ = ("configs", "deleted", "dirty", "order", "revisions", "unsure")
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.configs: dict[str, JSONObject] = snapshot.configs
@@ -47,6 +51,11 @@ class NamespaceState:
         # store's own indexes list new configurations in the order they were set.
         self.dirty: dict[str, None] = {}
         self.deleted: set[str] = set()  # deleted in memory, still to delete in the store
+        # Written, but the store's answer was lost (a connection cut after the write left): the
+        # revision the writes expected, and every value sent meanwhile (None: a delete; a
+        # writer retrying through an outage sends several, any of which may have landed).
+        # Resolved by the next read of the name: if the store holds one of them, it was ours.
+        self.unsure: dict[str, tuple[Revision | None, list[JSONObject | None]]] = {}
         self.order = threading.Lock()
 
     def has_unsaved_changes(self) -> bool:
@@ -97,6 +106,51 @@ class NamespaceState:
         for name in deleted:
             self.revisions.pop(name, None)
             self.deleted.discard(name)
+        for name in [*revisions, *deleted]:
+            self.unsure.pop(name, None)
+
+    def sent_unknown(self, changes: Changes, settled: Iterable[str] = ()) -> None:
+        """A write of ``changes`` may or may not have reached the store (its answer was lost);
+        the names in ``settled`` are known to have been written (the first parts of a split)."""
+        done = set(settled)
+        sent: dict[str, JSONObject | None] = {**changes.put, **dict.fromkeys(changes.delete)}
+        for name, values in sent.items():
+            if name in done:
+                continue
+            expected = changes.expects(name)
+            earlier = self.unsure.get(name)
+            if earlier is not None and earlier[0] == expected:
+                earlier[1][:] = [*earlier[1][-(MAX_UNSURE - 1) :], values]
+            else:
+                self.unsure[name] = (expected, [values])
+
+    def resolve(self, snapshot: Snapshot, names: Collection[str]) -> None:
+        """Settle the unsure writes of ``names`` against what the store holds now (``snapshot``
+        has every one of them that exists): where it holds exactly what was sent, the write was
+        this manager's, and its revision is taken as such. Where it still holds what the write
+        expected, the write has not landed, and may yet (it stays unsure, and the next
+        conditional write settles it); anything else is someone else's change, which the next
+        conditional write reports as the conflict it is."""
+        for name in names:
+            if name not in self.unsure:
+                continue
+            expected, sent = self.unsure.pop(name)
+            stored = snapshot.configs.get(name)
+            if stored not in sent:
+                if snapshot.revisions.get(name) == expected:
+                    self.unsure[name] = (expected, sent)
+                continue
+            held = self.configs.get(name)
+            edited_since = name in self.dirty and not any(held is value for value in sent)
+            if stored is None:
+                self.revisions.pop(name, None)
+                if not edited_since:
+                    self.deleted.discard(name)
+                continue
+            self.revisions[name] = snapshot.revisions[name]
+            if not edited_since and name not in self.deleted:
+                self.configs[name] = stored
+                self.dirty.pop(name, None)
 
     def absorb(self, name: str, values: JSONObject, revision: Revision) -> None:
         """Take what the store holds now for ``name`` (after ``update``), dropping local edits."""
@@ -104,6 +158,7 @@ class NamespaceState:
         self.revisions[name] = revision
         self.dirty.pop(name, None)
         self.deleted.discard(name)
+        self.unsure.pop(name, None)
 
     def follow(self, snapshot: Snapshot, names: Collection[str] | None) -> None:
         """Take what a watch read from the store: ``snapshot`` holds the current value of every
@@ -114,6 +169,9 @@ class NamespaceState:
         """
         asked = list(self.configs) if names is None else names
         gone = [name for name in asked if name not in snapshot.configs]
+        if self.unsure:
+            seen = [name for name in [*snapshot.configs, *gone] if name in self.unsure]
+            self.resolve(snapshot, seen)
         for name in [*snapshot.configs, *gone]:
             if name in self.dirty or name in self.deleted:
                 continue
@@ -130,6 +188,7 @@ class NamespaceState:
         self.revisions = snapshot.revisions
         self.dirty = {}
         self.deleted = set()
+        self.unsure = {}
 
 
 class BackendSession:
@@ -139,9 +198,7 @@ class BackendSession:
         self.store = store
         self.lock = lock
         self.states: dict[str, NamespaceState] = {}
-        self.handles: dict[str, Namespace] = {}
         self.current: str | None = None
-        self.watches: set[Watch] = set()
 
     def load(self, namespace: str) -> NamespaceState:
         """The namespace's state, read from the store first unless held; the read is unlocked."""
@@ -171,31 +228,9 @@ class BackendSession:
             if state is not None:
                 state.follow(snapshot, names)
 
-    def watching(self, watch: Watch, running: bool) -> None:
-        with self.lock:
-            if running:
-                self.watches.add(watch)
-            else:
-                self.watches.discard(watch)
-
-    def stop_watches(self) -> None:
-        """Stop every watch of this backend (it is being closed)."""
-        with self.lock:
-            watches = list(self.watches)
-        for watch in watches:
-            watch.stop()
-
     def use(self, namespace: str) -> None:
         with self.lock:
             self.current = namespace
-
-    def handle(self, namespace: str, make: Callable[[], Namespace]) -> Namespace:
-        """The one handle of ``namespace``, made by ``make`` the first time."""
-        with self.lock:
-            handle = self.handles.get(namespace)
-            if handle is None:
-                handle = self.handles[namespace] = make()
-            return handle
 
     def ordered(self, namespace: str) -> AbstractContextManager[object]:
         """The namespace's order lock if it is held here (see the module's docstring)."""
@@ -210,6 +245,5 @@ class BackendSession:
     def forget(self, namespace: str) -> None:
         with self.lock:
             self.states.pop(namespace, None)
-            self.handles.pop(namespace, None)
             if self.current == namespace:
                 self.current = None

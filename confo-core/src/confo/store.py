@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from confo.credentials import seconds
+from confo.credentials import seconds, split_core_options
 from confo.discovery import backend_class
 from confo.errors import BackendUnavailableError, PluginError
-from confo.model import Capabilities, Changes, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name
 from confo.plugins import new_backend, plugin_manager
 from confo.values import JSONObject, copy_json
@@ -52,10 +52,13 @@ class Store:
         return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
 
     def connect(self, credentials: Mapping[str, Any]) -> None:
+        """Connect with ``credentials``: the core's options (``timeout``) are read here, and
+        the backend gets the rest."""
         self._credentials = credentials
-        timeout = seconds(credentials, "timeout", self.backend_type, DEFAULT_TIMEOUT)
+        core, own = split_core_options(credentials)
+        timeout = seconds(core, "timeout", self.backend_type, DEFAULT_TIMEOUT)
         with self._io:
-            self._hook.confo_connect(credentials=credentials, timeout=timeout)
+            self._hook.confo_connect(credentials=own, timeout=timeout)
         log.debug("connected backend %r (%s)", self.name, self.backend_type)
 
     def credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
@@ -155,15 +158,13 @@ class Store:
             raise
         return twin
 
-    def watch(
-        self,
-        namespace: str,
-        notify: Callable[[Collection[str] | None], None],
-        stopping: threading.Event,
-    ) -> None:
-        """Run the backend's watch until ``stopping`` (on a twin, which serves nothing else)."""
-        with self._call():
-            self._hook.confo_watch(namespace=namespace, notify=notify, stopping=stopping)
+    def watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
+        """Run the backend's watch until ``stopping``: on a twin, which serves nothing else, and
+        without the store's lock, so that ``close()`` can end a call stuck on a dead
+        connection."""
+        if self._closed:
+            raise BackendUnavailableError(f"Backend {self.name!r} is closed.")
+        self._hook.confo_watch(feed=feed, stopping=stopping)
 
     def close(self) -> None:
         try:

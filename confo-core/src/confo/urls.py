@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from confo.errors import BackendNotInstalledError, ConfoError, StoreURLError
+from confo.errors import ConfoError, StoreURLError
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +76,18 @@ class URLParts:
             raise StoreURLError(f"The URL {self.url!r} must name exactly one host.")
         return endpoints[0]
 
-    def login(self, password: str | None, *, user_required: bool) -> tuple[str | None, str | None]:
+    def login(
+        self, password: str | None, *, user_required: bool, password_required: bool = True
+    ) -> tuple[str | None, str | None]:
         """The user and password to connect with: the URL's own password, else ``password``
         (given apart, e.g. from the environment).
 
         :param user_required: the store knows no password without a user (digest or etcd
             users): a password given apart is then ignored when the URL names no user, and a
-            user without any password is refused.
+            user without any password is refused, unless ``password_required`` is False.
+        :param password_required: with ``user_required``, whether a user needs a password
+            (False for stores that may trust a user without one, as PostgreSQL's peer and
+            trust logins do).
         """
         secret = self.password if self.password is not None else password
         if not user_required:
@@ -91,7 +96,7 @@ class URLParts:
             if self.password is not None:
                 raise StoreURLError(f"The URL {self.url!r} gives a password but no user.")
             return None, None
-        if secret is None:
+        if secret is None and password_required:
             raise StoreURLError(
                 f"The URL {self.url!r} names user {self.user!r} but no password: set "
                 "CONFO_PASSWORD (or write user:password@ in the URL)."
@@ -188,50 +193,54 @@ class StoreAddress:
 def parse_store_url(url: str, *, password: str | None = None) -> StoreAddress:
     """Find the installed backend that reads ``url`` and get its credentials from it.
 
+    The backend is the one whose class lists the URL's scheme in ``url_schemes``: the backend
+    type named like the scheme is asked first (one import), the others only if it does not.
+
     :param password: used when the URL carries none.
     :raises StoreURLError: not a URL, malformed for its backend, or no installed backend reads it.
     """
-    from confo.discovery import DISTRIBUTIONS, installed_types  # noqa: PLC0415 (entry points)
-
     shown = redact(url)
-    scheme, separator, _ = url.partition(":")
+    scheme, separator, rest = url.partition(":")
     if not separator or not _SCHEME.fullmatch(scheme):
         raise StoreURLError(
             f"{shown!r} is not a store URL. Name a store like file:./configs, "
             "redis://127.0.0.1:6379/0, zookeeper://127.0.0.1:2181 or etcd://127.0.0.1:2379."
         )
     scheme = scheme.lower()
-    # The backend named like the scheme first (one entry-point lookup), then those whose name
-    # the scheme starts with (rediss -> redis), then any other.
-    credentials = _credentials(scheme, url, password, main=True)
-    if credentials is not None:
-        return StoreAddress(scheme, credentials, shown)
-    installed = installed_types()
-    others = sorted((t for t in installed if t != scheme), key=lambda t: not scheme.startswith(t))
-    for backend_type in others:
-        credentials = _credentials(backend_type, url, password, main=False)
-        if credentials is not None:
-            return StoreAddress(backend_type, credentials, shown)
-    hint = DISTRIBUTIONS.get(scheme, f"confo-{scheme}")
-    raise StoreURLError(
-        f"No installed Confo backend reads {scheme}: URLs such as {shown!r} (installed: "
-        f"{', '.join(installed) or 'none'}). Install the one for it, e.g. pip install {hint}"
-    )
-
-
-def _credentials(
-    backend_type: str, url: str, password: str | None, *, main: bool
-) -> dict[str, Any] | None:
+    backend_type = _reader_of(scheme)
     from confo.store import Store  # noqa: PLC0415 (pluggy: only when a URL is read)
 
-    try:
-        store = Store("url", backend_type)
-    except BackendNotInstalledError:
-        return None
-    except ConfoError:
-        if main:
-            raise
-        # A broken plugin of another type must not stop this URL from being read.
-        log.warning("backend %r could not be loaded to read a URL; skipped", backend_type)
-        return None
-    return store.credentials_from_url(url, password)
+    credentials = Store("url", backend_type).credentials_from_url(url, password)
+    if credentials is None:
+        slashes = " (two slashes after the colon)" if not rest.startswith("//") else ""
+        raise StoreURLError(
+            f"{shown!r} is not a URL the {backend_type} backend reads. Write it as "
+            f"{scheme}://HOST[:PORT]{slashes}, or as that backend's page shows."
+        )
+    return StoreAddress(backend_type, credentials, shown)
+
+
+def _reader_of(scheme: str) -> str:
+    """The installed backend type whose class reads ``scheme`` URLs."""
+    from confo.discovery import DISTRIBUTIONS, backend_class, installed_types  # noqa: PLC0415
+
+    installed = installed_types()
+    # The type named like the scheme first, then those the scheme starts with (rediss: redis).
+    ordered = sorted(installed, key=lambda t: (t != scheme, not scheme.startswith(t), t))
+    for backend_type in ordered:
+        try:
+            schemes = getattr(backend_class(backend_type), "url_schemes", ())
+        except ConfoError:
+            if backend_type == scheme:
+                raise
+            # A broken plugin of another type must not stop this URL from being read.
+            log.warning("backend %r could not be loaded to read a URL; skipped", backend_type)
+            continue
+        # A backend named like the scheme that declares no schemes predates url_schemes: ask it.
+        if scheme in schemes or (backend_type == scheme and not schemes):
+            return backend_type
+    hint = DISTRIBUTIONS.get(scheme, f"confo-{scheme}")
+    raise StoreURLError(
+        f"No installed Confo backend reads {scheme}: URLs (installed: "
+        f"{', '.join(installed) or 'none'}). Install the one for it, e.g. pip install {hint}"
+    )

@@ -2,10 +2,10 @@
 
 Importing fails, naming the distribution to install (``pip install confo-zookeeper``), if none
 provides the "zookeeper" backend. The class works on its own, as the original's did: see
-:mod:`confo.legacy`.
+:mod:`confo.compat.legacy`.
 """
 
-from confo.legacy import legacy_backend
+from confo.compat.legacy import legacy_backend
 
 ZookeeperBackend = legacy_backend("zookeeper")
 

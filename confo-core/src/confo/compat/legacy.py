@@ -24,10 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from confo.aliases import MISSING
+from confo.compat.shared import Confo
 from confo.discovery import backend_class
 from confo.errors import NamespaceNotLoadedException
-from confo.manager import Confo
-from confo.namespace import MISSING
 from confo.values import JSONObject
 
 
@@ -66,7 +66,7 @@ class LegacyBackend:
     def get_all(self) -> dict[str, JSONObject]:
         return self._active().get_all()
 
-    def set(self, config: str, field: str | JSONObject, value: Any = None) -> None:
+    def set(self, config: str, field: str | JSONObject, value: Any = MISSING) -> None:
         self._active().set(config, field, value)
 
     def delete(self, config: str, field: str | None = None) -> None:
