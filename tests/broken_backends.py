@@ -8,11 +8,11 @@ to fail, naming the tests that must catch it here.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from confo import Changes, WriteResult
-from confo.model import Capabilities
+from confo.model import Capabilities, WatchFeed
 from confo_sqlite import SqliteBackend
 
 
@@ -83,14 +83,10 @@ class UnheldLimit(SqliteBackend):
 class DeafWatch(SqliteBackend):
     """Says the watch is in place, then never reports a change."""
 
-    def confo_watch(
-        self,
-        namespace: str,
-        notify: Callable[[Collection[str] | None], None],
-        stopping: threading.Event,
-    ) -> None:
-        notify(None)
-        stopping.wait()
+    def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
+        feed.resync()
+        while not stopping.wait(0.1):
+            feed.alive()
 
 
 VARIANTS: dict[str, tuple[type[SqliteBackend], set[str]]] = {

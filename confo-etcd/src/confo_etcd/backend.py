@@ -21,13 +21,13 @@ and then the earlier parts stay applied (PartialWriteError says which).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from confo import Backend, hookimpl
 from confo.batching import apply_in_order, split
 from confo.errors import BackendUnavailableError, ConflictError, NamespaceNotFoundError
-from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import is_valid
 from confo.values import decode, encode
 from confo_etcd.client import (
@@ -49,6 +49,8 @@ KEY_OVERHEAD = 32  # bytes of framing per operation in a transaction request, ge
 
 class EtcdBackend(Backend):
     """Configurations as etcd keys under ``/confo``."""
+
+    url_schemes = ("etcd", "etcds")
 
     def __init__(self) -> None:
         self.client: EtcdClient | None = None
@@ -201,24 +203,9 @@ class EtcdBackend(Backend):
         return [n for k, n in names.items() if current.get(k) != changes.expects(n)]
 
     @hookimpl
-    def confo_watch(
-        self,
-        namespace: str,
-        notify: Callable[[Collection[str] | None], None],
-        stopping: threading.Event,
-    ) -> None:
-        marker, prefix = _key(namespace), _key(namespace) + "/"
-
-        def changed(keys: list[str] | None) -> None:
-            if keys is None or marker in keys:  # from now, or the namespace made or deleted
-                notify(None)
-                return
-            names = {key[len(prefix) :] for key in keys if key.startswith(prefix)}
-            names = {name for name in names if name and "/" not in name}
-            if names:
-                notify(names)
-
-        self._etcd().watch(marker, changed, stopping)
+    def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
+        # One stream over every namespace (Confo's whole prefix): one listener serves them all.
+        self._etcd().watch(ROOT + "/", feed, stopping)
 
     @hookimpl
     def confo_capabilities(self) -> Capabilities:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any, NamedTuple, TypeVar
@@ -19,17 +20,18 @@ import pyetcd
 from pyetcd import etcdrpc
 from pyetcd import exceptions as etcd_errors
 from pyetcd.client import Endpoint, EtcdTokenCallCredentials, MultiEndpointEtcd3Client
+from pyetcd.etcdrpc import kv_pb2
 
 from confo.errors import (
     BackendAuthenticationError,
     BackendUnavailableError,
     PermissionDeniedError,
 )
+from confo.model import WatchFeed
 from confo_etcd.settings import EtcdSettings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-WATCH_RETRY_SECONDS = 0.5
 
 # pyetcd shuns a failed endpoint for 300 s by default: after a short outage the backend would
 # refuse to work for five minutes. Retry a failed endpoint after a second instead.
@@ -103,6 +105,7 @@ class EtcdClient:
     def __init__(self, settings: EtcdSettings) -> None:
         self.settings = settings
         self._etcd = self._connect()
+        self._resume = 0  # the revision a watch resumes from (0: from now)
 
     def _connect(self) -> MultiEndpointEtcd3Client:
         settings = self.settings
@@ -228,76 +231,67 @@ class EtcdClient:
             etcd._manage_grpc_errors(exc)  # marks a dead endpoint failed, raises pyetcd's error
             raise
 
-    def watch(
-        self, prefix: str, changed: Callable[[list[str] | None], None], stopping: threading.Event
-    ) -> None:
-        """Report the keys under ``prefix`` that change, until ``stopping``; None when anything
-        may have changed (the watch was made from now, or its history was compacted away).
+    def watch(self, prefix: str, feed: WatchFeed, stopping: threading.Event) -> None:
+        """Report to ``feed`` what changes under ``prefix`` (see :func:`_report`), until
+        ``stopping``.
 
-        One watch stream, resumed after a failure from the revision after the last response
-        (events or progress notifications), so nothing between is missed; only when that
-        revision is compacted does it start from now and report None.
+        Each stream resumes from the revision after the last response of the one before it
+        (kept on this client), so a reconnect replays what it missed; one whose history was
+        compacted away starts from now. Every stream, once created, asks for a resync: after a
+        reconnect the watches must show they are current again, and a full read proves it.
+        Progress requests every ``feed.heartbeat`` seconds are the heartbeat: every answer is
+        a sign of life, and a stream that stays silent is cancelled.
+
+        :raises BackendUnavailableError: the stream failed or went silent; call again to resume.
         """
-        resume = [0]  # the revision to resume from (0: from now), kept across failed streams
         while not stopping.is_set():
-            try:
-                self._watch_stream(prefix, resume, changed, stopping)
-            except (grpc.RpcError, etcd_errors.Etcd3Exception, ValueError) as exc:
-                if stopping.is_set():
-                    return
-                log.info("etcd watch of %r interrupted (%r); resuming", prefix, exc)
-                self._renew_token_if_expired(exc)
-                stopping.wait(WATCH_RETRY_SECONDS)
+            if not self._watch_stream(prefix, feed, stopping):
+                return  # stopping
+            log.info("etcd history under %r compacted; resynchronising", prefix)
 
-    def _watch_stream(
-        self,
-        prefix: str,
-        resume: list[int],
-        changed: Callable[[list[str] | None], None],
-        stopping: threading.Event,
-    ) -> None:
-        """One watch stream, until it ends; ``resume[0]`` moves with every response."""
+    def _watch_stream(self, prefix: str, feed: WatchFeed, stopping: threading.Event) -> bool:
+        """One watch stream; True if it ended because its history was compacted."""
         create = etcdrpc.WatchCreateRequest(
             key=prefix.encode(),
             range_end=prefix_end(prefix).encode(),
-            start_revision=resume[0],
-            progress_notify=True,  # a quiet prefix still moves the resume point forward
+            start_revision=self._resume,
+            progress_notify=True,
         )
-        ended = threading.Event()
-        streams: list[Any] = []
-
-        def requests() -> Iterator[Any]:
-            yield etcdrpc.WatchRequest(create_request=create)
-            while not stopping.wait(0.1) and not ended.is_set():
-                pass  # the stream stays open while this waits; etcd ends it on a half-close
-            if streams:
-                streams[0].cancel()
-
+        stream = _Stream(feed.heartbeat, stopping)
         etcd = self._etcd
-        stream = etcdrpc.WatchStub(etcd.channel).Watch(
-            requests(), credentials=etcd.call_credentials, metadata=etcd.metadata
+        call = etcdrpc.WatchStub(etcd.channel).Watch(
+            stream.requests(create), credentials=etcd.call_credentials, metadata=etcd.metadata
         )
-        streams.append(stream)
+        stream.made(call)
         try:
-            for response in stream:
+            for response in call:
+                stream.heard()
                 if response.compact_revision:  # the history to resume from is gone
-                    log.info("etcd history of %r compacted; resynchronising", prefix)
-                    resume[0] = 0
-                    return
-                if response.created and resume[0] == 0:
-                    changed(None)  # from now on: what happened before is read once now
-                keys = [event.kv.key.decode() for event in response.events]
-                if keys:
-                    changed(keys)
-                resume[0] = response.header.revision + 1  # per response, never per event
+                    self._resume = 0
+                    return True
                 if response.canceled:
-                    return
-        except grpc.RpcError:
+                    raise BackendUnavailableError(
+                        f"etcd at {self.settings.describe()} cancelled the watch: "
+                        f"{response.cancel_reason or 'no reason given'}"
+                    )
+                _report(prefix, response, feed)
+                self._resume = response.header.revision + 1  # per response, never per event
+        except grpc.RpcError as exc:
             if stopping.is_set():
-                return
-            raise
+                return False
+            if not stream.silent:
+                self._renew_token_if_expired(exc)
+                raise _translate(exc, "watch", self.settings.describe()) from None
         finally:
-            ended.set()
+            stream.ended()
+        if stopping.is_set():
+            return False
+        raise BackendUnavailableError(
+            f"etcd at {self.settings.describe()} did not answer the watch's progress requests "
+            "(a silent connection)"
+            if stream.silent
+            else f"etcd at {self.settings.describe()} ended the watch stream"
+        )
 
     def _renew_token_if_expired(self, exc: Exception) -> None:
         if self.settings.user is None or not isinstance(exc, grpc.RpcError):
@@ -330,6 +324,70 @@ class EtcdClient:
         except (etcd_errors.Etcd3Exception, ValueError) as exc:
             # ValueError: pyetcd's "Trying to use a failed node" while every endpoint is down.
             raise _unavailable(action, where, type(exc).__name__) from None
+
+
+class _Stream:
+    """The request side of one watch stream: the create request, then a progress request every
+    heartbeat until the stream ends, stops, or goes silent; then the stream is cancelled. The
+    cancel also comes when the stop came before the stream existed (it once hung stop())."""
+
+    def __init__(self, heartbeat: float, stopping: threading.Event) -> None:
+        self.heartbeat = heartbeat
+        self.stopping = stopping
+        self.last_heard = time.monotonic()
+        self.silent = False
+        self._ended = threading.Event()
+        self._call: Any = None
+        self._lock = threading.Lock()
+
+    def requests(self, create: Any) -> Iterator[Any]:
+        yield etcdrpc.WatchRequest(create_request=create)
+        beat = time.monotonic()
+        while not self._ended.is_set() and not self.stopping.wait(0.1):
+            now = time.monotonic()
+            if now - self.last_heard > 3 * self.heartbeat + 1:
+                self.silent = True
+                break
+            if now - beat >= self.heartbeat:
+                beat = now
+                yield etcdrpc.WatchRequest(progress_request=etcdrpc.WatchProgressRequest())
+        self.ended()
+
+    def made(self, call: Any) -> None:
+        with self._lock:
+            self._call = call
+            done = self._ended.is_set()
+        if done or self.stopping.is_set():
+            call.cancel()
+
+    def heard(self) -> None:
+        self.last_heard = time.monotonic()
+
+    def ended(self) -> None:
+        with self._lock:
+            self._ended.set()
+            call = self._call
+        if call is not None:
+            call.cancel()
+
+
+def _report(prefix: str, response: Any, feed: WatchFeed) -> None:
+    """What one watch response says: the stream is in place (a resync), ``/confo/<ns>`` (a
+    namespace made or deleted) or ``/confo/<ns>/<config>`` changed, or only that etcd is
+    there (a progress notification)."""
+    if response.created:
+        feed.resync()
+        return
+    feed.alive()
+    for event in response.events:
+        namespace, _, config = event.kv.key.decode()[len(prefix) :].partition("/")
+        if config:
+            if "/" not in config:
+                feed.changed(namespace, [config])
+        elif event.type == kv_pb2.Event.DELETE:
+            # The namespace's marker deleted: the namespace may be gone. Every persist puts
+            # the marker again too; that changes no configuration, and is not a full read.
+            feed.changed(namespace, None)
 
 
 def _request(operation: Operation) -> Any:

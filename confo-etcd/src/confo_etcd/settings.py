@@ -11,6 +11,20 @@ from confo.errors import CredentialsError, StoreURLError
 from confo.urls import split_url
 
 BACKEND = "etcd"
+CREDENTIALS = (
+    "host",
+    "port",
+    "endpoints",
+    "user",
+    "password",
+    "ca_cert",
+    "cert_cert",
+    "cert_key",
+    "operation_timeout",
+    "max_txn_ops",
+    "max_request_bytes",
+)
+"""Every credential the backend reads; any other is refused (a typo must not go unseen)."""
 DEFAULT_PORT = 2379
 DEFAULT_MAX_TXN_OPS = 128  # etcd's --max-txn-ops default
 DEFAULT_MAX_REQUEST_BYTES = 1_400_000  # under etcd's --max-request-bytes default, 1.5 MiB
@@ -31,6 +45,7 @@ class EtcdSettings:
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any], timeout: float) -> EtcdSettings:
+        creds.refuse_unknown(credentials, CREDENTIALS, BACKEND)
         user = creds.optional_text(credentials, "user", BACKEND)
         password = creds.optional_text(credentials, "password", BACKEND)
         if (user is None) != (password is None):

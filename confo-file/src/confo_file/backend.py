@@ -33,7 +33,8 @@ import stat
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+import weakref
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -54,7 +55,7 @@ from confo.errors import (
     PartialWriteError,
     StoreURLError,
 )
-from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name, is_valid
 from confo.values import decode, encode
 
@@ -68,6 +69,8 @@ MAX_FILE_NAME_BYTES = 255  # the limit of ext4, XFS, APFS and NTFS
 class FileBackend(Backend):
     """Configurations as JSON files under ``credentials["config_path"]``."""
 
+    url_schemes = ("file",)
+
     def __init__(self) -> None:
         self.root: Path | None = None
 
@@ -76,6 +79,7 @@ class FileBackend(Backend):
 
     @hookimpl
     def confo_connect(self, credentials: Mapping[str, Any], timeout: float) -> None:
+        creds.refuse_unknown(credentials, ["config_path"], "file")
         path = credentials.get("config_path")
         if not isinstance(path, (str, os.PathLike)) or not str(path):
             raise CredentialsError(
@@ -202,26 +206,25 @@ class FileBackend(Backend):
         return WriteResult(written)
 
     @hookimpl
-    def confo_watch(
-        self,
-        namespace: str,
-        notify: Callable[[Collection[str] | None], None],
-        stopping: threading.Event,
-    ) -> None:
+    def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
         from watchdog.observers import Observer  # noqa: PLC0415 (starts no thread at import)
 
         root = self._root()
         observer = Observer()
-        # The whole config_path, not the namespace's folder: a folder deleted (renamed away) and
-        # made again would leave a watch on the folder itself watching the old one.
-        observer.schedule(_Events(root, namespace, notify), str(root), recursive=True)
+        # The whole config_path, not each namespace's folder: one inotify watch serves every
+        # namespace, and a folder deleted (renamed away) and made again would leave a watch on
+        # the folder itself watching the old one.
+        observer.schedule(_Events(root, feed), str(root), recursive=True)
         observer.start()
+        _OVERFLOWS.feeds.add(feed)
         try:
-            notify(None)  # in place: whatever happened before is read once now
-            while not stopping.wait(0.1):
-                if not observer.is_alive():
+            feed.resync()  # in place: whatever happened before is read once now
+            while not stopping.wait(min(0.25, feed.heartbeat)):
+                if not observer.is_alive() or not root.is_dir():
                     raise BackendUnavailableError(f"Watching {str(root)!r} stopped.")
+                feed.alive()
         finally:
+            _OVERFLOWS.feeds.discard(feed)
             observer.stop()
             observer.join(1.0)
 
@@ -272,20 +275,51 @@ def _not_watchdogs_stop_race(record: logging.LogRecord) -> bool:
 logging.getLogger("watchdog.observers.inotify").addFilter(_not_watchdogs_stop_race)
 
 
+class _Overflows(logging.Filter):
+    """The kernel's inotify queue overflowed (a persist of 10,000 files can do it): events were
+    lost, and watchdog tells no handler, only its log. Every file watch then reads all it
+    watches again (``resync``), and the warning becomes Confo's own note of it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.feeds: weakref.WeakSet[WatchFeed] = weakref.WeakSet()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "queue overflowed" not in message:
+            return True
+        if "events were lost" in message:
+            feeds = list(self.feeds)
+            log.info(
+                "inotify dropped events (its queue overflowed): %d watches read again", len(feeds)
+            )
+            for feed in feeds:
+                # Now, and once watchdog has rebuilt its watches (it does so right after this
+                # message): a change between the two would otherwise reach neither.
+                feed.resync()
+                later = threading.Timer(1.0, feed.resync)
+                later.daemon = True
+                later.start()
+        return False
+
+
+_OVERFLOWS = _Overflows()
+logging.getLogger("watchdog.observers.inotify_c").addFilter(_OVERFLOWS)
+logging.getLogger("watchdog.observers.inotify").addFilter(_OVERFLOWS)
+
+
 class _Events(FileSystemEventHandler):
-    """Maps file system events under ``root`` to the configurations of ``namespace`` they touch.
+    """Maps file system events under ``root`` to the namespaces and configurations they touch.
 
     A replace by Confo is a rename of a temp file onto ``<name>.json`` (its destination names the
     configuration); an editor's save, a write in place or a delete name it directly. Anything
-    else happening to the namespace's folder itself (made, deleted, renamed) may change them all.
+    else happening to a namespace's folder itself (made, deleted, renamed) may change them all.
     """
 
-    def __init__(
-        self, root: Path, namespace: str, notify: Callable[[Collection[str] | None], None]
-    ) -> None:
+    def __init__(self, root: Path, feed: WatchFeed) -> None:
         super().__init__()
-        self.folder = str(root / namespace)
-        self.notify = notify
+        self.root = str(root)
+        self.feed = feed
 
     # Opening and reading a file are events too, and the watch itself reads the files it is told
     # about: reacting to those would loop for ever. Only changes count.
@@ -296,17 +330,14 @@ class _Events(FileSystemEventHandler):
             event.is_directory and event.event_type == "modified"
         ):
             return
-        names: set[str] = set()
         for raw in (event.src_path, getattr(event, "dest_path", "")):
-            path = os.fsdecode(raw)
-            if path == self.folder:
-                self.notify(None)
-                return
-            parent, file = os.path.split(path)
-            if parent == self.folder and file.endswith(SUFFIX):
-                names.add(file[: -len(SUFFIX)])
-        if names:
-            self.notify(names)
+            parent, file = os.path.split(os.fsdecode(raw))
+            if parent == self.root and file:  # a namespace's folder itself
+                self.feed.changed(file, None)
+                continue
+            folder, namespace = os.path.split(parent)
+            if folder == self.root and file.endswith(SUFFIX):
+                self.feed.changed(namespace, [file[: -len(SUFFIX)]])
 
 
 def _read_file(path: str) -> tuple[bytes, os.stat_result] | None:

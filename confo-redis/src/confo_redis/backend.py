@@ -29,6 +29,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -51,7 +52,7 @@ from confo.errors import (
     NamespaceNotFoundError,
     PermissionDeniedError,
 )
-from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
 from confo_redis.settings import RedisSettings, credentials_from_url
@@ -63,6 +64,8 @@ ROOT = "confo"
 
 class RedisBackend(Backend):
     """Configurations in Redis strings, indexed by the ``confo`` and ``<namespace>`` keys."""
+
+    url_schemes = ("redis", "rediss")
 
     def __init__(self) -> None:
         self.client: redis.Redis | None = None
@@ -255,43 +258,17 @@ class RedisBackend(Backend):
             self._acknowledged(f"write namespace {namespace!r}")
 
     @hookimpl
-    def confo_watch(
-        self,
-        namespace: str,
-        notify: Callable[[Collection[str] | None], None],
-        stopping: threading.Event,
-    ) -> None:
+    def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
         client = self._redis()
-        if not self._keyspace_events_on(client):
-            _poll(notify, stopping, self.poll_interval)
-            return
-        events = f"__keyspace@{self.db}__:"
-        start = len(events + self._key(namespace, ""))  # where a channel's configuration begins
-        pubsub = client.pubsub()  # type: ignore[no-untyped-call]
-        try:
-            pubsub.psubscribe(events + _glob_escape(self._key(namespace, "")) + "*")
-            pubsub.subscribe(events + self._key(namespace))
-            while not stopping.is_set():
-                try:
-                    message = pubsub.get_message(timeout=0.1)
-                except (redis.ConnectionError, redis.TimeoutError) as exc:
-                    log.info("Redis watch of %r: %s; reconnecting", namespace, exc)
-                    stopping.wait(0.2)
-                    continue
-                if message is None:
-                    continue
-                if message["type"] in ("subscribe", "psubscribe"):
-                    # Confirmed by the server (first, or after redis-py reconnected by itself):
-                    # from now on every change is published to us, and whatever happened
-                    # before, or while disconnected, is read once now. A restarted server has
-                    # also forgotten a setting made with CONFIG SET.
-                    self._keyspace_events_on(client)
-                    notify(None)
-                    continue
-                channel = message["channel"].decode(errors="replace")
-                notify(None if len(channel) < start else [channel[start:]])
-        finally:
-            pubsub.close()
+        with self._errors("watch"):
+            if not self._keyspace_events_on(client):
+                _poll(client, feed, stopping, self.poll_interval)
+                return
+            pubsub = client.pubsub()  # type: ignore[no-untyped-call]
+            try:
+                _KeyspaceWatch(self, client, pubsub, feed).run(stopping)
+            finally:
+                pubsub.close()
 
     def _keyspace_events_on(self, client: redis.Redis) -> bool:
         """Make Redis publish changes of string keys (K$g); False if Confo may not (CONFIG is
@@ -592,14 +569,121 @@ def _names(raw: bytes | str, field: str, where: str) -> list[str]:
     return names
 
 
-def _poll(
-    notify: Callable[[Collection[str] | None], None], stopping: threading.Event, every: float
-) -> None:
-    """The watch without keyspace notifications: a full read (and comparison) every ``every``."""
-    while True:
-        notify(None)
-        if stopping.wait(every):
-            return
+def _poll(client: redis.Redis, feed: WatchFeed, stopping: threading.Event, every: float) -> None:
+    """The watch without keyspace notifications: a full read (and comparison) of every watched
+    namespace every ``every`` seconds, and a PING every heartbeat that proves the store there."""
+    client.ping()
+    feed.resync()
+    tick = min(every, feed.heartbeat)
+    polled = time.monotonic()
+    while not stopping.wait(tick):
+        client.ping()
+        feed.alive()
+        if time.monotonic() - polled >= every:
+            polled = time.monotonic()
+            for namespace in feed.namespaces():
+                feed.changed(namespace, None)
+
+
+class _KeyspaceWatch:
+    """One subscription connection for every watched namespace: a pattern for its
+    configuration keys (``<ns>-*``) and a channel for its index key (``<ns>``), each added and
+    removed as namespaces are watched and not. PINGs on the subscription are its heartbeat."""
+
+    def __init__(
+        self, backend: RedisBackend, client: redis.Redis, pubsub: Any, feed: WatchFeed
+    ) -> None:
+        self.backend = backend
+        self.client = client
+        self.pubsub = pubsub
+        self.feed = feed
+        self.events = f"__keyspace@{backend.db}__:"
+        self.subscribed: set[str] = set()
+        self.patterns: dict[str, str] = {}  # pattern -> the namespace it serves
+        self.unconfirmed: set[str] = set()
+        self.in_place = False  # every first subscription confirmed: resync() was said
+
+    def run(self, stopping: threading.Event) -> None:
+        heard = pinged = time.monotonic()
+        while not stopping.is_set():
+            self._follow_namespaces()
+            now = time.monotonic()
+            if not self.subscribed:  # no connection to keep alive yet
+                heard = pinged = now
+                stopping.wait(0.25)
+                continue
+            if now - pinged >= self.feed.heartbeat:
+                self.pubsub.ping()
+                pinged = now
+            if now - heard > 3 * self.feed.heartbeat + 1:
+                raise BackendUnavailableError(
+                    f"Redis at {self.backend.endpoint} did not answer the watch's PINGs: the "
+                    "connection is silent"
+                )
+            message = self.pubsub.get_message(timeout=0.25)
+            if message is not None:
+                heard = time.monotonic()
+                self._on(message)
+
+    def _follow_namespaces(self) -> None:
+        wanted = self.feed.namespaces()
+        for namespace in wanted - self.subscribed:
+            pattern = self._pattern(namespace)
+            self.patterns[pattern] = namespace
+            self.pubsub.psubscribe(pattern)
+            self.pubsub.subscribe(self._channel(namespace))
+            self.unconfirmed.add(namespace)
+        for namespace in self.subscribed - wanted:
+            pattern = self._pattern(namespace)
+            self.patterns.pop(pattern, None)
+            self.pubsub.punsubscribe(pattern)
+            self.pubsub.unsubscribe(self._channel(namespace))
+            self.unconfirmed.discard(namespace)
+        self.subscribed = set(wanted)
+        if not self.in_place and not self.unconfirmed:
+            self._in_place()
+
+    def _on(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "pong":
+            self.feed.alive()
+        elif kind == "psubscribe":  # the server confirmed: from now on changes are published
+            namespace = self._namespace_of_pattern(message["channel"])
+            self.unconfirmed.discard(namespace)
+            if not self.in_place:
+                if not self.unconfirmed:
+                    self._in_place()
+            elif namespace in self.subscribed:
+                # A new namespace, or redis-py subscribing again after a reconnect of its own:
+                # a restarted server has forgotten CONFIG SET, and what came before is read.
+                self.backend._keyspace_events_on(self.client)
+                self.feed.changed(namespace, None)
+        elif kind == "pmessage":
+            namespace = self._namespace_of_pattern(message["pattern"])
+            channel = message["channel"].decode(errors="replace")
+            start = len(self.events + self.backend._key(namespace, ""))
+            self.feed.changed(namespace, [channel[start:]])
+        elif kind == "message":  # the namespace's index key: made, deleted, rewritten
+            channel = message["channel"].decode(errors="replace")
+            prefix = len(self.events + self.backend.prefix)
+            self.feed.changed(channel[prefix:], None)
+
+    def _in_place(self) -> None:
+        # A restarted server has also forgotten a setting made with CONFIG SET.
+        self.backend._keyspace_events_on(self.client)
+        self.in_place = True
+        self.feed.resync()
+
+    def _pattern(self, namespace: str) -> str:
+        return self.events + _glob_escape(self.backend._key(namespace, "")) + "*"
+
+    def _channel(self, namespace: str) -> str:
+        return self.events + self.backend._key(namespace)
+
+    def _namespace_of_pattern(self, raw: bytes | str) -> str:
+        """The namespace a pattern serves ("" for one unsubscribed meanwhile)."""
+        pattern = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+        return self.patterns.get(pattern, "")
 
 
 def _glob_escape(text: str) -> str:

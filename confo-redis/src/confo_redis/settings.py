@@ -18,6 +18,26 @@ from confo.urls import split_url
 BACKEND = "redis"
 DEFAULT_PORT = 6379
 
+CREDENTIALS = (
+    "redis_host",
+    "redis_port",
+    "redis_db",
+    "redis_username",
+    "redis_password",
+    "key_prefix",
+    "redis_ssl",
+    "redis_ssl_ca_certs",
+    "redis_ssl_certfile",
+    "redis_ssl_keyfile",
+    "operation_timeout",
+    "watch_poll_interval",
+    "redis_sentinels",
+    "redis_service",
+    "redis_sentinel_password",
+    "redis_wait_replicas",
+)
+"""Every credential the backend reads; any other is refused (a typo must not go unseen)."""
+
 _OPTIONS = {
     "key_prefix": "key_prefix",
     "timeout": "timeout",
@@ -52,6 +72,7 @@ class RedisSettings:
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any]) -> RedisSettings:
+        creds.refuse_unknown(credentials, CREDENTIALS, BACKEND)
         sentinels = _sentinels(credentials)
         service = creds.optional_text(credentials, "redis_service", BACKEND)
         if bool(sentinels) != (service is not None):

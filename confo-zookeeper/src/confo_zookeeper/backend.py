@@ -28,7 +28,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -53,7 +53,7 @@ from confo.errors import (
     PartialWriteError,
     PermissionDeniedError,
 )
-from confo.model import Capabilities, Changes, Revision, Snapshot, WriteResult
+from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
 from confo_zookeeper.settings import ZookeeperSettings, credentials_from_url
@@ -64,7 +64,7 @@ from confo_zookeeper.transactions import (
     apply_in_batches,
     split_for_requests,
 )
-from confo_zookeeper.watching import NamespaceWatcher
+from confo_zookeeper.watching import StoreWatcher
 
 ROOT = "/confo"
 # ZooKeeper's server (PathUtils.validatePath) refuses these UTF-16 code units: surrogates, the
@@ -75,6 +75,8 @@ _ZK_FORBIDDEN = re.compile("[\ud800-\uf8ff\ufff0-\uffff\U00010000-\U0010ffff]")
 
 class ZookeeperBackend(Backend):
     """Configurations as znodes under ``/confo``; digest ACLs when a user is given."""
+
+    url_schemes = ("zookeeper",)
 
     def __init__(self) -> None:
         self.client: KazooClient | None = None
@@ -277,19 +279,8 @@ class ZookeeperBackend(Backend):
         return operations
 
     @hookimpl
-    def confo_watch(
-        self,
-        namespace: str,
-        notify: Callable[[Collection[str] | None], None],
-        stopping: threading.Event,
-    ) -> None:
-        watcher = NamespaceWatcher(self._client(), _path(namespace), notify, stopping)
-        watcher.start()
-        try:
-            notify(None)  # the watches are armed: what happened before is read once now
-            stopping.wait()
-        finally:
-            watcher.stop()
+    def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
+        StoreWatcher(self._client(), feed, stopping).run()
 
     @hookimpl
     def confo_capabilities(self) -> Capabilities:

@@ -19,6 +19,23 @@ from confo.urls import split_url
 from confo_zookeeper.logs import KAZOO_LOG
 
 BACKEND = "zookeeper"
+CREDENTIALS = (
+    "zookeeper_host",
+    "zookeeper_port",
+    "zookeeper_hosts",
+    "zookeeper_user",
+    "zookeeper_passwd",
+    "zookeeper_read_acl",
+    "zookeeper_use_ssl",
+    "zookeeper_ca",
+    "zookeeper_certfile",
+    "zookeeper_keyfile",
+    "zookeeper_verify_certs",
+    "session_timeout",
+    "operation_timeout",
+    "reconnect_grace",
+)
+"""Every credential the backend reads; any other is refused (a typo must not go unseen)."""
 DEFAULT_PORT = 2181
 
 
@@ -36,6 +53,7 @@ class ZookeeperSettings:
 
     @classmethod
     def from_credentials(cls, credentials: Mapping[str, Any], timeout: float) -> ZookeeperSettings:
+        creds.refuse_unknown(credentials, CREDENTIALS, BACKEND)
         user = creds.optional_text(credentials, "zookeeper_user", BACKEND)
         password = creds.optional_text(credentials, "zookeeper_passwd", BACKEND)
         if (user is None) != (password is None):
@@ -60,8 +78,16 @@ class ZookeeperSettings:
         arguments: dict[str, Any] = {
             "hosts": self.hosts,
             "timeout": self.session_timeout,
-            # Reconnect promptly after an outage (at most a second between tries, for ever).
-            "connection_retry": {"max_tries": -1, "delay": 0.1, "backoff": 2, "max_delay": 1},
+            # Reconnect for ever, backing off as Confo's watches do: from 0.1 s doubling, each
+            # pause within 40% of its step, the longest under 10 s (7 s + 40%), so that a
+            # fleet does not hammer an ensemble that restarts.
+            "connection_retry": {
+                "max_tries": -1,
+                "delay": 0.1,
+                "backoff": 2,
+                "max_jitter": 0.4,
+                "max_delay": 7,
+            },
             "logger": KAZOO_LOG,  # blanks the password of the Auth requests it logs
             **self.tls,
         }

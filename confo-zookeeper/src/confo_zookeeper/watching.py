@@ -1,93 +1,249 @@
-"""Watching one namespace's znodes with kazoo's recipes.
+"""Watching every watched namespace of one ZooKeeper backend on one connection.
 
-kazoo 2.x has no persistent recursive watch (ZooKeeper 3.6's addWatch), so a namespace is
-watched with one DataWatch on its znode (made, deleted), a ChildrenWatch on it (configurations
-created and deleted) and one DataWatch per configuration (changed): the recipes re-arm the
-one-shot watches ZooKeeper gives, and re-register them after a reconnect or a new session.
-Changes made while the watches were not armed (a disconnection, a session expiry) reach no
-watch: every transition back to CONNECTED therefore asks for a full read, compared by revision.
+kazoo 2.x has no persistent recursive watch (ZooKeeper 3.6's addWatch), so each namespace gets
+one-shot watches: ``exists`` on its znode (made, deleted), ``get_children`` on it (configurations
+created and deleted) and ``exists`` on each configuration (changed). They are armed with kazoo's
+asynchronous calls, so arming 10,000 configurations is one pipelined burst rather than 10,000
+round trips, and re-armed as each fires.
 
-The cost is one server-side watch per configuration and watching client; docs/scaling.md says
-what that means for a fleet.
+kazoo drops every watch when its connection is lost (SUSPENDED) or its session expires (LOST),
+and changes made meanwhile reach no watch: each transition back to CONNECTED re-arms everything
+and asks Confo for a full read (``feed.resync()``).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Collection
+import time
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from kazoo.client import KazooClient
-from kazoo.protocol.states import KazooState
-from kazoo.recipe.watchers import ChildrenWatch, DataWatch
+from kazoo.protocol.states import EventType, KazooState, WatchedEvent
 
-Notify = Callable[[Collection[str] | None], None]
+from confo.errors import BackendUnavailableError
+from confo.model import WatchFeed
+
+ROOT = "/confo"
+POLL = 0.25  # seconds between looks at the set of watched namespaces
 
 
-class NamespaceWatcher:
-    """Calls ``notify`` for every change under ``path`` until ``stopping`` is set."""
+class StoreWatcher:
+    """Reports every change under ``/confo/<namespace>`` of the watched namespaces to ``feed``."""
 
-    def __init__(
-        self, client: KazooClient, path: str, notify: Notify, stopping: threading.Event
-    ) -> None:
+    def __init__(self, client: KazooClient, feed: WatchFeed, stopping: threading.Event) -> None:
         self.client = client
-        self.path = path
-        self.notify = notify
+        self.feed = feed
         self.stopping = stopping
         self.lock = threading.Lock()
-        self.watching_children = False
-        self.configs: set[str] = set()
+        self.tokens: dict[str, object] = {}  # namespace -> its arming (see _follow_namespaces)
+        self.armed: dict[str, set[str]] = {}  # namespace -> configurations with a watch
+        self.listed: set[str] = set()  # namespaces whose children were listed once
+        self.reconnected = threading.Event()
+        self.answered = time.monotonic()
+        # Configurations to arm, handed from kazoo's callback thread to this one: sending
+        # 10,000 requests takes kazoo seconds, and its callbacks (heartbeat answers among them)
+        # would wait meanwhile.
+        self.to_arm: deque[tuple[str, object, list[str], Callable[[], None]]] = deque()
+        self.wake = threading.Event()
 
-    def start(self) -> None:
-        self.client.add_listener(self.on_state)
-        DataWatch(self.client, self.path, self._on_namespace)
-
-    def stop(self) -> None:
-        """The recipes end at their next call (they return False once stopping is set)."""
-        self.client.remove_listener(self.on_state)
-
-    def on_state(self, state: str) -> None:
-        if state == KazooState.CONNECTED and not self.stopping.is_set():
-            self.notify(None)  # back from a disconnection or a new session: resynchronise
-
-    def _on_namespace(self, data: Any, stat: Any, event: Any = None) -> bool | None:
-        if self.stopping.is_set():
-            return False
-        if stat is None:  # not made yet, or deleted: its children watch ended with it
+    def run(self) -> None:
+        self.client.add_listener(self._on_state)
+        try:
+            self._arm_all()
+            beat = time.monotonic()
+            while not self._wait():
+                self._arm_configs()
+                if self.reconnected.is_set():
+                    self.reconnected.clear()
+                    self._arm_all()
+                self._follow_namespaces()
+                now = time.monotonic()
+                if now - beat >= self.feed.heartbeat:
+                    beat = now
+                    self._heartbeat()
+                if now - self.answered > 3 * self.feed.heartbeat + 1 and self.client.connected:
+                    raise BackendUnavailableError(
+                        "ZooKeeper did not answer the watch's heartbeats: the connection is silent"
+                    )
+        finally:
+            self.client.remove_listener(self._on_state)
             with self.lock:
-                self.watching_children = False
-                self.configs.clear()
-            if event is not None:
-                self.notify(None)
-            return None
-        with self.lock:
-            start, self.watching_children = not self.watching_children, True
-        if start:  # outside the lock: the recipe calls _on_children before it returns
-            ChildrenWatch(self.client, self.path, self._on_children)
-        return None
+                self.tokens.clear()  # every callback still armed does nothing from now on
 
-    def _on_children(self, children: list[str]) -> bool | None:
+    def _wait(self) -> bool:
+        """Until there is something to arm, or ``POLL`` seconds; True once stopping."""
+        self.wake.wait(POLL)
+        self.wake.clear()
+        return self.stopping.is_set()
+
+    def _arm_configs(self) -> None:
+        while self.to_arm and not self.stopping.is_set():
+            namespace, token, names, report = self.to_arm.popleft()
+            for name in names:
+                if not self._current(namespace, token):
+                    break
+                self._arm_config(namespace, name, token, report)
+
+    # --- connection state (kazoo's connection thread: never block here) ----------------------
+
+    def _on_state(self, state: str) -> None:
         if self.stopping.is_set():
-            return False
-        with self.lock:
-            added = [name for name in children if name not in self.configs]
-            removed = self.configs - set(children)
-            self.configs = set(children)
-        for name in added:
-            DataWatch(self.client, f"{self.path}/{name}", self._on_config(name))
-        if added or removed:
-            self.notify([*added, *removed])
-        return None
+            return
+        if state == KazooState.CONNECTED:
+            self.reconnected.set()
+        elif state == KazooState.SUSPENDED:
+            self.feed.lost("the connection to ZooKeeper was lost; kazoo is reconnecting")
+        else:
+            self.feed.lost("the ZooKeeper session expired; kazoo is starting a new one")
 
-    def _on_config(self, name: str) -> Callable[[Any, Any, Any], bool | None]:
-        def changed(data: Any, stat: Any, event: Any) -> bool | None:
-            if self.stopping.is_set():
-                return False
-            if event is None:
-                return None  # the recipe's first call: the value now, not a change
-            self.notify([name])
-            if stat is None:  # deleted: the children watch saw it too; this one is done
-                return False
-            return None
+    def _heartbeat(self, resync: bool = False) -> None:
+        """A round trip on the watch's connection; with ``resync``, sent after the namespaces'
+        first arming requests, which ZooKeeper answers first (a session's requests are answered
+        in order). Their configurations' watches are armed from those answers, after it: each
+        namespace then asks for a read of its own once they are (``changed(ns, None)``)."""
+
+        def answered(result: Any) -> None:
+            if not result.successful() or self.stopping.is_set():
+                return
+            self.answered = time.monotonic()
+            if resync:
+                self.feed.resync()
+            else:
+                self.feed.alive()
+
+        self.client.exists_async(ROOT).rawlink(answered)
+
+    # --- arming ------------------------------------------------------------------------------
+
+    def _arm_all(self) -> None:
+        """(Re)arm every watched namespace, then resynchronise (see :meth:`_heartbeat`)."""
+        with self.lock:
+            self.tokens.clear()
+            self.armed.clear()
+        self.answered = time.monotonic()
+        self._follow_namespaces()
+        self._heartbeat(resync=True)
+
+    def _follow_namespaces(self) -> None:
+        """Arm namespaces that joined the watched set; forget those that left. Each arming has
+        a token of its own: callbacks of an earlier one (the namespace left and came back, or
+        the connection was lost) do nothing, and re-arm nothing."""
+        wanted = self.feed.namespaces()
+        with self.lock:
+            for namespace in [ns for ns in self.tokens if ns not in wanted]:
+                del self.tokens[namespace]
+                self.armed.pop(namespace, None)
+            new = {ns: object() for ns in wanted if ns not in self.tokens}
+            self.tokens.update(new)
+            for namespace in new:
+                self.armed[namespace] = set()
+                self.listed.discard(namespace)
+        for namespace, token in new.items():
+            self._arm_namespace(namespace, token)
+
+    def _current(self, namespace: str, token: object) -> bool:
+        return not self.stopping.is_set() and self.tokens.get(namespace) is token
+
+    def _arm_namespace(self, namespace: str, token: object) -> None:
+        path = f"{ROOT}/{namespace}"
+
+        def made_or_deleted(event: WatchedEvent) -> None:
+            if event.type != EventType.NONE and self._current(namespace, token):
+                self._arm_namespace(namespace, token)
+                self.feed.changed(namespace, None)
+
+        def exists(result: Any) -> None:
+            if not self._current(namespace, token):
+                return
+            if result.successful() and result.get() is not None:
+                self._arm_children(namespace, token)
+            else:  # not made yet (or gone): nothing more to arm until it is
+                with self.lock:
+                    self.armed[namespace] = set()
+                self.feed.changed(namespace, None)
+
+        self.client.exists_async(path, watch=made_or_deleted).rawlink(exists)
+
+    def _arm_children(self, namespace: str, token: object) -> None:
+        path = f"{ROOT}/{namespace}"
+
+        def children_changed(event: WatchedEvent) -> None:
+            if event.type == EventType.CHILD and self._current(namespace, token):
+                self._arm_children(namespace, token)
+
+        def listed(result: Any) -> None:
+            if not self._current(namespace, token) or not result.successful():
+                return  # deleted meanwhile: its exists watch fires and tells
+            children = set(result.get())
+            with self.lock:
+                known = self.armed.get(namespace, set())
+                added, removed = children - known, known - children
+                self.armed[namespace] = children
+                first = namespace not in self.listed
+                self.listed.add(namespace)
+            # Reported once the new watches are in place: a change read before that could
+            # land between the read and the watch, and reach neither.
+            names = None if first else [*added, *removed]
+            if added:
+                report = _after(len(added), lambda: self.feed.changed(namespace, names))
+                self.to_arm.append((namespace, token, sorted(added), report))
+                self.wake.set()
+            elif first or removed:
+                self.feed.changed(namespace, names)
+
+        self.client.get_children_async(path, watch=children_changed).rawlink(listed)
+
+    def _arm_config(
+        self, namespace: str, name: str, token: object, armed: Callable[[], None]
+    ) -> None:
+        path = f"{ROOT}/{namespace}/{name}"
+        watch = self._config_watch(namespace, name, token)
+
+        def answered(_result: Any) -> None:
+            self._answered()
+            armed()
+
+        self.client.exists_async(path, watch=watch).rawlink(answered)
+
+    def _answered(self) -> None:
+        """An answer on the watch's connection is a sign of life. While thousands of watches
+        are armed, the heartbeat waits behind them in kazoo's queue (seconds, for 10,000):
+        their answers keep the connection from counting as silent meanwhile."""
+        now = time.monotonic()
+        if now - self.answered > 0.5:
+            self.answered = now
+            self.feed.alive()
+
+    def _config_watch(
+        self, namespace: str, name: str, token: object
+    ) -> Callable[[WatchedEvent], None]:
+        def changed(event: WatchedEvent) -> None:
+            if event.type == EventType.NONE or not self._current(namespace, token):
+                return
+            if event.type == EventType.DELETED:
+                with self.lock:
+                    self.armed.get(namespace, set()).discard(name)
+                self.feed.changed(namespace, [name])
+                return
+            # Re-armed first, reported once the watch is back in place (see _arm_children).
+            report = _after(1, lambda: self.feed.changed(namespace, [name]))
+            self._arm_config(namespace, name, token, report)
 
         return changed
+
+
+def _after(count: int, then: Callable[[], None]) -> Callable[[], None]:
+    """A callback that calls ``then`` on its ``count``-th call (from any thread)."""
+    left = [count]
+    lock = threading.Lock()
+
+    def one() -> None:
+        with lock:
+            left[0] -= 1
+            done = left[0] == 0
+        if done:
+            then()
+
+    return one

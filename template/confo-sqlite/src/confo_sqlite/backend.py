@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from confo import Backend, Changes, Snapshot, WriteResult
-from confo.credentials import text
+from confo.credentials import refuse_unknown, text
 from confo.errors import (
     BackendUnavailableError,
     ConflictError,
     NamespaceNotFoundError,
     StoreURLError,
 )
-from confo.model import Capabilities
+from confo.model import Capabilities, WatchFeed
 from confo.values import decode, encode
 
 SCHEMA = """
@@ -48,6 +48,8 @@ class SqliteBackend(Backend):
     needed), lets mypy check their signatures, and fails ``load_backend`` if one is missing.
     """
 
+    url_schemes = ("sqlite",)
+
     def __init__(self) -> None:  # Confo creates backends with no arguments
         self.db: sqlite3.Connection | None = None
         self.path = ""
@@ -57,7 +59,9 @@ class SqliteBackend(Backend):
 
     def confo_connect(self, credentials: Mapping[str, Any], timeout: float) -> None:
         # Refuse what is missing rather than default it: a database silently made in the
-        # current folder is a configuration nobody can find. text() names the key.
+        # current folder is a configuration nobody can find. text() names the key, and a key
+        # this backend does not read is a typo to report (timeout is Confo's, given apart).
+        refuse_unknown(credentials, ["path"], "sqlite")
         self.path = text(credentials, "path", "sqlite")
         try:
             # Confo serialises calls, so one connection may serve every thread. Autocommit
@@ -149,21 +153,21 @@ class SqliteBackend(Backend):
         if conflicts:
             raise ConflictError(namespace, conflicts)
 
-    def confo_watch(
-        self,
-        namespace: str,
-        notify: Callable[[Collection[str] | None], None],
-        stopping: threading.Event,
-    ) -> None:
+    def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
         # SQLite pushes nothing to other processes. Poll its change counter, which moves when
-        # another connection commits, and let Confo read and compare: a spurious call costs a
-        # read, a missed one would lose a change. The first call says "the watch is in place".
+        # another connection commits, and let Confo read and compare every watched namespace:
+        # a spurious call costs a read, a missed one would lose a change. The first poll says
+        # "the watch is in place"; each answer is a sign of life.
         last = None
         while True:
             (version,) = self._db().execute("PRAGMA data_version").fetchone()
-            if version != last:
-                last = version
-                notify(None)
+            if last is None:
+                feed.resync()
+            elif version != last:
+                for namespace in feed.namespaces():
+                    feed.changed(namespace, None)
+            last = version
+            feed.alive()
             if stopping.wait(WATCH_POLL_SECONDS):
                 return
 
