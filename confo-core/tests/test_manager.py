@@ -267,3 +267,48 @@ def test_a_slow_persist_does_not_block_readers_or_lose_edits(tmp_path: Path) -> 
         manager.persist()
         manager.reload()
         assert manager.get("db") == {"v": 2}
+
+
+def test_a_field_set_without_a_value_is_refused(manager: Confo) -> None:
+    """set(config, field) with no value used to store None silently."""
+    manager.set("db", {"port": 5432})
+    with pytest.raises(InvalidValueError, match=r"no value for field 'port'"):
+        manager.set("db", "port")  # type: ignore[call-arg]
+    assert manager.get("db") == {"port": 5432}
+    manager.set("db", "port", None)  # an explicit None is JSON null, as before
+    assert manager.get("db") == {"port": None}
+    manager.set("whole", {"a": 1})  # a whole configuration needs no value
+    manager.set("seed", {"b": 2}, None)  # the seeds' spelling of the same
+    assert manager.get_all() == {"db": {"port": None}, "whole": {"a": 1}, "seed": {"b": 2}}
+
+
+def test_every_public_name_imports() -> None:
+    """Every name in confo.__all__ is importable (confo.Watch and confo.WatchEvent once were
+    listed and raised AttributeError), and is what its module defines."""
+    import confo
+
+    for name in confo.__all__:
+        assert getattr(confo, name) is not None, name
+    assert confo.Watch.__name__ == "Watch"
+    assert confo.WatchEvent.__name__ == "WatchEvent"
+
+
+def test_the_seeds_manager_is_shared_and_takes_false_for_not_given(tmp_path: Path) -> None:
+    """confo.Confo (and confo.Confo.Confo) is the original's manager, from confo.compat: Confo()
+    is one process-wide instance, persist(False, False) persists everything. The core's manager
+    is never shared and takes None only."""
+    import confo.manager
+    from confo.Confo import Confo as Seed
+
+    assert Seed is Confo
+    assert Seed() is Seed()
+    assert Seed(shared=False) is not Seed()
+    assert confo.manager.Confo() is not confo.manager.Confo()
+    with Seed(shared=False) as manager:
+        manager.load_backend({"config_path": str(tmp_path)}, "f", "file")
+        manager.activate_backend("f")
+        manager.create_namespace("ns")
+        manager.use_namespace("ns")
+        manager.set("db", {"v": 1})
+        manager.persist(False, False)
+        assert not manager.namespace("ns").has_unsaved_changes()

@@ -130,6 +130,8 @@ def test_each_backend_reads_its_own_urls(
     ("url", "says"),
     [
         ("nosuch://h", "pip install confo-nosuch"),
+        ("redis:/h", "two slashes after the colon"),
+        ("etcd:h", "two slashes after the colon"),
         ("no scheme", "is not a store URL"),
         ("file:", "names no folder"),
         ("redis://h/db0", "database number"),
@@ -151,3 +153,19 @@ def test_a_password_given_apart_fills_in_for_the_url() -> None:
     etcd = parse_store_url("etcd://bob@h", password="pw").credentials
     assert (etcd["user"], etcd["password"]) == ("bob", "pw")
     assert parse_store_url("etcd://h", password="pw").credentials["password"] is None
+
+
+def test_a_malformed_url_of_an_installed_backend_does_not_say_install() -> None:
+    """redis:/host (one slash) once said to install confo-redis, which was installed."""
+    with pytest.raises(StoreURLError) as info:
+        parse_store_url("redis:/127.0.0.1")
+    assert "install" not in str(info.value)
+    assert "redis backend" in str(info.value)
+
+
+def test_login_may_take_a_user_without_a_password() -> None:
+    """A PostgreSQL-like store: a user is required for a password, a password is not."""
+    parts = split_url("pg://alice@h")
+    assert parts.login(None, user_required=True, password_required=False) == ("alice", None)
+    with pytest.raises(StoreURLError, match="no password"):
+        parts.login(None, user_required=True)

@@ -34,6 +34,10 @@ class TestEtcdConformance(
         return etcd_server.credentials()
 
     @pytest.fixture
+    def store_url(self, etcd_server: EtcdServer) -> str:
+        return f"etcd://127.0.0.1:{etcd_server.port}"
+
+    @pytest.fixture
     def raw(self, etcd_server: EtcdServer) -> RawStore:
         return EtcdctlRaw(etcd_server)
 

@@ -19,7 +19,7 @@ from confo.errors import (
     FileNotFoundException,
     InvalidNameError,
 )
-from confo.testing import BackendConformance, RawStore, Recorder, until
+from confo.testing import BackendConformance, RawStore, Recorder, connected, until
 from confo_file.testing import FileRaw
 
 
@@ -34,6 +34,10 @@ class TestFileConformance(BackendConformance):
     @pytest.fixture
     def credentials(self, root: Path) -> dict[str, str]:
         return {"config_path": str(root)}
+
+    @pytest.fixture
+    def store_url(self, root: Path) -> str:
+        return f"file:{root}"
 
     @pytest.fixture
     def raw(self, root: Path) -> RawStore:
@@ -309,3 +313,19 @@ def test_a_watch_sees_a_configuration_whose_name_starts_with_a_dot(
     with manager.watch(seen):
         (tmp_path / "ns" / ".hidden.json").write_text('{"v": 1}')
         until(lambda: seen.last() == {".hidden": {"v": 1}})
+
+
+def test_a_watch_loses_nothing_when_inotify_overflows(tmp_path: Path) -> None:
+    """A persist of thousands of files overflows the kernel's inotify queue (16,384 events by
+    default), and the events are lost: the watch must read everything again, not miss them."""
+    credentials = {"config_path": str(tmp_path)}
+    with connected("file", credentials) as watcher, connected("file", credentials) as writer:
+        watcher.create_namespace("big")
+        writer.use_namespace("big")
+        seen = Recorder()
+        with watcher.watch(seen, namespace="big") as watch:
+            until(lambda: watch.healthy)
+            for i in range(12_000):
+                writer.set(f"c{i:05d}", {"v": i})
+            writer.persist()
+            until(lambda: len(seen.last()) == 12_000, within=60)

@@ -36,6 +36,10 @@ class TestRedisConformance(
         return redis_server.credentials()
 
     @pytest.fixture
+    def store_url(self, redis_server: RedisServer) -> str:
+        return f"redis://127.0.0.1:{redis_server.port}"
+
+    @pytest.fixture
     def raw(self, plain: redis.Redis) -> RawStore:
         return RedisRaw(plain)
 

@@ -252,7 +252,9 @@ def test_watch_loses_nothing_across_a_session_expiry(zookeeper_server: Zookeeper
             w.set("a", {"v": 0})
             w.persist()
             until(lambda: seen.last() == {"a": {"v": 0}})
-            client = watch._listener_store.backend.client  # the watch's own connection
+            twin = watch._subscriber.listener._twin  # the watch's own connection
+            assert twin is not None
+            client = twin.backend.client  # type: ignore[attr-defined]
             session_id, password = client.client_id
             impostor = KazooClient(hosts=zookeeper_server.hosts, client_id=(session_id, password))
             impostor.start()

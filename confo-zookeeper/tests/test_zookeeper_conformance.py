@@ -36,6 +36,10 @@ class TestZookeeperConformance(
         return zookeeper_server.credentials()
 
     @pytest.fixture
+    def store_url(self, zookeeper_server: ZookeeperServer) -> str:
+        return f"zookeeper://127.0.0.1:{zookeeper_server.port}"
+
+    @pytest.fixture
     def raw(self, plain: KazooClient) -> RawStore:
         return ZookeeperRaw(plain)
 

@@ -30,3 +30,7 @@ class TestSqliteConformance(BackendConformance):
         raw = SqliteRaw(credentials["path"])
         yield raw
         raw.close()
+
+    @pytest.fixture
+    def store_url(self, credentials: dict[str, str]) -> str:
+        return f"sqlite:{credentials['path']}"

@@ -1,6 +1,8 @@
 """Test helpers for Confo backends and their users (needs pytest: ``confo-core[testing]``).
 
-- :class:`BackendConformance`: the conformance suite every backend runs against a real store.
+- :class:`BackendConformance`: the conformance suite every backend runs against a real store;
+  :class:`NetworkConformance` and the other mixins for what some stores have (docs/plugins.md
+  lists them with their fixtures).
 - :class:`ServerProcess`: start a real server on a free 127.0.0.1 port (each backend subclasses it).
 """
 
@@ -15,7 +17,9 @@ except ImportError:  # pragma: no cover - exercised in a venv without pytest
 from confo.testing.conflicts import ConflictConformance
 from confo.testing.conformance import BackendConformance, NetworkConformance, TLSConformance
 from confo.testing.contract import ContractConformance
+from confo.testing.faults import NetworkFaultConformance
 from confo.testing.helpers import connected, eventually, unique
+from confo.testing.outcomes import LoseAnswers, LostAnswerConformance
 from confo.testing.privilege import ReadOnlyConformance
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
@@ -35,7 +39,10 @@ __all__ = [
     "BackendConformance",
     "ConflictConformance",
     "ContractConformance",
+    "LoseAnswers",
+    "LostAnswerConformance",
     "NetworkConformance",
+    "NetworkFaultConformance",
     "RawStore",
     "ReadOnlyConformance",
     "Recorder",

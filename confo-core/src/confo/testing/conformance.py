@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from confo.compat.legacy import legacy_backend
 from confo.errors import (
     BackendsActivationException,
     BackendUnavailableError,
@@ -40,12 +41,13 @@ from confo.errors import (
     NamespaceNotFoundError,
     NamespaceNotLoadedException,
 )
-from confo.legacy import legacy_backend
 from confo.manager import Confo
 from confo.testing.conflicts import ConflictConformance
 from confo.testing.contract import ContractConformance
+from confo.testing.faults import NetworkFaultConformance
 from confo.testing.helpers import BACKEND, connected, eventually, unique
 from confo.testing.hostile import HostileInputConformance
+from confo.testing.outcomes import LostAnswerConformance
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.servers import ServerProcess
@@ -66,7 +68,11 @@ ROUND_TRIP: dict[str, Any] = {
 
 
 class BackendConformance(
-    ContractConformance, ConflictConformance, WatchConformance, HostileInputConformance
+    ContractConformance,
+    ConflictConformance,
+    LostAnswerConformance,
+    WatchConformance,
+    HostileInputConformance,
 ):
     """Tests every backend must pass. Subclass as ``Test<Name>`` and provide the fixtures
     ``credentials`` and ``raw`` and the class attribute ``backend_type``."""
@@ -111,7 +117,7 @@ class BackendConformance(
         assert manager.get_backends() == {"all_backends": [BACKEND], "active_backend": BACKEND}
 
     def test_calls_without_active_backend_fail(self, credentials: Mapping[str, Any]) -> None:
-        with Confo(shared=False) as manager:
+        with Confo() as manager:
             manager.load_backend(credentials, BACKEND, self.backend_type)
             with pytest.raises(BackendsActivationException, match="activate_backend"):
                 manager.get_namespaces()
@@ -230,7 +236,7 @@ class BackendConformance(
         assert other.get_all() == {"a": {"v": 1}, "b": {"v": 2}}
         other.use_namespace(second)
         assert other.get_all() == {}
-        manager.persist(False, False)
+        manager.persist()
         other.reload()
         assert other.get_all() == {"c": {"v": 3}}
 
@@ -420,7 +426,7 @@ HUNG_SLACK = 4.0
 (the machines running the suite are shared and noisy)."""
 
 
-class NetworkConformance:
+class NetworkConformance(NetworkFaultConformance):
     """Tests for backends that talk to a server: fail fast, survive an outage, and a watch that
     loses nothing across a server killed and restarted or a connection cut.
 
@@ -434,14 +440,20 @@ class NetworkConformance:
 
     @pytest.fixture
     def unreachable_credentials(self) -> Mapping[str, Any]:
+        """Credentials for a 127.0.0.1 port nothing listens on (``confo.testing.free_port``)."""
         raise NotImplementedError("a network backend's test class provides this fixture")
 
     @pytest.fixture
     def restartable(self) -> tuple[ServerProcess, Mapping[str, Any]]:
+        """(a server of the store of its own, started, credentials for it with short timeouts,
+        ``operation_timeout`` of a few seconds). Tests kill, stop and start it: it must come
+        back on the same port with the same data."""
         raise NotImplementedError("a network backend's test class provides this fixture")
 
     @pytest.fixture
     def routed(self) -> Callable[[Mapping[str, Any], int], Mapping[str, Any]]:
+        """A function of ``restartable``'s credentials and a port: the same credentials aimed
+        at that 127.0.0.1 port, where the tests put a :class:`TCPProxy`."""
         raise NotImplementedError("a network backend's test class provides this fixture")
 
     def test_watch_loses_nothing_across_a_server_kill(

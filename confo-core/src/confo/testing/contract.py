@@ -17,13 +17,16 @@ from typing import Any, ClassVar
 
 import pytest
 
+from confo.discovery import backend_class
 from confo.errors import CredentialsError, InvalidNameError, NamespaceNotFoundError
+from confo.hookspecs import Backend
 from confo.manager import Confo
 from confo.model import Capabilities, Changes
 from confo.names import MAX_NAME_LENGTH
 from confo.store import Store
 from confo.testing.helpers import BACKEND, connected, unique
 from confo.testing.raw import RawStore
+from confo.urls import parse_store_url
 
 EMOJI = "\U0001f600"
 
@@ -104,6 +107,35 @@ class ContractConformance:
 
     # --- credentials -------------------------------------------------------------------------
 
+    @pytest.fixture
+    def store_url(self, credentials: Mapping[str, Any]) -> str | None:
+        """The URL the ``confo`` command names the store under test by (``sqlite:PATH``), for a
+        backend that implements ``confo_credentials_from_url``; None for one that does not."""
+        return None
+
+    def test_the_store_url_leads_to_the_same_store(
+        self, store_url: str | None, manager: Confo, ns: str
+    ) -> None:
+        """The command line reaches a store through the URL its backend reads: that URL, read
+        by ``confo.urls.parse_store_url``, must give credentials for this very store."""
+        cls = backend_class(self.backend_type)
+        reads_urls = getattr(cls, "confo_credentials_from_url", None) not in (
+            None,
+            getattr(Backend, "confo_credentials_from_url", None),
+        )
+        if store_url is None:
+            assert not reads_urls, "the backend reads store URLs: provide the store_url fixture"
+            return
+        assert reads_urls, "store_url is given, but the backend reads no URL"
+        address = parse_store_url(store_url)
+        assert address.backend_type == self.backend_type
+        assert store_url.partition(":")[0] in getattr(cls, "url_schemes", ())
+        manager.set("db", {"via": "url"})
+        manager.persist()
+        with connected(self.backend_type, address.credentials) as other:
+            other.use_namespace(ns)
+            assert other.get("db") == {"via": "url"}
+
     def test_empty_credentials_are_refused(self) -> None:
         with pytest.raises(CredentialsError):
             connected(self.backend_type, {}).close()
@@ -121,6 +153,30 @@ class ContractConformance:
         for key in sorted(credentials):
             with pytest.raises(CredentialsError, match=key):
                 connected(self.backend_type, {**credentials, key: object()}).close()
+
+    def test_a_credential_the_backend_does_not_know_is_refused(
+        self, credentials: Mapping[str, Any]
+    ) -> None:
+        """A typo (one key misspelled) must not be ignored: it names the key, the closest one
+        the backend takes, and the keys it takes. Nothing connects."""
+        key = sorted(credentials)[0]
+        typo = key[:-1] + ("x" if key[-1] != "x" else "y")
+        wrong = {k: v for k, v in credentials.items() if k != key} | {typo: credentials[key]}
+        with pytest.raises(CredentialsError) as info:
+            connected(self.backend_type, wrong).close()
+        assert repr(typo) in str(info.value)
+        assert repr(key) in str(info.value)
+        with pytest.raises(CredentialsError, match="no_such_credential"):
+            connected(self.backend_type, {**credentials, "no_such_credential": 1}).close()
+
+    def test_the_core_options_are_not_the_backends_to_check(
+        self, credentials: Mapping[str, Any]
+    ) -> None:
+        """``timeout`` is Confo's, for every backend: taken out before the backend checks the
+        keys it knows."""
+        connected(self.backend_type, {**credentials, "timeout": 7}).close()
+        with pytest.raises(CredentialsError, match="timeout"):
+            connected(self.backend_type, {**credentials, "timeout": "soon"}).close()
 
     # --- names -------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ BACKEND = "under_test"
 
 def connected(backend_type: str, credentials: Mapping[str, Any], name: str = BACKEND) -> Confo:
     """An independent manager with one backend loaded and active; close it when done."""
-    manager = Confo(shared=False)
+    manager = Confo()
     manager.load_backend(credentials, name, backend_type)
     manager.activate_backend(name)
     return manager

@@ -20,10 +20,18 @@ from confo.testing.watching import Recorder, until
 
 
 class ReadOnlyConformance:
+    """For a store with access control: an identity that may only read loads, reads, reloads
+    and watches, and a write it may not make is a ``PermissionDeniedError`` naming the right.
+
+    Fixture ``read_only``: (credentials of a writer, credentials of a read-only identity), on a
+    store of its own where the writer made Confo's root and granted the reader read access.
+    """
+
     backend_type: ClassVar[str]
 
     @pytest.fixture
     def read_only(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        """(a writer's credentials, a read-only identity's credentials)."""
         raise NotImplementedError("a backend with access control provides this fixture")
 
     @contextmanager

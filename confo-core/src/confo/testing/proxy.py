@@ -13,7 +13,10 @@ class TCPProxy:
     ``cut()`` drops every connection and refuses new ones (they are accepted and closed at once,
     as a dead route looks to a client) until ``restore()``. ``freeze()`` keeps every connection
     open but lets no byte through, new ones included, until ``thaw()``: a server that accepts
-    and never answers, or a network path that went silent. Use it as a context manager.
+    and never answers, or a network path that went silent. ``lose_replies()`` lets requests
+    reach the server but drops every byte it answers, until ``restore()``: a write the store
+    applied whose answer never came back. ``attempts`` counts the connections clients tried,
+    refused ones included. Use it as a context manager.
     """
 
     def __init__(self, upstream: int, host: str = "127.0.0.1") -> None:
@@ -26,6 +29,8 @@ class TCPProxy:
         self._open = True
         self._flowing = threading.Event()
         self._flowing.set()
+        self._replies = True
+        self.attempts = 0
         self._running = True
         self._acceptor = threading.Thread(target=self._accept, name="tcp-proxy", daemon=True)
         self._acceptor.start()
@@ -45,8 +50,15 @@ class TCPProxy:
             _close(sock)
 
     def restore(self) -> None:
+        """Accept connections again, and pass the server's answers again."""
         with self._lock:
             self._open = True
+            self._replies = True
+
+    def lose_replies(self) -> None:
+        """From now on the server gets every request, and the client none of the answers."""
+        with self._lock:
+            self._replies = False
 
     def freeze(self) -> None:
         """Hold every byte in both directions, on every connection, until :meth:`thaw`."""
@@ -70,6 +82,7 @@ class TCPProxy:
                 return
             with self._lock:
                 refuse = not self._open
+                self.attempts += 1
             if refuse:
                 _close(client)
                 continue
@@ -81,15 +94,20 @@ class TCPProxy:
             server.settimeout(None)
             with self._lock:
                 self._sockets |= {client, server}
-            for source, target in ((client, server), (server, client)):
+            for source, target, answers in ((client, server, False), (server, client, True)):
                 threading.Thread(
-                    target=self._pump, args=(source, target), name="tcp-proxy pump", daemon=True
+                    target=self._pump,
+                    args=(source, target, answers),
+                    name="tcp-proxy pump",
+                    daemon=True,
                 ).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, answers: bool) -> None:
         try:
             while data := source.recv(65536):
                 self._flowing.wait()
+                if answers and not self._replies:
+                    continue  # the answer is lost on the way back
                 target.sendall(data)
         except OSError:
             pass

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from confo.errors import ConfoError
+from confo.errors import BackendAuthenticationError, ConfoError
 from confo.testing.helpers import BACKEND, connected, unique
 from confo.testing.watching import Recorder, until
 
@@ -54,10 +54,19 @@ def everything_logged() -> Iterator[list[str]]:
 
 
 class SecretsConformance:
+    """For a backend that takes a password: it never reaches a log record (at any level), a
+    repr or an error, and a wrong one is refused as a login, not taken for an outage.
+
+    Fixture ``secret_credentials``: credentials for a store of its own whose password is a
+    canary (a unique string no other test uses), and the canary. It must be the store's real
+    password: the test logs in with it, then with it changed.
+    """
+
     backend_type: ClassVar[str]
 
     @pytest.fixture
     def secret_credentials(self) -> tuple[Mapping[str, Any], str]:
+        """(credentials whose password is the canary, the canary)."""
         raise NotImplementedError("a backend that takes a password provides this fixture")
 
     def test_no_password_reaches_a_log_a_repr_or_an_error(
@@ -89,8 +98,10 @@ class SecretsConformance:
                     stranger.use_namespace(name)
                     stranger.set("db", "v", 3)
                     stranger.persist()
-            except ConfoError as exc:
+            except BackendAuthenticationError as exc:
                 shown += [str(exc), "".join(traceback.format_exception(exc))]
+            except ConfoError as exc:  # a refused login must not read as an unreachable store
+                pytest.fail(f"a wrong password gave {type(exc).__name__}, not a refusal: {exc}")
             else:
                 pytest.fail("a wrong password was accepted")
         assert lines, "nothing was logged: the test proved nothing"

@@ -19,6 +19,7 @@ import pytest
 from confo.errors import ConflictError
 from confo.manager import Confo
 from confo.markers import hookimpl
+from confo.testing.helpers import unique
 from confo.testing.raw import RawStore
 from confo.watch import WatchEvent
 
@@ -170,7 +171,7 @@ class WatchConformance:
         """Once a change is delivered, a quiet store costs no reads (a watch that reacted to
         its own reads, as a file watch seeing files opened would, loops for ever)."""
         counter = ReadCounter()
-        with Confo(shared=False) as manager:
+        with Confo() as manager:
             manager.load_backend(credentials, "counted", self.backend_type, plugins=[counter])
             manager.activate_backend("counted")
             other.use_namespace(ns)
@@ -212,3 +213,81 @@ class WatchConformance:
         assert time.monotonic() - started < 1.5
         until(lambda: set(threading.enumerate()) <= before, within=3)
         assert not watch.running
+
+    def test_a_stop_right_after_a_start_returns_every_time(self, manager: Confo, ns: str) -> None:
+        """A service shutting down right after it started: the listener may not even be in
+        place yet (on etcd this once hung for ever, about one round in 30)."""
+        before = set(threading.enumerate())
+        for _ in range(40):
+            watch = manager.watch(lambda event: None)
+            started = time.monotonic()
+            watch.stop()
+            assert time.monotonic() - started < 1.5
+        until(lambda: set(threading.enumerate()) <= before, within=3)
+
+    def test_watches_of_many_namespaces_share_one_listener(
+        self, manager: Confo, other: Confo
+    ) -> None:
+        """Five watched namespaces cost what one does: one listener (Confo's two threads, and
+        whatever the client library needs for one connection), and each namespace gets its own
+        changes; the threads end within a second or so of the last watch stopping."""
+        names = [unique() for _ in range(5)]
+        for name in names:
+            manager.create_namespace(name)
+        before = set(threading.enumerate())
+        seen = {name: Recorder() for name in names}
+        watches = [manager.watch(seen[names[0]], namespace=names[0])]
+        try:
+            until(lambda: watches[0].healthy)
+            one = len(set(threading.enumerate()) - before)
+            watches += [manager.watch(seen[name], namespace=name) for name in names[1:]]
+            until(lambda: all(watch.healthy for watch in watches))
+            assert len(set(threading.enumerate()) - before) == one
+            ours = [t for t in threading.enumerate() if t.name.startswith("confo-watch")]
+            assert len(ours) == 2, ours
+            for number, name in enumerate(names):
+                other.use_namespace(name)
+                other.set("db", {"n": number})
+                other.persist()
+            expected = {name: {"db": {"n": number}} for number, name in enumerate(names)}
+            until(lambda: {name: seen[name].last() for name in names} == expected)
+            assert all(len(recorder.events) == 1 for recorder in seen.values())
+        finally:
+            for watch in watches[:-1]:
+                watch.stop()
+        assert watches[-1].running
+        watches[-1].stop()
+        until(lambda: set(threading.enumerate()) <= before, within=3)
+
+    def test_a_watch_in_place_is_healthy_and_says_since_when(self, manager: Confo, ns: str) -> None:
+        with manager.watch(lambda event: None) as watch:
+            until(lambda: watch.healthy)
+            synced = watch.synced_at
+            assert synced is not None
+            assert synced.tzinfo is not None
+            assert abs(time.time() - synced.timestamp()) < 10
+        assert not watch.healthy
+
+    def test_events_carry_the_value_delivered_before(
+        self, manager: Confo, other: Confo, ns: str
+    ) -> None:
+        manager.set("db", {"v": 0})
+        manager.persist()
+        other.use_namespace(ns)
+        seen = Recorder()
+        with manager.watch(seen):
+            other.set("db", "v", 1)
+            other.persist()
+            until(lambda: seen.last() == {"db": {"v": 1}})
+            other.set("db", "v", 2)
+            other.set("fresh", {"new": True})
+            other.persist()
+            until(lambda: seen.last() == {"db": {"v": 2}, "fresh": {"new": True}})
+            other.delete("db")
+            other.persist()
+            until(lambda: "db" not in seen.last())
+        olds = {(e.config, e.kind): e.old for e in seen.events}
+        assert seen.events[0].old == {"v": 0}  # what the store held when the watch began
+        assert olds[("db", "put")] == {"v": 1}
+        assert olds[("fresh", "put")] is None
+        assert olds[("db", "delete")] == {"v": 2}
