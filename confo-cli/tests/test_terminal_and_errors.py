@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from clitest import CONFO, Result, StoreUnderTest, run
 
-from confo.testing import free_port
+from confo.testing import TCPProxy, free_port, unique
 from confo_redis.testing import RedisServer
 
 CANARY = "canary-Pa55-w0rd"
@@ -174,11 +174,11 @@ def test_every_command_has_help_with_an_example() -> None:
 
 
 def test_version_and_python_m() -> None:
-    assert run("--version").out.startswith("confo 0.2.0")
+    assert run("--version").out.startswith("confo 0.3.0")
     module = subprocess.run(
         [sys.executable, "-m", "confo_cli", "--version"], capture_output=True, text=True, check=True
     )
-    assert module.stdout.startswith("confo 0.2.0")
+    assert module.stdout.startswith("confo 0.3.0")
 
 
 def test_shell_completion_offers_the_store_s_namespaces(store: StoreUnderTest, ns: str) -> None:
@@ -232,3 +232,36 @@ def test_watch_prints_one_json_line_per_change(store: StoreUnderTest, ns: str) -
         errors = watcher.stderr.read()  # type: ignore[union-attr]
     assert code == 0, errors
     assert errors == ""
+
+
+def test_watch_says_when_it_loses_and_regains_the_store(redis_server: RedisServer) -> None:
+    """The watcher reaches Redis through a proxy that then refuses every connection: one line
+    on stderr says the store is lost, another that it is back, and the changes made meanwhile
+    come through."""
+    ns = unique()
+    direct = f"redis://127.0.0.1:{redis_server.port}"
+    with TCPProxy(redis_server.port) as proxy:
+        url = f"redis://127.0.0.1:{proxy.port}"
+        assert run("set", direct, ns, "database", "port", "0").code == 0
+        watcher = subprocess.Popen(
+            [CONFO, "watch", url, ns], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            for attempt in range(1, 40):  # the watch is in place once a change comes through
+                assert run("set", direct, ns, "database", "port", str(attempt)).code == 0
+                if _next_line(watcher.stdout, 0.5):
+                    break
+            proxy.cut()
+            assert "lost the store" in _next_line(watcher.stderr, 30)
+            assert run("set", direct, ns, "database", "port", "999").code == 0
+            proxy.restore()
+            assert "is back" in _next_line(watcher.stderr, 30)
+            for _ in range(20):
+                event = json.loads(_next_line(watcher.stdout, 10) or "{}")
+                if event.get("value") == {"port": 999}:
+                    break
+            assert event["value"] == {"port": 999}
+        finally:
+            watcher.send_signal(signal.SIGINT)
+            code = watcher.wait(timeout=10)
+    assert code == 0

@@ -3,4 +3,4 @@
 Run ``confo --help``; the commands are documented in docs/cli.md of the repository.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

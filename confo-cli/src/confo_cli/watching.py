@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import signal
+import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from types import FrameType
 
 import click
 
-from confo.watch import WatchEvent
+from confo.watch import Watch, WatchEvent
 from confo_cli import arguments
 from confo_cli.app import App
 
@@ -22,8 +26,9 @@ def watch(app: App, url: str, namespace: str) -> None:
 
     Each line has namespace, config, kind ("put" or "delete"), value (null for a delete) and
     revision, and is flushed at once, so a pipe sees it as it happens. Changes are delivered
-    after reconnects too (see each backend's watch guarantee). Ctrl-C or SIGTERM ends it with
-    exit status 0.
+    after reconnects too (see each backend's watch guarantee). When the store is lost (or its
+    connection goes silent) a line on stderr says so, and another once it is back and caught up.
+    Ctrl-C or SIGTERM ends it with exit status 0.
 
     \b
     Examples:
@@ -44,10 +49,41 @@ def watch(app: App, url: str, namespace: str) -> None:
     with app.store(url) as store:
         store.handle(namespace)  # a missing one: named, with the list
         signal.signal(signal.SIGTERM, stop)
-        with store.confo.watch(show, namespace):
+        with store.confo.watch(show, namespace) as running, _own_health_lines():
             app.out.note(f"watching {namespace} in {store.url}; Ctrl-C to stop")
-            try:
-                while not done.wait(0.2):  # a timed wait, so that Ctrl-C gets through
-                    pass
-            except KeyboardInterrupt:
-                pass
+            with suppress(KeyboardInterrupt):
+                _follow(running, store.url, done)
+
+
+def _follow(running: Watch, url: str, done: threading.Event) -> None:
+    """Wait until done, saying on stderr when the store is lost and when it is back."""
+    was_healthy = lost = False
+    while not done.wait(0.2):  # a timed wait, so that Ctrl-C gets through
+        healthy = running.healthy
+        if was_healthy and not healthy:
+            lost = True
+            _say(f"confo: warning: lost the store at {url}; values may be stale; reconnecting")
+        elif healthy and not was_healthy and lost:
+            _say(f"confo: the store at {url} is back; caught up")
+        was_healthy = healthy
+
+
+def _say(line: str) -> None:
+    with suppress(OSError):
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+
+
+@contextmanager
+def _own_health_lines() -> Iterator[None]:
+    """The listener logs the same news as a warning; here the command says it, once."""
+    listener = logging.getLogger("confo.listener")
+    listener.addFilter(_drop)
+    try:
+        yield
+    finally:
+        listener.removeFilter(_drop)
+
+
+def _drop(record: logging.LogRecord) -> bool:
+    return False
