@@ -43,7 +43,7 @@ typecheck: venv
 	$(BIN)/mypy --strict $(foreach p,$(PACKAGES) $(TEMPLATE),$(p)/src)
 
 pytest: venv
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 4 --dist loadgroup
 
 ## bench: run benchmarks/ against real servers; writes docs/benchmarks.md and its plot
 bench: servers venv

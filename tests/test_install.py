@@ -18,6 +18,9 @@ import pytest
 import seedcode
 from helpers import ROOT, run_page, run_python
 
+# Fresh venvs, installed once: a generous bound, and one worker for the module.
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("install")]
+
 MISSING_BACKEND = """
 import sys, confo.Backends as BE
 from confo import Confo

@@ -18,7 +18,8 @@ from confo.errors import BackendUnavailableError, ConflictError, CredentialsErro
 from confo.testing import connected, unique
 from confo_redis.testing import RedisServer, SentinelServer
 
-pytestmark = pytest.mark.slow
+# Real failovers take tens of seconds on a loaded machine: a generous bound, one worker.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.xdist_group("sentinel")]
 
 
 def wait_for(condition: Callable[[], bool], within: float = 30.0, what: str = "") -> None:
