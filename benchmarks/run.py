@@ -288,6 +288,7 @@ def import_cost() -> dict[str, Any]:
         "client_modules": modules.strip(),
         "bare_process": _process_seconds("pass"),
         "import_process": _process_seconds("import confo"),
+        "seed_import_process": _process_seconds("from confo.Confo import Confo; Confo"),
     }
 
 
