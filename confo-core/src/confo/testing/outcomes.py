@@ -9,7 +9,7 @@ the same through a real TCP proxy that drops the server's answers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ClassVar
 
 import pytest
@@ -47,6 +47,14 @@ class LoseAnswers:
         return result
 
 
+def _persist_lost(manager: Confo, lose: Callable[[], None], value: int) -> None:
+    """Arm the fault, set ``db.v`` to ``value`` and persist: it fails as a cut connection's."""
+    lose()
+    manager.set("db", "v", value)
+    with pytest.raises(BackendUnavailableError):
+        manager.persist()
+
+
 class LostAnswerConformance:
     """A manager whose write's outcome is unknown goes on persisting: no false conflict, nothing
     lost, and a real change by someone else still a conflict."""
@@ -72,10 +80,7 @@ class LostAnswerConformance:
         self, lossy: tuple[Confo, LoseAnswers, str], other: Confo
     ) -> None:
         manager, faults, ns = lossy
-        faults.lose_answer()
-        manager.set("db", "v", 2)
-        with pytest.raises(BackendUnavailableError):
-            manager.persist()
+        _persist_lost(manager, faults.lose_answer, 2)
         other.use_namespace(ns)
         assert other.get("db") == {"v": 2}  # the store applied it
         manager.set("db", "v", 3)
@@ -126,10 +131,7 @@ class LostAnswerConformance:
         self, lossy: tuple[Confo, LoseAnswers, str], other: Confo
     ) -> None:
         manager, faults, ns = lossy
-        faults.lose_request()
-        manager.set("db", "v", 2)
-        with pytest.raises(BackendUnavailableError):
-            manager.persist()
+        _persist_lost(manager, faults.lose_request, 2)
         other.use_namespace(ns)
         assert other.get("db") == {"v": 1}  # it never got there
         manager.persist()
@@ -142,14 +144,8 @@ class LostAnswerConformance:
         """A writer retrying through an outage: its first write landed (answer lost), the next
         never got there. Either may be what the store holds; neither is a conflict."""
         manager, faults, ns = lossy
-        faults.lose_answer()
-        manager.set("db", "v", 2)
-        with pytest.raises(BackendUnavailableError):
-            manager.persist()
-        faults.lose_request()
-        manager.set("db", "v", 3)
-        with pytest.raises(BackendUnavailableError):
-            manager.persist()
+        _persist_lost(manager, faults.lose_answer, 2)
+        _persist_lost(manager, faults.lose_request, 3)
         manager.persist()
         other.use_namespace(ns)
         assert other.get("db") == {"v": 3}
@@ -158,10 +154,7 @@ class LostAnswerConformance:
         self, lossy: tuple[Confo, LoseAnswers, str], other: Confo
     ) -> None:
         manager, faults, ns = lossy
-        faults.lose_answer()
-        manager.set("db", "v", 2)
-        with pytest.raises(BackendUnavailableError):
-            manager.persist()
+        _persist_lost(manager, faults.lose_answer, 2)
         other.use_namespace(ns)
         other.set("db", "v", "theirs")
         other.persist()
@@ -191,10 +184,7 @@ class LostAnswerConformance:
         manager, faults, ns = lossy
         seen = Recorder()
         with manager.watch(seen):
-            faults.lose_answer()
-            manager.set("db", "v", 2)
-            with pytest.raises(BackendUnavailableError):
-                manager.persist()
+            _persist_lost(manager, faults.lose_answer, 2)
             handle = manager.namespace(ns)
             until(lambda: not handle.has_unsaved_changes())  # the push showed it landed
             other.use_namespace(ns)
