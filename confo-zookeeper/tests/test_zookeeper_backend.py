@@ -30,6 +30,7 @@ from confo.testing import (
     unique,
     until,
 )
+from confo_zookeeper import watching
 from confo_zookeeper.testing import ZookeeperServer
 
 
@@ -296,3 +297,31 @@ def test_a_missing_certificate_file_is_named(
     missing = str(tmp_path / "absent-ca.pem")
     with pytest.raises(CredentialsError, match=r"zookeeper_ca.*absent-ca\.pem"):
         connect(zookeeper_server.credentials(zookeeper_use_ssl=True, zookeeper_ca=missing))
+
+
+def test_a_server_without_add_watch_gets_one_shot_watches(
+    zookeeper_server: ZookeeperServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ZooKeeper before 3.6 answers addWatch with UNIMPLEMENTED: the watch falls back to one
+    one-shot watch per znode, and loses nothing. An opcode no server knows gets the same
+    answer from this one, for real."""
+    monkeypatch.setattr(watching._AddWatch, "type", 9999)
+    credentials = zookeeper_server.credentials()
+    with connected("zookeeper", credentials) as watcher, connected("zookeeper", credentials) as w:
+        ns = unique()
+        watcher.create_namespace(ns)
+        w.use_namespace(ns)
+        seen = Recorder()
+        with watcher.watch(seen, namespace=ns) as watch:
+            until(lambda: watch.healthy)
+            twin = watch._subscriber.listener._twin
+            assert twin is not None
+            table = twin.backend.client._data_watchers  # type: ignore[attr-defined]
+            for n in range(3):
+                w.set("a", {"v": n})
+                w.set(f"new{n}", {"made": n})
+                w.persist()
+            until(
+                lambda: seen.last() == {"a": {"v": 2}, **{f"new{n}": {"made": n} for n in range(3)}}
+            )
+            assert any(path.startswith(f"/confo/{ns}/") for path in table)  # one-shot watches

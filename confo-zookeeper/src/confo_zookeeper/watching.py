@@ -1,10 +1,18 @@
 """Watching every watched namespace of one ZooKeeper backend on one connection.
 
-kazoo 2.x has no persistent recursive watch (ZooKeeper 3.6's addWatch), so each namespace gets
-one-shot watches: ``exists`` on its znode (made, deleted), ``get_children`` on it (configurations
-created and deleted) and ``exists`` on each configuration (changed). They are armed with kazoo's
-asynchronous calls, so arming 10,000 configurations is one pipelined burst rather than 10,000
-round trips, and re-armed as each fires.
+ZooKeeper 3.6 and later: one persistent recursive watch (``addWatch``) on ``/confo``, whatever
+the namespaces hold; events of namespaces not watched are dropped. kazoo 2.x can neither send
+that request nor deliver its events, so :class:`_AddWatch` is the request in kazoo's own
+protocol classes, and :class:`_Catcher`, put in place of kazoo's table of data watchers, gives
+the events under ``/confo`` to this module (kazoo only delivers an event to a watcher it finds
+there). Both lean on kazoo's internals (``_call``, ``_data_watchers``), tested against kazoo's
+version here; a server that refuses the request (3.5 and older) gets the fallback below.
+
+Older servers: each namespace gets one-shot watches: ``exists`` on its znode (made, deleted),
+``get_children`` on it (configurations created and deleted) and ``exists`` on each
+configuration (changed). They are armed with kazoo's asynchronous calls, so arming 10,000
+configurations is one pipelined burst rather than 10,000 round trips, and re-armed as each
+fires.
 
 kazoo drops every watch when its connection is lost (SUSPENDED) or its session expires (LOST),
 and changes made meanwhile reach no watch: each transition back to CONNECTED re-arms everything
@@ -15,17 +23,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import deque
+from collections import defaultdict, deque, namedtuple
 from collections.abc import Callable
 from typing import Any
 
 from kazoo.client import KazooClient
+from kazoo.exceptions import KazooException
+from kazoo.handlers.threading import AsyncResult
+from kazoo.protocol.serialization import int_struct, write_string
 from kazoo.protocol.states import EventType, KazooState, WatchedEvent
 
 from confo.errors import BackendUnavailableError
 from confo.model import WatchFeed
 
 ROOT = "/confo"
+PERSISTENT_RECURSIVE = 1  # ZooKeeper's AddWatchMode
 POLL = 0.25  # seconds between looks at the set of watched namespaces
 
 
@@ -47,6 +59,7 @@ class StoreWatcher:
         # would wait meanwhile.
         self.to_arm: deque[tuple[str, object, list[str], Callable[[], None]]] = deque()
         self.wake = threading.Event()
+        self.persistent: bool | None = None  # addWatch: None until the server answers one
 
     def run(self) -> None:
         self.client.add_listener(self._on_state)
@@ -123,7 +136,28 @@ class StoreWatcher:
             self.tokens.clear()
             self.armed.clear()
         self.answered = time.monotonic()
+        if self.persistent is False:
+            self._follow_namespaces()
+            self._heartbeat(resync=True)
+            return
+        # kazoo empties its table of watchers at every reconnect: put the catcher back.
+        self.client._data_watchers = _Catcher(self.client._data_watchers, self._caught)
         self._follow_namespaces()
+        result = AsyncResult(self.client.handler)
+        result.rawlink(self._root_watch_answered)
+        self.client._call(_AddWatch(ROOT, PERSISTENT_RECURSIVE), result)
+
+    def _root_watch_answered(self, answer: Any) -> None:
+        try:
+            answer.get()
+        except KazooException:  # a server older than 3.6: one-shot watches, per namespace
+            self.persistent = False
+            with self.lock:
+                tokens = dict(self.tokens)
+            for namespace, token in tokens.items():
+                self._arm_one_shot(namespace, token)
+        else:
+            self.persistent = True
         self._heartbeat(resync=True)
 
     def _follow_namespaces(self) -> None:
@@ -147,11 +181,29 @@ class StoreWatcher:
         return not self.stopping.is_set() and self.tokens.get(namespace) is token
 
     def _arm_namespace(self, namespace: str, token: object) -> None:
+        """One-shot watches for ``namespace`` on a server without addWatch; with it (or until
+        the server has said), the watch on ``/confo`` serves every namespace already."""
+        if self.persistent is False:
+            self._arm_one_shot(namespace, token)
+
+    def _caught(self, event: WatchedEvent) -> None:
+        """An event of the persistent watch: a namespace's znode, or one under it. Every one
+        goes to the feed, which drops those of namespaces nobody watches: a namespace watched
+        since a moment ago is in place already (the watch on /confo covers it)."""
+        namespace, _, config = event.path[len(ROOT) + 1 :].partition("/")
+        if not namespace or self.stopping.is_set():
+            return
+        if not config:
+            self.feed.changed(namespace, None)
+        elif "/" not in config:
+            self.feed.changed(namespace, [config])
+
+    def _arm_one_shot(self, namespace: str, token: object) -> None:
         path = f"{ROOT}/{namespace}"
 
         def made_or_deleted(event: WatchedEvent) -> None:
             if event.type != EventType.NONE and self._current(namespace, token):
-                self._arm_namespace(namespace, token)
+                self._arm_one_shot(namespace, token)
                 self.feed.changed(namespace, None)
 
         def exists(result: Any) -> None:
@@ -247,3 +299,35 @@ def _after(count: int, then: Callable[[], None]) -> Callable[[], None]:
             then()
 
     return one
+
+
+class _AddWatch(namedtuple("_AddWatch", "path mode")):
+    """ZooKeeper 3.6's addWatch request (opcode 106), in the form of kazoo's own requests:
+    a named tuple whose class carries the opcode."""
+
+    type = 106
+
+    def serialize(self) -> bytearray:
+        data = bytearray(write_string(self.path))
+        data.extend(int_struct.pack(self.mode))
+        return data
+
+    @classmethod
+    def deserialize(cls, data: bytes, offset: int) -> None:
+        return None  # the answer is its header alone
+
+
+class _Catcher(defaultdict[str, set[Any]]):
+    """kazoo's table of data watchers (path -> one-shot watchers), which also gives every
+    event under ``/confo/`` to ``caught``: a persistent watch's events name paths nobody
+    registered a watcher for, which kazoo would drop."""
+
+    def __init__(self, table: dict[str, set[Any]], caught: Callable[[WatchedEvent], None]) -> None:
+        super().__init__(set, table)
+        self.caught = caught
+
+    def pop(self, path: str, *default: Any) -> set[Any]:
+        found = set(super().pop(path, ()))
+        if path.startswith(ROOT + "/"):
+            found.add(self.caught)
+        return found
