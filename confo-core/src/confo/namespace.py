@@ -165,7 +165,7 @@ class Namespace:
             nothing of this namespace was written and the edits are kept.
         """
         state = self._session.load(self.name)
-        with state.order:  # persists of one namespace reach the store in the order taken
+        with self._session.ordered(self.name):  # persists reach the store in the order taken
             with self._lock:
                 if config is not None and not state.holds(config):
                     raise ConfigurationNotFoundError(self._no_config(config, state.configs))
@@ -290,7 +290,7 @@ class Namespace:
     def reload(self) -> None:
         """Replace the in-memory view with what the store holds now; unsaved edits are lost."""
         state = self._session.load(self.name)
-        with state.order:  # never between a persist's write and its bookkeeping
+        with self._session.ordered(self.name):  # never between a write and its bookkeeping
             snapshot = self._session.store.read(self.name)
             with self._lock:
                 state.reset(snapshot)

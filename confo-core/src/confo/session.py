@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Iterable
-from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from confo.model import Changes, Revision, Snapshot
@@ -40,7 +39,7 @@ through an outage); older ones are forgotten, at worst a false conflict later.""
 class NamespaceState:
     """The in-memory view of one namespace of one store, and what the store held when read."""
 
-    __slots__ = ("configs", "deleted", "dirty", "order", "revisions", "unsure")
+    __slots__ = ("configs", "deleted", "dirty", "revisions", "unsure")
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.configs: dict[str, JSONObject] = snapshot.configs
@@ -56,7 +55,6 @@ class NamespaceState:
         # writer retrying through an outage sends several, any of which may have landed).
         # Resolved by the next read of the name: if the store holds one of them, it was ours.
         self.unsure: dict[str, tuple[Revision | None, list[JSONObject | None]]] = {}
-        self.order = threading.Lock()
 
     def has_unsaved_changes(self) -> bool:
         return bool(self.dirty or self.deleted)
@@ -199,6 +197,7 @@ class BackendSession:
         self.lock = lock
         self.states: dict[str, NamespaceState] = {}
         self.current: str | None = None
+        self._orders: dict[str, threading.Lock] = {}
 
     def load(self, namespace: str) -> NamespaceState:
         """The namespace's state, read from the store first unless held; the read is unlocked."""
@@ -232,11 +231,12 @@ class BackendSession:
         with self.lock:
             self.current = namespace
 
-    def ordered(self, namespace: str) -> AbstractContextManager[object]:
-        """The namespace's order lock if it is held here (see the module's docstring)."""
+    def ordered(self, namespace: str) -> threading.Lock:
+        """The namespace's order lock (see the module's docstring): one per namespace, held
+        here or not, so that a read a watch makes while the namespace is loaded still comes
+        in turn with its first persist."""
         with self.lock:
-            state = self.states.get(namespace)
-        return state.order if state is not None else nullcontext()
+            return self._orders.setdefault(namespace, threading.Lock())
 
     def held_namespaces(self) -> list[str]:
         with self.lock:
