@@ -242,9 +242,11 @@ class WatchConformance:
             one = len(set(threading.enumerate()) - before)
             watches += [manager.watch(seen[name], namespace=name) for name in names[1:]]
             until(lambda: all(watch.healthy for watch in watches))
-            assert len(set(threading.enumerate()) - before) == one
             ours = [t for t in threading.enumerate() if t.name.startswith("confo-watch")]
-            assert len(ours) == 2, ours
+            assert len(ours) == 2, ours  # one listener and one dispatcher for all five
+            # A client library may start a helper thread or two on its own schedule (gRPC
+            # does); five listeners would have added at least eight.
+            assert len(set(threading.enumerate()) - before) <= one + 2
             for number, name in enumerate(names):
                 other.use_namespace(name)
                 other.set("db", {"n": number})
