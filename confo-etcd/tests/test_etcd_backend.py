@@ -170,12 +170,14 @@ def test_client_certificates() -> None:
 
 
 def test_expired_auth_token_is_renewed() -> None:
-    """etcd's simple tokens expire when idle (5 minutes by default; 1 second here)."""
-    with EtcdServer(tls=True, extra_args=("--auth-token-ttl", "1")) as server:
+    """etcd's simple tokens expire when idle (5 minutes by default; 3 seconds here: with 1,
+    a loaded machine let the token expire between connect's authentication and its first
+    read)."""
+    with EtcdServer(tls=True, extra_args=("--auth-token-ttl", "3")) as server:
         server.enable_auth("r00t-pw")
         with connect(server.credentials(user="root", password="r00t-pw")) as manager:
             manager.create_namespace("tokens")
-            time.sleep(3)  # the token expires
+            time.sleep(5)  # the token expires
             manager.use_namespace("tokens")
             manager.set("db", {"still": "authenticated"})
             manager.persist()
