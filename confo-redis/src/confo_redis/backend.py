@@ -224,7 +224,7 @@ class RedisBackend(Backend):
             pipe.mset({keys[name]: data for name, data in encoded.items()})
 
         with self._errors(f"write namespace {namespace!r}"):
-            self._redis().transaction(write, *keys.values())
+            _watched_transaction(self._redis(), write, *keys.values())
             self._acknowledged(f"write namespace {namespace!r}")
 
     def _write_with_index(
@@ -254,7 +254,9 @@ class RedisBackend(Backend):
                 pipe.delete(*(keys[name] for name in changes.delete))
 
         with self._errors(f"write namespace {namespace!r}"):
-            self._redis().transaction(write, self._root, self._key(namespace), *keys.values())
+            _watched_transaction(
+                self._redis(), write, self._root, self._key(namespace), *keys.values()
+            )
             self._acknowledged(f"write namespace {namespace!r}")
 
     @hookimpl
@@ -440,7 +442,7 @@ class RedisBackend(Backend):
     def _transaction(self, action: str, body: Callable[[Pipeline], None], namespace: str) -> None:
         """Run ``body`` under WATCH of both index keys, retried until no other client interferes."""
         with self._errors(action):
-            self._redis().transaction(body, self._root, self._key(namespace))
+            _watched_transaction(self._redis(), body, self._root, self._key(namespace))
             self._acknowledged(action)
 
     def _acknowledged(self, action: str) -> None:
@@ -479,6 +481,25 @@ class RedisBackend(Backend):
                 f"Could not {action}: what answers at {self.endpoint} does not speak Redis's "
                 f"protocol ({type(exc).__name__}). Check redis_host and redis_port."
             ) from None
+
+
+def _watched_transaction(client: redis.Redis, body: Callable[[Pipeline], None], *keys: str) -> None:
+    """``client.transaction(body, *keys)``, less one flaw: redis-py reports a connection lost
+    while keys are watched as the WatchError of a key that changed, and runs ``body`` again.
+    After an EXEC the store applied but whose answer was lost, that second run reads this
+    write's own value as someone else's: a false conflict. Here the loss ends the call as what
+    it is (its outcome unknown, for the manager to settle); a changed key is still retried."""
+    with client.pipeline(transaction=True) as pipe:
+        while True:
+            try:
+                pipe.watch(*keys)
+                body(pipe)
+                pipe.execute()
+                return
+            except redis.WatchError as exc:
+                lost = exc.__context__  # redis-py raises it while handling the connection's error
+                if isinstance(lost, (redis.ConnectionError, redis.TimeoutError)):
+                    raise lost from None
 
 
 def _client(

@@ -18,7 +18,8 @@ from typing import Any, ClassVar
 import pytest
 
 from confo.errors import BackendUnavailableError, ConflictError
-from confo.testing.helpers import connected, eventually
+from confo.manager import Confo
+from confo.testing.helpers import connected, eventually, unique
 from confo.testing.proxy import TCPProxy
 from confo.testing.servers import ServerProcess
 from confo.testing.watching import Recorder, until
@@ -144,6 +145,52 @@ class NetworkFaultConformance:
             reader.reload()
             assert reader.get("db") == {"v": 4}
 
+    def test_a_write_applied_then_reset_is_not_retried_into_a_conflict(
+        self, restartable: tuple[ServerProcess, Mapping[str, Any]], routed: Routed
+    ) -> None:
+        """The store applies the write, then the connection is reset before the answer (a
+        server killed there), with the store reachable again at once. A client library that
+        reconnects and runs the write again would meet its own value and call it a conflict
+        (redis-py's transaction() did): the persist may fail as unavailable, never as a
+        conflict, and the same manager goes on persisting."""
+        server, credentials = restartable
+        slow = {**credentials, "operation_timeout": 8}
+        with (
+            TCPProxy(server.port) as proxy,
+            connected(self.backend_type, routed(slow, proxy.port)) as manager,
+            connected(self.backend_type, credentials) as reader,
+        ):
+            manager.create_namespace("reset")
+            manager.use_namespace("reset")
+            manager.set("db", {"v": 1})
+            manager.persist()
+            reader.use_namespace("reset")
+            outcome: list[BaseException | None] = []
+
+            def persist() -> None:
+                try:
+                    manager.persist()
+                except BaseException as exc:  # judged below, in the test's thread
+                    outcome.append(exc)
+                else:
+                    outcome.append(None)
+
+            marker = f"applied-{unique()}"
+            proxy.lose_replies_after(marker.encode())
+            manager.set("db", "v", marker)
+            thread = threading.Thread(target=persist, daemon=True)
+            thread.start()
+            until(lambda: _stored(reader, "db") == {"v": marker}, within=6)  # answer held
+            proxy.cut()  # reset, as a killed server's connections are
+            proxy.restore()  # and reachable again at once, for a library's retry
+            thread.join(30)
+            assert outcome, "persist did not return"
+            assert not isinstance(outcome[0], ConflictError), outcome[0]
+            assert outcome[0] is None or isinstance(outcome[0], BackendUnavailableError)
+            manager.set("db", "v", 3)
+            eventually(manager.persist)
+            assert _stored(reader, "db") == {"v": 3}
+
     def test_a_writer_goes_on_across_a_server_kill(
         self, restartable: tuple[ServerProcess, Mapping[str, Any]]
     ) -> None:
@@ -186,3 +233,9 @@ class NetworkFaultConformance:
         with connected(self.backend_type, credentials) as reader:
             reader.use_namespace("killed")
             assert reader.get("db") == {"v": acknowledged[0]}
+
+
+def _stored(reader: Confo, name: str) -> object:
+    """What the store holds for ``name`` in the reader's current namespace, read fresh."""
+    reader.reload()
+    return reader.get(name, default=None)

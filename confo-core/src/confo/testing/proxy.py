@@ -15,7 +15,9 @@ class TCPProxy:
     open but lets no byte through, new ones included, until ``thaw()``: a server that accepts
     and never answers, or a network path that went silent. ``lose_replies()`` lets requests
     reach the server but drops every byte it answers, until ``restore()``: a write the store
-    applied whose answer never came back. ``attempts`` counts the connections clients tried,
+    applied whose answer never came back; ``lose_replies_after(marker)`` does so from the first
+    request that carries ``marker`` (a value only the write sends), so the requests before it
+    are answered. ``attempts`` counts the connections clients tried,
     refused ones included. Use it as a context manager.
     """
 
@@ -30,6 +32,7 @@ class TCPProxy:
         self._flowing = threading.Event()
         self._flowing.set()
         self._replies = True
+        self._marker: bytes | None = None
         self.attempts = 0
         self._running = True
         self._acceptor = threading.Thread(target=self._accept, name="tcp-proxy", daemon=True)
@@ -54,11 +57,18 @@ class TCPProxy:
         with self._lock:
             self._open = True
             self._replies = True
+            self._marker = None
 
     def lose_replies(self) -> None:
         """From now on the server gets every request, and the client none of the answers."""
         with self._lock:
             self._replies = False
+
+    def lose_replies_after(self, marker: bytes) -> None:
+        """Answer as usual until a request carrying ``marker`` passes (within one read: keep it
+        short); from then on, as :meth:`lose_replies`, until ``restore()``."""
+        with self._lock:
+            self._marker = marker
 
     def freeze(self) -> None:
         """Hold every byte in both directions, on every connection, until :meth:`thaw`."""
@@ -108,6 +118,8 @@ class TCPProxy:
                 self._flowing.wait()
                 if answers and not self._replies:
                     continue  # the answer is lost on the way back
+                if not answers:
+                    self._watch_for_marker(data)
                 target.sendall(data)
         except OSError:
             pass
@@ -116,6 +128,12 @@ class TCPProxy:
                 self._sockets -= {source, target}
             _close(source)
             _close(target)
+
+    def _watch_for_marker(self, request: bytes) -> None:
+        with self._lock:
+            if self._marker is not None and self._marker in request:
+                self._marker = None
+                self._replies = False  # before the request goes on: its answer is lost too
 
 
 def _close(sock: socket.socket) -> None:
