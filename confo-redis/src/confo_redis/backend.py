@@ -492,7 +492,7 @@ def _watched_transaction(client: redis.Redis, body: Callable[[Pipeline], None], 
     with client.pipeline(transaction=True) as pipe:
         while True:
             try:
-                pipe.watch(*keys)
+                pipe.watch(*keys)  # type: ignore[no-untyped-call]
                 body(pipe)
                 pipe.execute()
                 return
