@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # pyetcd shuns a failed endpoint for 300 s by default: after a short outage the backend would
 # refuse to work for five minutes. Retry a failed endpoint after a second instead.
 ENDPOINT_RETRY_SECONDS = 1.0
+CONNECT_PAUSE_SECONDS = 0.1  # doubling to 1 s between rounds of connection attempts
 GRPC_OPTIONS = [
     # gRPC's default 4 MB receive limit would fail on large namespaces; etcd bounds requests.
     ("grpc.max_receive_message_length", 512 * 1024 * 1024),
@@ -131,12 +132,13 @@ class EtcdClient:
         etcd = MultiEndpointEtcd3Client(
             endpoints=endpoints, timeout=settings.connect_timeout, failover=True
         )
+        deadline = time.monotonic() + settings.connect_timeout
         try:
             with self._errors("connect"):
                 if settings.user is not None:
-                    self._on_any_endpoint(lambda: self._authenticate(etcd))
-                # Fail fast: one round trip proves the cluster answers (and the token works).
-                self._on_any_endpoint(lambda: etcd.get("/confo"))
+                    self._on_any_endpoint(lambda: self._authenticate(etcd), deadline)
+                # One round trip proves the cluster answers (and the token works).
+                self._on_any_endpoint(lambda: etcd.get("/confo"), deadline)
         except BaseException:
             etcd.close()
             raise
@@ -158,25 +160,37 @@ class EtcdClient:
             EtcdTokenCallCredentials(response.token)
         )
 
-    def _on_any_endpoint(self, call: Callable[[], T]) -> T:
+    def _on_any_endpoint(self, call: Callable[[], T], deadline: float | None = None) -> T:
         """pyetcd marks a dead endpoint failed but does not retry: try each endpoint once.
 
         When every endpoint is marked failed, the marks are stale hints (the cluster may be back):
-        clear them and try again rather than fail without trying.
+        clear them and try again rather than fail without trying. With a ``deadline`` (while
+        connecting), go on trying until then, pausing between rounds: a member starting up, or
+        starved on a loaded machine, refuses a first connection it would take a moment later.
         """
         attempts = len(self.settings.endpoints) + 1  # one more, if the marks are cleared
-        for attempt in range(attempts):
+        pause = CONNECT_PAUSE_SECONDS
+        attempt = 0
+        while True:
             try:
                 return call()
-            except etcd_errors.NoServerAvailableError:
-                for endpoint in self._endpoints:
-                    endpoint.last_failed = 0
-                if attempt == attempts - 1:
+            except (
+                etcd_errors.NoServerAvailableError,
+                etcd_errors.ConnectionFailedError,
+                etcd_errors.ConnectionTimeoutError,
+            ) as exc:
+                # A failed call marked its endpoint: the next one goes to another. Only when
+                # none is left are the marks cleared.
+                if isinstance(exc, etcd_errors.NoServerAvailableError):
+                    for endpoint in self._endpoints:
+                        endpoint.last_failed = 0
+                attempt += 1
+                if attempt < attempts:
+                    continue
+                if deadline is None or time.monotonic() + pause > deadline:
                     raise
-            except (etcd_errors.ConnectionFailedError, etcd_errors.ConnectionTimeoutError):
-                if attempt == attempts - 1:
-                    raise
-        raise AssertionError("unreachable")
+                time.sleep(pause)
+                pause = min(pause * 2, 1.0)
 
     def keys(self, prefix: str, limit: int = 0) -> list[str]:
         """The keys that start with ``prefix`` (at most ``limit``, unless 0), without values."""

@@ -26,13 +26,14 @@ from confo.testing.raw import RawStore
 # rounds, "update" or "loop" (reload, get, set, persist; retry on ConflictError), and the time
 # at which every worker starts at once (so that they race from the first, creating, write).
 RACER = """
-import json, sys, time
+import json, sys
 from confo.errors import ConflictError
 from confo.testing import connected
-backend_type, credentials, ns, rounds, how, start = sys.argv[1:7]
+backend_type, credentials, ns, rounds, how = sys.argv[1:6]
 manager = connected(backend_type, json.loads(credentials))
 manager.use_namespace(ns)
-time.sleep(max(0.0, float(start) - time.time()))
+print("connected", flush=True)
+sys.stdin.readline()  # the start: every racer has connected
 for _ in range(int(rounds)):
     if how == "update":
         manager.update("counter", lambda c: {**c, "n": c.get("n", 0) + 1})
@@ -346,15 +347,37 @@ class ConflictConformance:
     # --- several processes -----------------------------------------------------------------------
 
     def _race(self, credentials: Mapping[str, Any], ns: str, rounds: int, how: str) -> None:
-        start = time.time() + 1.5  # once every worker has connected
-        argv = [self.backend_type, json.dumps(dict(credentials)), ns, str(rounds), how, str(start)]
+        """Start the racers, and once every one has connected (a loaded machine may take
+        seconds to start a Python), let them all go at once."""
+        argv = [self.backend_type, json.dumps(dict(credentials)), ns, str(rounds), how]
         racers = [
-            subprocess.Popen([sys.executable, "-c", RACER, *argv], stderr=subprocess.PIPE)
+            subprocess.Popen(
+                [sys.executable, "-c", RACER, *argv],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for _ in range(self.racers)
         ]
-        for racer in racers:
-            _, stderr = racer.communicate(timeout=300)
-            assert racer.returncode == 0, stderr.decode(errors="replace")
+        try:
+            for racer in racers:
+                assert racer.stdout is not None
+                if racer.stdout.readline().strip() != "connected":
+                    _, stderr = racer.communicate(timeout=60)
+                    pytest.fail(f"a racer did not connect: {stderr}")
+            for racer in racers:
+                assert racer.stdin is not None
+                racer.stdin.write("go\n")
+                racer.stdin.flush()
+            for racer in racers:
+                _, stderr = racer.communicate(timeout=300)
+                assert racer.returncode == 0, stderr
+        finally:
+            for racer in racers:
+                if racer.poll() is None:
+                    racer.kill()
+                    racer.wait()
 
     def test_processes_updating_one_counter_lose_nothing(
         self, manager: Confo, credentials: Mapping[str, Any], ns: str

@@ -71,14 +71,25 @@ class SqliteBackend(Backend):
                 self.path, timeout=timeout, check_same_thread=False, isolation_level=None
             )
             self.db.execute("PRAGMA foreign_keys = ON")
-            with self._transaction() as db:
-                for statement in SCHEMA.split(";"):
-                    db.execute(statement)
+            # Only a new database takes the write lock: processes starting while others
+            # write would otherwise queue for it just to learn the tables exist.
+            if not self._has_schema():
+                with self._transaction() as db:
+                    for statement in SCHEMA.split(";"):
+                        db.execute(statement)
         except sqlite3.Error as exc:
             self.confo_close()
             raise BackendUnavailableError(
                 f"Cannot open SQLite database {self.path!r}: {exc}"
             ) from exc
+
+    def _has_schema(self) -> bool:
+        found = self._db().execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+            "('namespaces', 'configs', 'counter')"
+        )
+        (tables,) = found.fetchone()
+        return bool(tables == 3)
 
     def confo_credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
         # "sqlite:app.db": how the `confo` command names this store. Other schemes are not ours.
