@@ -4,8 +4,9 @@ VENV ?= .venv
 DEMO_VENV ?= .venv-demo
 BIN := $(VENV)/bin
 PACKAGES := confo-core confo-file confo-redis confo-zookeeper confo-etcd confo-cli
-# The template for new backends: installed, typed and tested with the rest, never published.
-TEMPLATE := template/confo-sqlite
+# The templates for new backends (a local store, a network store): installed, typed and tested
+# with the rest, never published.
+TEMPLATE := template/confo-sqlite template/confo-postgres
 EDITABLE := $(foreach p,$(PACKAGES) $(TEMPLATE),-e ./$(p))
 
 .PHONY: demo test test-fast lint typecheck pytest servers venv bench dist pythons clean

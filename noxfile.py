@@ -10,14 +10,15 @@ from __future__ import annotations
 import nox
 
 PACKAGES = ["confo-core", "confo-file", "confo-redis", "confo-zookeeper", "confo-etcd", "confo-cli"]
-TEMPLATE = "template/confo-sqlite"  # the template for new backends: tested, not published
+# The templates for new backends (a local store, a network store): tested, not published.
+TEMPLATES = ["template/confo-sqlite", "template/confo-postgres"]
 
 nox.options.default_venv_backend = "venv"
 
 
 @nox.session(python=["3.10", "3.11", "3.12", "3.13"])
 def tests(session: nox.Session) -> None:
-    for package in [*PACKAGES, TEMPLATE]:
+    for package in [*PACKAGES, *TEMPLATES]:
         session.install("-e", f"./{package}")
     session.install("-r", "requirements-dev.txt")
     session.run("pytest", "-q", "-p", "no:cacheprovider", *session.posargs)

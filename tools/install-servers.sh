@@ -7,11 +7,13 @@ command -v etcd >/dev/null && command -v etcdctl >/dev/null || need+=(etcd-serve
 # The tests run ZooKeeper's jar directly, with slf4j's no-op logger on the classpath.
 [ -f /usr/share/java/slf4j-nop.jar ] || need+=(libslf4j-java)
 command -v redis-server >/dev/null || need+=(redis-server)
+# PostgreSQL, for the network-store template (template/confo-postgres).
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
 command -v java >/dev/null || need+=(default-jre-headless)
 # docs/cli.md pipes the command's JSON into jq, as its readers will.
 command -v jq >/dev/null || need+=(jq)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "servers: etcd, ZooKeeper and Redis (and jq) are installed"
+  echo "servers: etcd, ZooKeeper, Redis and PostgreSQL (and jq) are installed"
   exit 0
 fi
 sudo=""
@@ -20,6 +22,6 @@ echo "servers: installing ${need[*]}"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # Debian starts the packaged services; the tests start their own on free ports instead.
-for service in etcd zookeeper redis-server; do
+for service in etcd zookeeper redis-server postgresql; do
   $sudo systemctl disable --now "$service" >/dev/null 2>&1 || true
 done

@@ -1,0 +1,5 @@
+"""confo-postgres: a Confo backend that keeps configurations in PostgreSQL tables."""
+
+from confo_postgres.backend import PostgresBackend
+
+__all__ = ["PostgresBackend"]
