@@ -77,14 +77,7 @@ class PostgresServer(ServerProcess):
 
     def ready(self) -> bool:
         try:
-            db = pg8000.native.Connection(
-                USER,
-                host=self.host,
-                port=self.port,
-                database=DATABASE,
-                password=self.password,
-                timeout=1,
-            )
+            db = self.connect(timeout=1)
         except pg8000.native.Error:
             return False
         db.close()
@@ -100,7 +93,7 @@ class PostgresServer(ServerProcess):
             **extra,
         }
 
-    def connect(self) -> pg8000.native.Connection:
+    def connect(self, timeout: float = 10) -> pg8000.native.Connection:
         """A plain connection as the superuser, for tests that set things up."""
         return pg8000.native.Connection(
             USER,
@@ -108,7 +101,7 @@ class PostgresServer(ServerProcess):
             port=self.port,
             database=DATABASE,
             password=self.password,
-            timeout=10,
+            timeout=timeout,
         )
 
 
