@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from confo.compat.shared import Confo
     from confo.errors import ConflictError, ConfoError
     from confo.events import WatchEvent
+    from confo.history import ChangeRecord
     from confo.hookspecs import Backend
     from confo.markers import hookimpl
     from confo.model import Changes, Revision, Snapshot, WriteResult
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Backend",
+    "ChangeRecord",
     "Changes",
     "ConflictError",
     "Confo",
@@ -48,6 +50,7 @@ __all__ = [
 
 _HOME = {
     "Backend": "confo.hookspecs",
+    "ChangeRecord": "confo.history",
     "Changes": "confo.model",
     "ConflictError": "confo.errors",
     "Confo": "confo.compat.shared",

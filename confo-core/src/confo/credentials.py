@@ -13,7 +13,7 @@ from typing import Any
 
 from confo.errors import CredentialsError
 
-CORE_OPTIONS = frozenset({"timeout"})
+CORE_OPTIONS = frozenset({"timeout", "history_limit"})
 """Credentials Confo itself handles, for every backend: taken out before a backend sees the
 rest, so that a backend refusing keys it does not know need not know these."""
 

@@ -30,6 +30,7 @@ __all__ = [
     "CredentialsError",
     "FieldNotFoundError",
     "FileNotFoundException",
+    "HistoryUnavailableError",
     "InvalidNameError",
     "InvalidValueError",
     "NamespaceExistsException",
@@ -38,6 +39,7 @@ __all__ = [
     "PartialWriteError",
     "PermissionDeniedError",
     "PluginError",
+    "RecordNotFoundError",
     "StoreLimitError",
     "StoreURLError",
     "ZookeeperHostNotFoundException",
@@ -163,6 +165,14 @@ class InvalidValueError(ConfoError, ValueError):
 
 class CorruptDataError(ConfoError, ValueError):
     """Data in the store is not what Confo wrote there (not JSON, or not a JSON object)."""
+
+
+class RecordNotFoundError(ConfoError, KeyError):
+    """A change record asked for (a rollback's ``to``) is not in the namespace's history."""
+
+
+class HistoryUnavailableError(ConfoError):
+    """The backend keeps no change history (it cannot, or ``history_limit`` is 0)."""
 
 
 class StoreLimitError(ConfoError, ValueError):

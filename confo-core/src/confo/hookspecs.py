@@ -47,6 +47,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping
 from typing import Any, ClassVar
 
+from confo.history import ChangeRecord
 from confo.markers import hookspec
 from confo.model import Capabilities, Changes, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind
@@ -216,6 +217,30 @@ class Backend(ABC):
         limits read from the credentials or the server may be given.
 
         :returns: a :class:`~confo.model.Capabilities`.
+        """
+
+    @hookspec(firstresult=True)
+    def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
+        """The newest change records of ``namespace``'s history, newest first.
+
+        Optional, with ``Capabilities(history=True)``: such a backend also writes
+        ``changes.record`` (when not None) in the same transaction as every change
+        ``confo_write`` makes (one record per transaction of a split write, with
+        ``changes.record.part(names)``), gives it an id the store orders (ids of one namespace
+        sort, as strings, in the order the writes reached the store: a revision, a sequence
+        number, a stream id, zero-padded), returns the ids in ``WriteResult.records``, and
+        prunes the oldest records beyond twice ``changes.record.keep`` down to ``keep``.
+        ``confo_delete_namespace`` deletes the namespace's history with it. Keep records where
+        the seeds' layout does not look: ``confo_list_namespaces`` never shows them.
+
+        :param limit: at most this many records (a positive integer), in one round trip where
+            the store allows.
+        :param before: only records older than this id (paging); None: from the newest.
+        :returns: :class:`~confo.history.ChangeRecord` objects read with
+            :func:`confo.history.decode_record`; ``[]`` for a namespace without history.
+        :raises NamespaceNotFoundError: the namespace does not exist.
+        :raises CorruptDataError: a stored record is not one this Confo reads (from
+            ``decode_record``, naming its place).
         """
 
     @hookspec(firstresult=True)

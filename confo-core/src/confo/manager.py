@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
     from typing import Any, Literal
 
+    from confo.history import ChangeRecord
     from confo.loaded import Loaded
     from confo.model import Capabilities
     from confo.namespace import Namespace
@@ -41,9 +42,11 @@ if TYPE_CHECKING:
 class Confo:
     """Load backends, choose a namespace, read and edit configurations, persist and reload."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, author: str | None = None) -> None:
         # _thread's lock is threading's, without importing threading (a third of this import).
         self._lock = _thread.RLock()
+        self.author = author
+        """Who this manager's change records name; None: ``CONFO_AUTHOR``, else user@host."""
         self._sessions: dict[str, Loaded] = {}
         self._active: str | None = None
 
@@ -87,7 +90,13 @@ class Confo:
             except BackendExistsError:
                 store.close()  # another thread loaded the same name meanwhile
                 raise
-            self._sessions[name] = Loaded(store, self._lock)
+            loaded = self._sessions[name] = Loaded(store, self._lock)
+            loaded.session.author = self._author
+
+    def _author(self) -> str:
+        from confo.history import default_author  # noqa: PLC0415 (loaded with a backend)
+
+        return self.author or default_author()
 
     def _ensure_free(self, name: str) -> None:
         with self._lock:
@@ -258,14 +267,20 @@ class Confo:
         self._current().reload()
 
     def persist(
-        self, namespace: str | None = None, config: str | None = None, *, force: bool = False
+        self,
+        namespace: str | None = None,
+        config: str | None = None,
+        *,
+        force: bool = False,
+        message: str | None = None,
     ) -> None:
         """Write changes to the store: of every namespace held here, of one, or one configuration.
 
         A configuration without a namespace means one in the current namespace. Each namespace is
         written in one transaction where the store allows it, and only if none of its
         configurations changed in the store since this manager read them; ``force=True`` writes
-        regardless (last writer wins).
+        regardless (last writer wins). Where the store keeps history, each namespace's change is
+        recorded with ``author`` and ``message`` (see :meth:`history`).
 
         :raises ConflictError: a configuration changed elsewhere; that namespace was not written
             and its edits are kept. Namespaces are written in turn and the first error stops the
@@ -275,19 +290,19 @@ class Confo:
         session = self._active_session()
         if namespace is not None:
             session.loaded_state(namespace)
-            self._handle(session, namespace).persist(config, force=force)
+            self._handle(session, namespace).persist(config, force=force, message=message)
         elif config is not None:
-            self._current().persist(config, force=force)
+            self._current().persist(config, force=force, message=message)
         else:
-            self._persist_all(session, force)
+            self._persist_all(session, force, message)
 
-    def _persist_all(self, session: Loaded, force: bool) -> None:
+    def _persist_all(self, session: Loaded, force: bool, message: str | None) -> None:
         """Each namespace with edits, in turn; an error says which were written before it."""
         handles = [self._handle(session, name) for name in session.session.held_namespaces()]
         pending = [handle for handle in handles if handle.has_unsaved_changes()]
         for done, namespace in enumerate(pending):
             try:
-                namespace.persist(force=force)
+                namespace.persist(force=force, message=message)
             except ConfoError as exc:
                 if len(pending) > 1:
                     exc.persisted = tuple(n.name for n in pending[:done])
@@ -295,7 +310,12 @@ class Confo:
                 raise
 
     def write(
-        self, namespace: str, configs: Mapping[str, JSONObject], *, force: bool = False
+        self,
+        namespace: str,
+        configs: Mapping[str, JSONObject],
+        *,
+        force: bool = False,
+        message: str | None = None,
     ) -> None:
         """Write whole configurations to ``namespace`` now, without reading it first (bulk
         copies; ``confo cp`` uses it). See :meth:`Namespace.write`: each must not exist yet,
@@ -303,7 +323,7 @@ class Confo:
         """
         session = self._active_session()
         name = session.store.check_name("namespace", namespace)
-        self._handle(session, name).write(configs, force=force)
+        self._handle(session, name).write(configs, force=force, message=message)
 
     def watch(
         self, callback: Callable[[WatchEvent], object], namespace: str | None = None
@@ -326,16 +346,47 @@ class Confo:
         namespace: str | None = None,
         *,
         attempts: int | None = None,
+        message: str | None = None,
     ) -> JSONObject:
         """Read-modify-write one configuration safely against other writers.
 
         Reads ``config`` fresh from the store (``{}`` if missing), calls ``fn`` with a copy, and
         writes what it returns only if the store still holds what was read; retries on conflict
         with jittered back-off, up to ``attempts`` times. Returns what was written, which the
-        in-memory view then holds. ``namespace`` defaults to the current one.
+        in-memory view then holds. ``namespace`` defaults to the current one; ``message`` goes
+        into the change record.
         """
+        handle = self._namespace_or_current(namespace)
+        return handle.update(config, fn, attempts=attempts, message=message)
+
+    def history(
+        self, namespace: str | None = None, config: str | None = None, limit: int = 50
+    ) -> list[ChangeRecord]:
+        """The newest ``limit`` change records of a namespace (the current one unless given),
+        only those touching ``config`` if given; newest first. See :class:`confo.ChangeRecord`.
+
+        :raises HistoryUnavailableError: the backend keeps no history (or ``history_limit=0``).
+        """
+        return self._namespace_or_current(namespace).history(config, limit)
+
+    def rollback(
+        self,
+        to: str,
+        namespace: str | None = None,
+        config: str | None = None,
+        message: str | None = None,
+    ) -> ChangeRecord | None:
+        """Write back what a namespace (the current one unless given), or only ``config`` of
+        it, held right after change record ``to``; configurations created since are deleted.
+        Conditional like :meth:`update`, and recorded itself (``rollback to <to>`` unless
+        ``message``). Returns its record, or None if nothing had changed since ``to``.
+
+        :raises RecordNotFoundError: no record ``to`` in the namespace's history.
+        """
+        return self._namespace_or_current(namespace).rollback(to, config, message=message)
+
+    def _namespace_or_current(self, namespace: str | None) -> Namespace:
         if namespace is None:
-            return self._current().update(config, fn, attempts=attempts)
+            return self._current()
         session = self._active_session()
-        name = session.store.check_name("namespace", namespace)
-        return self._handle(session, name).update(config, fn, attempts=attempts)
+        return self._handle(session, session.store.check_name("namespace", namespace))

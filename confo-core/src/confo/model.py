@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from confo.aliases import JSONObject, Revision
+
+if TYPE_CHECKING:
+    from confo.history import RecordDraft
 
 __all__ = [
     "Capabilities",
@@ -54,12 +57,18 @@ class Changes:
     ``force`` is set, a backend that finds any other revision writes nothing of this namespace and
     raises :class:`~confo.errors.ConflictError` naming every such configuration. With ``force``
     the write is unconditional (last writer wins), and deleting a missing name is not an error.
+
+    ``record`` (None: the namespace keeps no history) is the change record to append to the
+    namespace's history in the same transaction as the change: its stored form is
+    ``record.encode()``; a write split into several transactions writes ``record.part(names)``
+    with each, and prunes the oldest records beyond ``record.keep`` (see ``confo_history``).
     """
 
     put: dict[str, JSONObject] = field(default_factory=dict)
     delete: set[str] = field(default_factory=set)
     expected: dict[str, Revision | None] = field(default_factory=dict)
     force: bool = False
+    record: RecordDraft | None = None
 
     def __bool__(self) -> bool:
         return bool(self.put or self.delete)
@@ -71,9 +80,11 @@ class Changes:
 
 @dataclass
 class WriteResult:
-    """What a write left in the store: the new revision of every configuration it put."""
+    """What a write left in the store: the new revision of every configuration it put, and the
+    ids of the change records it appended (one per transaction; none without ``record``)."""
 
     revisions: dict[str, Revision] = field(default_factory=dict)
+    records: list[str] = field(default_factory=list)
 
 
 WatchGuarantee = Literal["none", "latest", "every"]
@@ -92,6 +103,9 @@ class Capabilities:
     ``max_name_bytes`` lowers that to so many bytes of UTF-8 (a file name's 255 bytes), and
     ``names_outside_bmp`` says whether characters beyond U+FFFF (emoji) may be used. Their
     ``confo_check_name`` refuses what these exclude; the conformance suite checks both ways.
+
+    ``history``: the backend writes ``Changes.record`` with each change and implements
+    ``confo_history`` (the conformance suite's history tests run for it).
     """
 
     watch: WatchGuarantee = "none"
@@ -99,6 +113,7 @@ class Capabilities:
     max_transaction_bytes: int | None = None
     max_name_bytes: int | None = None
     names_outside_bmp: bool = True
+    history: bool = False
 
 
 class WatchFeed(Protocol):

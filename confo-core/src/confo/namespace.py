@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from confo import history, recording
 from confo.aliases import MISSING
 from confo.errors import (
     BackendUnavailableError,
@@ -28,11 +29,13 @@ from confo.errors import (
     ConflictError,
     FieldNotFoundError,
     InvalidValueError,
+    NamespaceNotFoundError,
     PartialWriteError,
     PluginError,
 )
+from confo.history import ChangeRecord
 from confo.listener import Watching
-from confo.model import Changes, Revision, WriteResult
+from confo.model import Changes, Revision, Snapshot, WriteResult
 from confo.session import BackendSession, NamespaceState
 from confo.values import JSONObject, checked_copy, checked_object, copy_json
 from confo.watch import Watch, WatchEvent
@@ -155,11 +158,14 @@ class Namespace:
             self._session.store.validate(self.name, config, remaining)
             state.replace(config, remaining)
 
-    def persist(self, config: str | None = None, *, force: bool = False) -> None:
+    def persist(
+        self, config: str | None = None, *, force: bool = False, message: str | None = None
+    ) -> None:
         """Write what changed in memory (or only ``config``) to the store.
 
         Conditional: a configuration changed in the store since this manager read it is not
-        overwritten. ``force=True`` writes regardless (last writer wins).
+        overwritten. ``force=True`` writes regardless (last writer wins). Where the store keeps
+        history, the change is recorded with this manager's ``author`` and ``message``.
 
         :raises ConflictError: configurations changed elsewhere (named, also in ``.configs``);
             nothing of this namespace was written and the edits are kept.
@@ -177,7 +183,7 @@ class Namespace:
             if not changes:
                 return
             try:
-                result = self._write(state, changes)
+                result = self._write(state, self._recorded(state, changes, message))
             except ConflictError as exc:
                 with self._lock:
                     late = [name for name in exc.configs if name in state.unsure]
@@ -187,9 +193,33 @@ class Namespace:
                 changes = self._changes(state, config, force)
                 if not changes:
                     return
-                result = self._write(state, changes)
+                result = self._write(state, self._recorded(state, changes, message))
             with self._lock:
                 state.written(changes, result.revisions, changes.delete)
+
+    def _recorded(self, state: NamespaceState, changes: Changes, message: str | None) -> Changes:
+        """``changes`` with their change record, if the store keeps history. A conditional
+        write's "before" is what this manager read (the write proves the store still holds it);
+        a forced one's is read just before the write (a change landing in between is missed)."""
+        store = self._session.store
+        if not store.keeps_history:
+            return changes
+        if changes.force:
+            names = [*changes.put, *changes.delete]
+            try:
+                snapshot = store.read(self.name, names)
+            except NamespaceNotFoundError:  # a forced write may make the namespace
+                snapshot = Snapshot()
+            before = {name: snapshot.configs.get(name) for name in names}
+            diff = {
+                name: {"before": before[name], "after": changes.put.get(name)} for name in before
+            }
+        else:
+            with self._lock:
+                diff = state.diff(changes)
+        return recording.with_record(
+            store, changes, diff, author=self._session.author(), message=message
+        )
 
     def _changes(self, state: NamespaceState, config: str | None, force: bool) -> Changes:
         with self._lock:
@@ -222,6 +252,7 @@ class Namespace:
         fn: Callable[[JSONObject], JSONObject],
         *,
         attempts: int | None = None,
+        message: str | None = None,
     ) -> JSONObject:
         """Read ``config`` fresh from the store, apply ``fn``, and write the result if nobody
         changed it meanwhile; on a conflict, read again and retry (with jittered back-off).
@@ -242,7 +273,13 @@ class Namespace:
             current = snapshot.configs.get(name, {})
             new = checked_object(fn(copy_json(current)), f"configuration {name!r} from update()")
             store.validate(self.name, name, new)
-            changes = Changes({name: new}, set(), {name: snapshot.revisions.get(name)})
+            changes = recording.with_record(
+                store,
+                Changes({name: new}, set(), {name: snapshot.revisions.get(name)}),
+                {name: {"before": snapshot.configs.get(name), "after": new}},
+                author=self._session.author(),
+                message=message,
+            )
             try:
                 # A lost answer is not recorded as unsure: update() claims nothing of the view
                 # until it knows, and the next update() reads what the store holds anyway.
@@ -259,7 +296,13 @@ class Namespace:
             return written
         raise ConflictError(self.name, [name], f" (update() gave up after {attempts} tries)")
 
-    def write(self, configs: Mapping[str, JSONObject], *, force: bool = False) -> None:
+    def write(
+        self,
+        configs: Mapping[str, JSONObject],
+        *,
+        force: bool = False,
+        message: str | None = None,
+    ) -> None:
         """Write whole configurations to the store now, without reading the namespace first:
         for bulk copies and loads, where reading would cost as much as writing. Creates the
         namespace if it is missing; a view of it held here follows.
@@ -280,12 +323,97 @@ class Namespace:
             store.validate(self.name, name, config)
         changes = Changes(checked, set(), dict.fromkeys(checked), force=force)
         with self._session.ordered(self.name):
-            result = store.write(self.name, changes)
+            # Nothing was read: each "before" is absence (the write requires it), or read
+            # just before a forced write.
+            result = store.write(
+                self.name, self._recorded(NamespaceState(Snapshot()), changes, message)
+            )
             with self._lock:
                 state = self._session.held(self.name)
                 if state is not None:
                     for name, config in checked.items():
                         state.absorb(name, config, result.revisions[name])
+
+    def history(self, config: str | None = None, limit: int = 50) -> list[ChangeRecord]:
+        """The newest ``limit`` change records of this namespace (only those touching
+        ``config``, if given), newest first.
+
+        :raises HistoryUnavailableError: the backend keeps no history (or ``history_limit=0``).
+        :raises InvalidValueError: ``limit`` is not a positive integer.
+        """
+        return recording.read(self._session.store, self.name, config, limit)
+
+    def record(self, record_id: str) -> ChangeRecord:
+        """The change record ``record_id`` of this namespace's history.
+
+        :raises RecordNotFoundError: no such record (unknown, or pruned).
+        """
+        return recording.down_to(self._session.store, self.name, record_id)[-1]
+
+    def rollback(
+        self,
+        to: str,
+        config: str | None = None,
+        *,
+        message: str | None = None,
+        attempts: int | None = None,
+        dry_run: bool = False,
+    ) -> ChangeRecord | None:
+        """Write back what the namespace (or only ``config``) held right after record ``to``:
+        every configuration changed since gets the value it had then, and one created since is
+        deleted. Conditional, as :meth:`update` is: read fresh, written only if nobody changed
+        them meanwhile, retried on a conflict. Recorded itself (``message`` defaults to
+        ``rollback to <to>``); unsaved edits of the configurations it writes are replaced.
+
+        :returns: the rollback's own record; None if nothing had changed since ``to``. With
+            ``dry_run``, nothing is written: the record it would write, with an empty ``id``.
+        :raises RecordNotFoundError: no record ``to`` in the history (unknown, or pruned).
+        :raises ConflictError: others kept changing them through ``attempts`` tries.
+        """
+        store = self._session.store
+        if config is not None:
+            config = store.check_name("configuration", config)
+        records = recording.down_to(store, self.name, to)
+        target = history.state_after(to, records, config)
+        text = f"rollback to {to}" if message is None else message
+        attempts = UPDATE_ATTEMPTS if attempts is None else attempts
+        for attempt in range(attempts):
+            snapshot = store.read(self.name, list(target))
+            changes = _rollback_changes(target, snapshot)
+            if not changes:
+                return None
+            diff = {
+                name: {"before": snapshot.configs.get(name), "after": target[name]}
+                for name in [*changes.put, *changes.delete]
+            }
+            recorded = recording.with_record(
+                store, changes, diff, author=self._session.author(), message=text
+            )
+            if dry_run and recorded.record is not None:
+                return recorded.record.stored("")
+            try:
+                result = store.write(self.name, recorded)
+            except ConflictError:
+                delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+                time.sleep(random.uniform(0, delay))  # noqa: S311 (jitter, not cryptography)
+                continue
+            self._absorb(changes, result)
+            if recorded.record is None or not result.records:
+                return None
+            return recorded.record.stored(result.records[-1])
+        names = sorted(target)
+        raise ConflictError(self.name, names, f" (rollback() gave up after {attempts} tries)")
+
+    def _absorb(self, changes: Changes, result: WriteResult) -> None:
+        """Take what a write outside persist left in the store into the view held here."""
+        with self._lock:
+            state = self._session.held(self.name)
+            if state is None:
+                return
+            for name, values in changes.put.items():
+                state.absorb(name, values, result.revisions[name])
+            for name in changes.delete:
+                state.absorb_deleted(name)
 
     def reload(self) -> None:
         """Replace the in-memory view with what the store holds now; unsaved edits are lost."""
@@ -332,3 +460,17 @@ class Namespace:
             f"Namespace {self.name!r} has no configuration {config!r} (it has: {known}). "
             "Set it first, or reload() if another process persisted it."
         )
+
+
+def _rollback_changes(target: dict[str, JSONObject | None], snapshot: Snapshot) -> Changes:
+    """What brings the store from ``snapshot`` to ``target``, conditional on its revisions."""
+    put = {
+        name: copy_json(values)
+        for name, values in target.items()
+        if values is not None and snapshot.configs.get(name) != values
+    }
+    delete = {
+        name for name, values in target.items() if values is None and name in snapshot.configs
+    }
+    expected = {name: snapshot.revisions.get(name) for name in [*put, *delete]}
+    return Changes(put, delete, expected)

@@ -21,9 +21,10 @@ interleaves with a persist to leave a stale view that looks saved.
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
+from confo.history import default_author
 from confo.model import Changes, Revision, Snapshot
 from confo.values import JSONObject
 
@@ -39,13 +40,16 @@ through an outage); older ones are forgotten, at worst a false conflict later.""
 class NamespaceState:
     """The in-memory view of one namespace of one store, and what the store held when read."""
 
-    __slots__ = ("configs", "deleted", "dirty", "revisions", "unsure")
+    __slots__ = ("configs", "deleted", "dirty", "revisions", "stored", "unsure")
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.configs: dict[str, JSONObject] = snapshot.configs
         # The store's revision of each configuration as last read or written here; a name
         # without one was not in the store as far as this manager knows.
         self.revisions: dict[str, Revision] = snapshot.revisions
+        # What the store held at those revisions: a change record's "before" (the same dicts
+        # as ``configs`` until edited: an edit replaces a dict, never changes it).
+        self.stored: dict[str, JSONObject] = dict(snapshot.configs)
         # Changed in memory since read or written; a dict keeps the order of the edits, so the
         # store's own indexes list new configurations in the order they were set.
         self.dirty: dict[str, None] = {}
@@ -90,6 +94,16 @@ class NamespaceState:
         expected = {name: self.revisions.get(name) for name in (*put, *delete)}
         return Changes(put, delete, expected, force)
 
+    def diff(self, changes: Changes) -> dict[str, dict[str, JSONObject | None]]:
+        """Each name ``changes`` touches, from what the store held (as far as this manager
+        knows: a conditional write proves it) to what the write leaves."""
+        diff: dict[str, dict[str, JSONObject | None]] = {}
+        for name, values in changes.put.items():
+            diff[name] = {"before": self.stored.get(name), "after": values}
+        for name in changes.delete:
+            diff[name] = {"before": self.stored.get(name), "after": None}
+        return diff
+
     def written(
         self, changes: Changes, revisions: dict[str, Revision], deleted: Collection[str]
     ) -> None:
@@ -99,10 +113,12 @@ class NamespaceState:
             if name not in revisions:
                 continue
             self.revisions[name] = revisions[name]
+            self.stored[name] = values
             if self.configs.get(name) is values:  # not edited again while it was being written
                 self.dirty.pop(name, None)
         for name in deleted:
             self.revisions.pop(name, None)
+            self.stored.pop(name, None)
             self.deleted.discard(name)
         for name in [*revisions, *deleted]:
             self.unsure.pop(name, None)
@@ -142,10 +158,12 @@ class NamespaceState:
             edited_since = name in self.dirty and not any(held is value for value in sent)
             if stored is None:
                 self.revisions.pop(name, None)
+                self.stored.pop(name, None)
                 if not edited_since:
                     self.deleted.discard(name)
                 continue
             self.revisions[name] = snapshot.revisions[name]
+            self.stored[name] = stored
             if not edited_since and name not in self.deleted:
                 self.configs[name] = stored
                 self.dirty.pop(name, None)
@@ -154,9 +172,16 @@ class NamespaceState:
         """Take what the store holds now for ``name`` (after ``update``), dropping local edits."""
         self.configs[name] = values
         self.revisions[name] = revision
+        self.stored[name] = values
         self.dirty.pop(name, None)
         self.deleted.discard(name)
         self.unsure.pop(name, None)
+
+    def absorb_deleted(self, name: str) -> None:
+        """``name`` is gone from the store (a rollback deleted it), local edits with it."""
+        for held in (self.configs, self.revisions, self.stored, self.dirty, self.unsure):
+            held.pop(name, None)
+        self.deleted.discard(name)
 
     def follow(self, snapshot: Snapshot, names: Collection[str] | None) -> None:
         """Take what a watch read from the store: ``snapshot`` holds the current value of every
@@ -176,14 +201,17 @@ class NamespaceState:
             if name in snapshot.configs:
                 self.configs[name] = snapshot.configs[name]
                 self.revisions[name] = snapshot.revisions[name]
+                self.stored[name] = snapshot.configs[name]
             else:
                 self.configs.pop(name, None)
                 self.revisions.pop(name, None)
+                self.stored.pop(name, None)
 
     def reset(self, snapshot: Snapshot) -> None:
         """Take the store's view whole (``reload``): unsaved edits are dropped."""
         self.configs = snapshot.configs
         self.revisions = snapshot.revisions
+        self.stored = dict(snapshot.configs)
         self.dirty = {}
         self.deleted = set()
         self.unsure = {}
@@ -195,6 +223,8 @@ class BackendSession:
     def __init__(self, store: Store, lock: threading.RLock) -> None:
         self.store = store
         self.lock = lock
+        # Who this manager's change records name (the manager sets it: Confo(author=...)).
+        self.author: Callable[[], str] = default_author
         self.states: dict[str, NamespaceState] = {}
         self.current: str | None = None
         self._orders: dict[str, threading.Lock] = {}

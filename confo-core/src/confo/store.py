@@ -12,9 +12,10 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from confo.credentials import seconds, split_core_options
+from confo.credentials import integer, seconds, split_core_options
 from confo.discovery import backend_class
 from confo.errors import BackendUnavailableError, PluginError
+from confo.history import DEFAULT_LIMIT, ChangeRecord
 from confo.model import Capabilities, Changes, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name
 from confo.plugins import new_backend, plugin_manager
@@ -47,6 +48,8 @@ class Store:
         self._validating = bool(self._hook.confo_validate.get_hookimpls())
         self._io = threading.Lock()
         self._closed = False
+        self.history_limit = DEFAULT_LIMIT
+        self._capabilities: Capabilities | None = None
 
     def __repr__(self) -> str:
         return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
@@ -57,6 +60,7 @@ class Store:
         self._credentials = credentials
         core, own = split_core_options(credentials)
         timeout = seconds(core, "timeout", self.backend_type, DEFAULT_TIMEOUT)
+        self.history_limit = integer(core, "history_limit", self.backend_type, DEFAULT_LIMIT)
         with self._io:
             self._hook.confo_connect(credentials=own, timeout=timeout)
         log.debug("connected backend %r (%s)", self.name, self.backend_type)
@@ -130,6 +134,7 @@ class Store:
                 set(changes.delete),
                 dict(changes.expected),
                 changes.force,
+                changes.record,  # frozen: nothing a wrapper can change in place
             )
         with self._call():
             result = self._hook.confo_write(namespace=namespace, changes=changes)
@@ -147,6 +152,21 @@ class Store:
         if declared is None:
             return Capabilities(watch="latest" if self.can_watch else "none")
         return declared
+
+    @property
+    def keeps_history(self) -> bool:
+        """Whether writes here append change records: the backend can, and ``history_limit``
+        is not 0."""
+        if self._capabilities is None:
+            self._capabilities = self.capabilities()
+        return self._capabilities.history and self.history_limit > 0
+
+    def history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
+        """The newest ``limit`` records of the namespace older than ``before``, newest first."""
+        with self._call():
+            found = self._hook.confo_history(namespace=namespace, limit=limit, before=before)
+        records: list[ChangeRecord] = self._required(found, "history")
+        return records
 
     def twin(self) -> Store:
         """Another connection to the same store, with the same plugins: for a watch."""

@@ -24,7 +24,7 @@ class Confo(manager.Confo):
     _shared: ClassVar[Confo | None] = None
     _shared_lock: ClassVar[_thread.LockType] = _thread.allocate_lock()
 
-    def __new__(cls, *, shared: bool = True) -> Confo:
+    def __new__(cls, *, shared: bool = True, author: str | None = None) -> Confo:
         if not shared:
             return super().__new__(cls)
         with Confo._shared_lock:  # made and set up at once: two threads get the same one
@@ -34,10 +34,12 @@ class Confo(manager.Confo):
                 Confo._shared = instance
             return Confo._shared
 
-    def __init__(self, *, shared: bool = True) -> None:
-        if getattr(self, "_sessions", None) is not None:
-            return  # the shared instance, set up when it was made
-        super().__init__()
+    def __init__(self, *, shared: bool = True, author: str | None = None) -> None:
+        if getattr(self, "_sessions", None) is not None:  # the shared one, set up when made
+            if author is not None:
+                self.author = author
+            return
+        super().__init__(author=author)
 
     def persist(
         self,
@@ -45,6 +47,7 @@ class Confo(manager.Confo):
         config: str | bool | None = None,
         *,
         force: bool = False,
+        message: str | None = None,
     ) -> None:
         """As :meth:`confo.manager.Confo.persist`; ``False``, as the original documentation
         writes it, means "not given", as None does."""
@@ -52,4 +55,5 @@ class Confo(manager.Confo):
             namespace if isinstance(namespace, str) else None,
             config if isinstance(config, str) else None,
             force=force,
+            message=message,
         )

@@ -7,6 +7,7 @@ Part of :class:`~confo.testing.BackendConformance`; it needs the same fixtures (
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -346,43 +347,10 @@ class ConflictConformance:
 
     # --- several processes -----------------------------------------------------------------------
 
-    def _race(self, credentials: Mapping[str, Any], ns: str, rounds: int, how: str) -> None:
-        """Start the racers, and once every one has connected (a loaded machine may take
-        seconds to start a Python), let them all go at once."""
-        argv = [self.backend_type, json.dumps(dict(credentials)), ns, str(rounds), how]
-        racers = [
-            subprocess.Popen(
-                [sys.executable, "-c", RACER, *argv],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            for _ in range(self.racers)
-        ]
-        try:
-            for racer in racers:
-                assert racer.stdout is not None
-                if racer.stdout.readline().strip() != "connected":
-                    _, stderr = racer.communicate(timeout=60)
-                    pytest.fail(f"a racer did not connect: {stderr}")
-            for racer in racers:
-                assert racer.stdin is not None
-                racer.stdin.write("go\n")
-                racer.stdin.flush()
-            for racer in racers:
-                _, stderr = racer.communicate(timeout=300)
-                assert racer.returncode == 0, stderr
-        finally:
-            for racer in racers:
-                if racer.poll() is None:
-                    racer.kill()
-                    racer.wait()
-
     def test_processes_updating_one_counter_lose_nothing(
         self, manager: Confo, credentials: Mapping[str, Any], ns: str
     ) -> None:
-        self._race(credentials, ns, self.race_rounds, "update")
+        race(self.backend_type, credentials, ns, self.race_rounds, "update", self.racers)
         manager.reload()
         assert manager.get("counter") == {"n": self.racers * self.race_rounds}
 
@@ -390,9 +358,53 @@ class ConflictConformance:
         self, manager: Confo, credentials: Mapping[str, Any], ns: str
     ) -> None:
         rounds = max(1, self.race_rounds // 5)
-        self._race(credentials, ns, rounds, "loop")
+        race(self.backend_type, credentials, ns, rounds, "loop", self.racers)
         manager.reload()
         assert manager.get("counter") == {"n": self.racers * rounds}
+
+
+def race(  # noqa: PLR0917 (a test helper's plain call reads best)
+    backend_type: str,
+    credentials: Mapping[str, Any],
+    ns: str,
+    rounds: int,
+    how: str,
+    racers: int,
+    env: Mapping[str, str] | None = None,
+) -> None:
+    """``racers`` processes increment one counter ``rounds`` times each (``how``: "update", or
+    "loop": reload, set, persist until no conflict). Started, and once every one has connected
+    (a loaded machine may take seconds to start a Python), let go all at once."""
+    argv = [backend_type, json.dumps(dict(credentials)), ns, str(rounds), how]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, *argv],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=None if env is None else {**os.environ, **env},
+        )
+        for _ in range(racers)
+    ]
+    try:
+        for process in processes:
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "connected":
+                _, stderr = process.communicate(timeout=60)
+                pytest.fail(f"a racer did not connect: {stderr}")
+        for process in processes:
+            assert process.stdin is not None
+            process.stdin.write("go\n")
+            process.stdin.flush()
+        for process in processes:
+            _, stderr = process.communicate(timeout=300)
+            assert process.returncode == 0, stderr
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
 
 
 def _unique(prefix: str) -> str:

@@ -46,6 +46,7 @@ from confo.testing.conflicts import ConflictConformance
 from confo.testing.contract import ContractConformance
 from confo.testing.faults import NetworkFaultConformance
 from confo.testing.helpers import BACKEND, connected, eventually, unique
+from confo.testing.history import HistoryConformance
 from confo.testing.hostile import HostileInputConformance
 from confo.testing.outcomes import LostAnswerConformance
 from confo.testing.proxy import TCPProxy
@@ -71,6 +72,7 @@ class BackendConformance(
     ContractConformance,
     ConflictConformance,
     LostAnswerConformance,
+    HistoryConformance,
     WatchConformance,
     HostileInputConformance,
 ):
