@@ -21,16 +21,19 @@ and then the earlier parts stay applied (PartialWriteError says which).
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from confo import Backend, hookimpl
 from confo.batching import apply_in_order, split
 from confo.errors import BackendUnavailableError, ConflictError, NamespaceNotFoundError
+from confo.history import ChangeRecord, decode_record
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import is_valid
 from confo.values import decode, encode
 from confo_etcd.client import (
+    Count,
     Delete,
     EtcdClient,
     Expect,
@@ -44,6 +47,8 @@ from confo_etcd.client import (
 from confo_etcd.settings import EtcdSettings, credentials_from_url
 
 ROOT = "/confo"
+HISTORY = "/confo-history"  # change records: <HISTORY>/<namespace>/<persist id>.<part>...
+ID_DIGITS = 20  # a record's id: its key's mod_revision, zero-padded to sort as a string
 KEY_OVERHEAD = 32  # bytes of framing per operation in a transaction request, generously
 
 
@@ -85,10 +90,15 @@ class EtcdBackend(Backend):
     @hookimpl
     def confo_delete_namespace(self, namespace: str) -> None:
         prefix = _key(namespace) + "/"
+        records = _history_prefix(namespace)
         result = self._etcd().transaction(
-            [Delete(_key(namespace)), Delete(prefix, prefix_end(prefix))]
+            [
+                Delete(_key(namespace)),
+                Delete(prefix, prefix_end(prefix)),
+                Delete(records, prefix_end(records)),  # a namespace made again starts afresh
+            ]
         )
-        marker, configs = result.responses
+        marker, configs, _ = result.responses
         if marker.response_delete_range.deleted + configs.response_delete_range.deleted == 0:
             raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist in etcd.")
 
@@ -126,28 +136,36 @@ class EtcdBackend(Backend):
         ]
         writes += [Delete(_key(namespace, name)) for name in changes.delete]
         settings = self._settings()
+        # A record travels with each part, holding its values twice (before and after): the
+        # parts leave room for it, and for its Put and the Count that says when to prune.
+        recorded = changes.record is not None
         # The marker goes first, alone in the first part if the write is split.
         groups = split(
             [Put(_key(namespace), b""), *writes],
             _size,
-            settings.max_request_bytes,
-            settings.max_txn_ops,
+            settings.max_request_bytes // 3 if recorded else settings.max_request_bytes,
+            settings.max_txn_ops - 2 if recorded else settings.max_txn_ops,
             name=lambda op: f"etcd key {op.key!r}",
         )
         split_up = len(groups) > 1
         if split_up and not changes.force:
             self._check_all(namespace, changes)
+        records: list[str] = []
 
         def apply(group: list[Operation]) -> dict[str, Revision | None]:
-            return self._apply(namespace, group, changes, read_on_failure=not split_up)
+            done, record_id = self._apply(namespace, group, changes, read_on_failure=not split_up)
+            if record_id is not None:
+                records.append(record_id)
+            return done
 
         done = apply_in_order(groups, apply, "etcd")
-        return WriteResult({name: rev for name, rev in done.items() if rev is not None})
+        return WriteResult({name: rev for name, rev in done.items() if rev is not None}, records)
 
     def _apply(
         self, namespace: str, group: list[Operation], changes: Changes, *, read_on_failure: bool
-    ) -> dict[str, Revision | None]:
-        """One transaction: ``group``, if its keys still have the revisions ``changes`` expects.
+    ) -> tuple[dict[str, Revision | None], str | None]:
+        """One transaction: ``group``, if its keys still have the revisions ``changes`` expects,
+        with its part of the change record; returns the revisions written and the record's id.
 
         With ``read_on_failure`` (a persist in one transaction) a failed compare reads the keys
         in the same round trip, to name the conflicts; the parts of a split persist, checked
@@ -159,14 +177,68 @@ class EtcdBackend(Backend):
             [] if changes.force else [Expect(k, _expected(changes, n)) for k, n in names.items()]
         )
         reads = [Get(key) for key in names] if read_on_failure else []
-        result = self._etcd().transaction(group, expect, reads)
+        record = changes.record
+        history = _history_prefix(namespace)
+        extra: list[Operation] = []
+        if record is not None:  # the part's record, in the part's own transaction
+            part = record.part(names.values())
+            extra = [
+                Put(
+                    f"{history}{part.persist_id}.{len(group)}.{uuid.uuid4().hex[:8]}", part.encode()
+                ),
+                Count(history, prefix_end(history)),
+            ]
+        result = self._etcd().transaction([*group, *extra], expect, reads)
         if not result.succeeded:
             raise ConflictError(namespace, self._conflicts(names, changes, result.responses))
-        return {
+        done: dict[str, Revision | None] = {
             name: result.revision if isinstance(op, Put) else None
             for op in group
             if (name := names.get(op.key)) is not None
         }
+        if record is None:
+            return done, None
+        count = result.responses[-1]
+        if count > 2 * record.keep:
+            self._prune(history, count - record.keep)
+        return done, f"{result.revision:0{ID_DIGITS}d}"
+
+    def _prune(self, history: str, surplus: int) -> None:
+        """Delete the ``surplus`` oldest records under ``history`` (a write found too many)."""
+        found = self._etcd().transaction([Get(history, prefix_end(history))]).responses[0]
+        oldest = sorted(found, key=lambda kv: kv.mod_revision)[:surplus]
+        step = self._settings().max_txn_ops
+        for start in range(0, len(oldest), step):
+            self._etcd().transaction([Delete(kv.key) for kv in oldest[start : start + step]])
+
+    @hookimpl
+    def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
+        history = _history_prefix(namespace)
+        older = int(before) - 1 if before is not None and before.isdigit() else 0
+        if before is not None and older <= 0:
+            return []  # nothing is older than the first revision (or than a foreign id)
+        marker, found = (
+            self._etcd()
+            .transaction(
+                [
+                    Get(_key(namespace)),
+                    Get(
+                        history,
+                        prefix_end(history),
+                        limit=limit,
+                        newest_first=True,
+                        max_mod_revision=older,
+                    ),
+                ]
+            )
+            .responses
+        )
+        if not marker and not found and not self._has_keys(_key(namespace) + "/"):
+            raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist in etcd.")
+        return [
+            decode_record(f"{kv.mod_revision:0{ID_DIGITS}d}", kv.value, f"etcd key {kv.key!r}")
+            for kv in found
+        ]
 
     def _check_all(self, namespace: str, changes: Changes) -> None:
         """Before a split write: every key as expected, or ConflictError and nothing written.
@@ -214,6 +286,7 @@ class EtcdBackend(Backend):
             watch="latest",
             max_transaction_ops=settings.max_txn_ops,
             max_transaction_bytes=settings.max_request_bytes,
+            history=True,
         )
 
     @hookimpl
@@ -230,6 +303,12 @@ class EtcdBackend(Backend):
     def _settings(self) -> EtcdSettings:
         assert self.settings is not None
         return self.settings
+
+
+def _history_prefix(namespace: str) -> str:
+    """Where the namespace's change records are: beside Confo's prefix, never under it, so
+    neither a namespace listing nor a watch of ROOT sees them."""
+    return f"{HISTORY}/{namespace}/"
 
 
 def _key(namespace: str, config: str | None = None) -> str:

@@ -60,6 +60,16 @@ class Put(NamedTuple):
 class Get(NamedTuple):
     key: str
     range_end: str | None = None  # with it: every key in [key, range_end)
+    limit: int = 0  # 0: all
+    newest_first: bool = False  # sorted by mod_revision, the latest first
+    max_mod_revision: int = 0  # 0: any; else only keys last modified at or before it
+
+
+class Count(NamedTuple):
+    """How many keys there are in [key, range_end): its response is an int."""
+
+    key: str
+    range_end: str
 
 
 class Delete(NamedTuple):
@@ -67,7 +77,7 @@ class Delete(NamedTuple):
     range_end: str | None = None
 
 
-Operation = Put | Get | Delete
+Operation = Put | Get | Count | Delete
 
 
 class Expect(NamedTuple):
@@ -224,8 +234,17 @@ class EtcdClient:
         with self._errors("run a transaction"):
             responses = self._call(lambda: self._txns(requests))
         return [
-            TxnResult(r.succeeded, r.header.revision, [_response(op) for op in r.responses])
-            for r in responses
+            TxnResult(
+                r.succeeded,
+                r.header.revision,
+                [
+                    _response(response, operation)
+                    for response, operation in zip(
+                        r.responses, operations if r.succeeded else otherwise, strict=True
+                    )
+                ],
+            )
+            for r, (operations, _, otherwise) in zip(responses, specs, strict=True)
         ]
 
     def _txns(self, requests: list[Any]) -> list[Any]:
@@ -410,9 +429,23 @@ def _request(operation: Operation) -> Any:
             request_put=etcdrpc.PutRequest(key=operation.key.encode(), value=operation.value)
         )
     end = operation.range_end.encode() if operation.range_end is not None else b""
-    if isinstance(operation, Get):
+    if isinstance(operation, Count):
         return etcdrpc.RequestOp(
-            request_range=etcdrpc.RangeRequest(key=operation.key.encode(), range_end=end)
+            request_range=etcdrpc.RangeRequest(
+                key=operation.key.encode(), range_end=end, count_only=True
+            )
+        )
+    if isinstance(operation, Get):
+        newest = etcdrpc.RangeRequest
+        return etcdrpc.RequestOp(
+            request_range=etcdrpc.RangeRequest(
+                key=operation.key.encode(),
+                range_end=end,
+                limit=operation.limit,
+                max_mod_revision=operation.max_mod_revision,
+                sort_order=newest.DESCEND if operation.newest_first else newest.NONE,
+                sort_target=newest.MOD if operation.newest_first else newest.KEY,
+            )
         )
     return etcdrpc.RequestOp(
         request_delete_range=etcdrpc.DeleteRangeRequest(key=operation.key.encode(), range_end=end)
@@ -431,7 +464,9 @@ def _compare(condition: Expect) -> Any:
     )
 
 
-def _response(response: Any) -> Any:
+def _response(response: Any, operation: Operation) -> Any:
+    if isinstance(operation, Count):
+        return response.response_range.count
     if response.WhichOneof("response") == "response_range":
         return [
             KeyValue(kv.key.decode(), kv.value, kv.mod_revision)

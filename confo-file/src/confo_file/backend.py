@@ -55,9 +55,11 @@ from confo.errors import (
     PartialWriteError,
     StoreURLError,
 )
+from confo.history import ChangeRecord
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name, is_valid
 from confo.values import decode, encode
+from confo_file import history
 
 log = logging.getLogger(__name__)
 
@@ -152,8 +154,11 @@ class FileBackend(Backend):
             # Rename first so that no reader ever sees a half-deleted namespace; under the lock,
             # so that no writer renames a file into it meanwhile.
             doomed = Path(tempfile.mkdtemp(prefix=".confo-deleted-", dir=self._root()))
+            records = history.folder_of(self._root(), namespace)
             with _locked(folder, create=False):
                 folder.rename(doomed / namespace)
+                if records.is_dir():  # its history goes with it: a new one starts afresh
+                    records.rename(doomed / history.FOLDER)
             _fsync_folder(folder.parent)
             shutil.rmtree(doomed)
 
@@ -203,7 +208,17 @@ class FileBackend(Backend):
             for name in changes.delete:
                 (folder / f"{name}{SUFFIX}").unlink(missing_ok=True)
             _fsync_folder(folder)
-        return WriteResult(written)
+            records = []
+            if changes.record is not None:  # after the change: a crash leaves no false record
+                root = self._root()
+                records.append(history.append(root, namespace, changes.record, root / TEMP_FOLDER))
+        return WriteResult(written, records)
+
+    @hookimpl
+    def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
+        self._existing_folder(namespace)
+        with self._io(f"read the history of namespace {namespace!r}"):
+            return history.read(self._root(), namespace, limit, before)
 
     @hookimpl
     def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
@@ -232,7 +247,9 @@ class FileBackend(Backend):
     def confo_capabilities(self) -> Capabilities:
         # A persist of several files is not one transaction: no limit to declare. A name is a
         # file name with its suffix.
-        return Capabilities(watch="latest", max_name_bytes=MAX_FILE_NAME_BYTES - len(SUFFIX))
+        return Capabilities(
+            watch="latest", max_name_bytes=MAX_FILE_NAME_BYTES - len(SUFFIX), history=True
+        )
 
     @hookimpl
     def confo_close(self) -> None:

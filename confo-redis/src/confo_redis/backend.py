@@ -52,6 +52,7 @@ from confo.errors import (
     NamespaceNotFoundError,
     PermissionDeniedError,
 )
+from confo.history import ChangeRecord, decode_record
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
@@ -60,6 +61,7 @@ from confo_redis.settings import RedisSettings, credentials_from_url
 log = logging.getLogger(__name__)
 
 ROOT = "confo"
+HISTORY = "confo-history"  # change records: the stream "confo-history/<namespace>"
 
 
 class RedisBackend(Backend):
@@ -176,6 +178,7 @@ class RedisBackend(Backend):
             pipe.multi()
             pipe.set(self._root, _index("namespaces", [n for n in namespaces if n != namespace]))
             pipe.delete(self._key(namespace), *(self._key(namespace, c) for c in configs or []))
+            pipe.delete(self._history_key(namespace))  # a namespace made again starts afresh
 
         self._transaction(f"delete namespace {namespace!r}", delete, namespace)
 
@@ -208,12 +211,24 @@ class RedisBackend(Backend):
         encoded = {name: encode(config) for name, config in changes.put.items()}
         updates_only = not changes.force and not changes.delete
         if updates_only and all(changes.expects(name) is not None for name in encoded):
-            self._update(namespace, changes, encoded)
+            replies = self._update(namespace, changes, encoded)
         else:
-            self._write_with_index(namespace, changes, encoded)
-        return WriteResult({name: _revision(data) for name, data in encoded.items()})
+            replies = self._write_with_index(namespace, changes, encoded)
+        records = [] if changes.record is None else [_record_id(replies[-1])]
+        return WriteResult({name: _revision(data) for name, data in encoded.items()}, records)
 
-    def _update(self, namespace: str, changes: Changes, encoded: dict[str, bytes]) -> None:
+    def _append_record(self, pipe: Pipeline, namespace: str, changes: Changes) -> None:
+        """Queue the change record last in the write's MULTI: the stream hands out its id when
+        the transaction runs, and trims to ``keep`` records (no writer conflicts on it)."""
+        if changes.record is not None:
+            pipe.xadd(
+                self._history_key(namespace),
+                {"record": changes.record.encode()},
+                maxlen=changes.record.keep,
+                approximate=False,
+            )
+
+    def _update(self, namespace: str, changes: Changes, encoded: dict[str, bytes]) -> list[Any]:
         """Replace configurations that exist: the indexes stay as they are."""
         keys = {name: self._key(namespace, name) for name in encoded}
 
@@ -222,14 +237,16 @@ class RedisBackend(Backend):
             _raise_conflicts(namespace, changes, dict(zip(keys, stored, strict=True)))
             pipe.multi()
             pipe.mset({keys[name]: data for name, data in encoded.items()})
+            self._append_record(pipe, namespace, changes)
 
         with self._errors(f"write namespace {namespace!r}"):
-            _watched_transaction(self._redis(), write, *keys.values())
+            replies = _watched_transaction(self._redis(), write, *keys.values())
             self._acknowledged(f"write namespace {namespace!r}")
+        return replies
 
     def _write_with_index(
         self, namespace: str, changes: Changes, encoded: dict[str, bytes]
-    ) -> None:
+    ) -> list[Any]:
         """Create, replace and delete configurations, and keep both indexes in step."""
         keys = {name: self._key(namespace, name) for name in (*encoded, *changes.delete)}
 
@@ -252,12 +269,14 @@ class RedisBackend(Backend):
                 pipe.mset({keys[name]: data for name, data in encoded.items()})
             if changes.delete:
                 pipe.delete(*(keys[name] for name in changes.delete))
+            self._append_record(pipe, namespace, changes)
 
         with self._errors(f"write namespace {namespace!r}"):
-            _watched_transaction(
+            replies = _watched_transaction(
                 self._redis(), write, self._root, self._key(namespace), *keys.values()
             )
             self._acknowledged(f"write namespace {namespace!r}")
+        return replies
 
     @hookimpl
     def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
@@ -294,8 +313,8 @@ class RedisBackend(Backend):
 
     @hookimpl
     def confo_capabilities(self) -> Capabilities:
-        # One MULTI/EXEC carries any persist.
-        return Capabilities(watch="latest")
+        # One MULTI/EXEC carries any persist, and its change record (a stream entry).
+        return Capabilities(watch="latest", history=True)
 
     @hookimpl
     def confo_close(self) -> None:
@@ -311,6 +330,32 @@ class RedisBackend(Backend):
 
     def _key(self, namespace: str, config: str | None = None) -> str:
         return self.prefix + (namespace if config is None else f"{namespace}-{config}")
+
+    def _history_key(self, namespace: str) -> str:
+        """A stream beside the seeds' keys: no index lists it, and no configuration's key can
+        equal it (a configuration name holds no '/')."""
+        return f"{self.prefix}{HISTORY}/{namespace}"
+
+    @hookimpl
+    def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
+        client = self._redis()
+        key = self._history_key(namespace)
+        newest = "+" if before is None else f"({_stream_id(before)}"
+        with self._errors(f"read the history of namespace {namespace!r}"):
+            with client.pipeline(transaction=False) as pipe:
+                pipe.get(self._key(namespace))
+                pipe.xrevrange(key, newest, "-", count=limit)
+                index, entries = pipe.execute()
+            if index is None:  # the index proves the namespace; missing, ask the root
+                self._listed_configurations(client, namespace)
+        return [
+            decode_record(
+                _record_id(entry_id),
+                fields.get(b"record", b""),
+                f"Redis stream {key!r}, entry {entry_id.decode()}",
+            )
+            for entry_id, fields in entries
+        ]
 
     def _namespaces(self, raw: bytes | str | None) -> list[str]:
         if raw is None:  # the root key was deleted behind Confo's back: no namespaces
@@ -483,7 +528,9 @@ class RedisBackend(Backend):
             ) from None
 
 
-def _watched_transaction(client: redis.Redis, body: Callable[[Pipeline], None], *keys: str) -> None:
+def _watched_transaction(
+    client: redis.Redis, body: Callable[[Pipeline], None], *keys: str
+) -> list[Any]:
     """``client.transaction(body, *keys)``, less one flaw: redis-py reports a connection lost
     while keys are watched as the WatchError of a key that changed, and runs ``body`` again.
     After an EXEC the store applied but whose answer was lost, that second run reads this
@@ -494,8 +541,8 @@ def _watched_transaction(client: redis.Redis, body: Callable[[Pipeline], None], 
             try:
                 pipe.watch(*keys)  # type: ignore[no-untyped-call]
                 body(pipe)
-                pipe.execute()
-                return
+                replies: list[Any] = pipe.execute()
+                return replies
             except redis.WatchError as exc:
                 lost = exc.__context__  # redis-py raises it while handling the connection's error
                 if isinstance(lost, (redis.ConnectionError, redis.TimeoutError)):
@@ -733,3 +780,17 @@ def _revision(raw: bytes | str) -> Revision:
 
 def _index(field: str, names: list[str]) -> str:
     return json.dumps({field: names}, ensure_ascii=False)
+
+
+def _record_id(stream_id: bytes | str) -> str:
+    """A stream id ("1733140800123-0") as a record id that sorts as a string."""
+    text = stream_id.decode() if isinstance(stream_id, bytes) else stream_id
+    millis, _, sequence = text.partition("-")
+    return f"{int(millis):015d}-{int(sequence or 0):010d}"
+
+
+def _stream_id(record_id: str) -> str:
+    millis, _, sequence = record_id.partition("-")
+    if not (millis.isdigit() and sequence.isdigit()):
+        return "0-0"  # not one of this backend's ids: nothing is older than it
+    return f"{int(millis)}-{int(sequence)}"

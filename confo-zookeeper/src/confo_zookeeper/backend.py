@@ -53,9 +53,11 @@ from confo.errors import (
     PartialWriteError,
     PermissionDeniedError,
 )
+from confo.history import ChangeRecord
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind
 from confo.values import decode, encode
+from confo_zookeeper import records
 from confo_zookeeper.settings import ZookeeperSettings, credentials_from_url
 from confo_zookeeper.transactions import (
     MAX_REQUEST_BYTES,
@@ -81,6 +83,8 @@ class ZookeeperBackend(Backend):
     def __init__(self) -> None:
         self.client: KazooClient | None = None
         self.settings: ZookeeperSettings | None = None
+        self._recorded: set[str] = set()  # namespaces whose history parent is known to exist
+        self._last_record: dict[str, int] = {}  # the number of this writer's last record, each
 
     def __repr__(self) -> str:
         hosts = self.settings.hosts if self.settings else "not connected"
@@ -137,6 +141,17 @@ class ZookeeperBackend(Backend):
     def confo_delete_namespace(self, namespace: str) -> None:
         path = _path(namespace)
         with self._errors(f"delete namespace {namespace!r}"):
+            # Its history first: a namespace made again must never inherit it.
+            history = records.children(self._client(), namespace, self._wait)
+            removals = [Operation("delete", f"{records.parent(namespace)}/{n}") for n in history]
+            with suppress(NoNodeError):
+                apply_in_batches(
+                    self._client(),
+                    [*removals, Operation("delete", records.parent(namespace))],
+                    self._wait,
+                )
+            self._recorded.discard(namespace)
+            self._last_record.pop(namespace, None)
             children = self._children(namespace)
             operations = [Operation("delete", _path(namespace, child)) for child in children]
             operations.append(Operation("delete", path))
@@ -173,31 +188,61 @@ class ZookeeperBackend(Backend):
     @hookimpl
     def confo_write(self, namespace: str, changes: Changes) -> WriteResult:
         encoded = {name: encode(config) for name, config in changes.put.items()}
+        paths: list[str] = []
         with self._errors(f"write namespace {namespace!r}"):
+            if changes.record is not None and namespace not in self._recorded:
+                records.ensure_parent(self._client(), namespace, self._wait)
+                self._recorded.add(namespace)
             if changes.force:
-                done = self._write_forced(namespace, encoded, changes.delete)
+                done = self._write_forced(namespace, encoded, changes, paths)
             else:
-                done = self._write_conditionally(namespace, encoded, changes)
-        return WriteResult({name: rev for name, rev in done.items() if rev is not None})
+                done = self._write_conditionally(namespace, encoded, changes, paths)
+            ids = [records.record_id(path) for path in paths]
+            if changes.record is not None and ids:
+                self._prune_if_due(namespace, int(ids[-1]), changes.record.keep)
+        return WriteResult({name: rev for name, rev in done.items() if rev is not None}, ids)
+
+    def _prune_if_due(self, namespace: str, created: int, keep: int) -> None:
+        if records.crossed(self._last_record.get(namespace), created, keep):
+            records.prune(self._client(), namespace, keep, self._wait)
+        self._last_record[namespace] = created
+
+    def _apply(
+        self, namespace: str, operations: list[Operation], changes: Changes, paths: list[str]
+    ) -> dict[str, Revision | None]:
+        """``operations`` in as few transactions as fit, each with its part of the record."""
+        draft = changes.record
+
+        def record(group: list[Operation]) -> Operation:
+            assert draft is not None
+            return records.operation(namespace, draft, group)
+
+        return apply_in_batches(
+            self._client(), operations, self._wait, record if draft else None, paths
+        )
 
     def _write_conditionally(
-        self, namespace: str, encoded: dict[str, bytes], changes: Changes
+        self, namespace: str, encoded: dict[str, bytes], changes: Changes, paths: list[str]
     ) -> dict[str, Revision | None]:
         operations = [
             _conditional(namespace, name, data, changes) for name, data in encoded.items()
         ]
         operations += [_conditional(namespace, name, None, changes) for name in changes.delete]
-        if sum(op.size for op in operations) > MAX_REQUEST_BYTES:
+        limit = MAX_REQUEST_BYTES // 3 if changes.record is not None else MAX_REQUEST_BYTES
+        if sum(op.size for op in operations) > limit:
             self._check_later_parts(namespace, changes, operations)
         try:
-            return apply_in_batches(self._client(), operations, self._wait)
+            return self._apply(namespace, operations, changes, paths)
         except (BadVersionError, NodeExistsError, NoNodeError):
             self._raise_conflicts(namespace, changes)
         # Every configuration is as expected, so a create failed for want of its parent: the
-        # namespace (or /confo) was deleted behind our back. Create it in the same transaction.
+        # namespace (or /confo, or its history's parent) was deleted behind our back. Create it
+        # in the same transaction.
         operations = self._parents(namespace) + operations
+        if changes.record is not None:
+            records.ensure_parent(self._client(), namespace, self._wait)
         try:
-            return apply_in_batches(self._client(), operations, self._wait)
+            return self._apply(namespace, operations, changes, paths)
         except (BadVersionError, NodeExistsError, NoNodeError):
             self._raise_conflicts(namespace, changes)
             raise
@@ -208,7 +253,8 @@ class ZookeeperBackend(Backend):
         """Before a split write, check what the parts after the first will write (the first
         checks its own, all or nothing): transactions of ``check`` operations only (versions,
         no data); the versions are read to name conflicts only if one fails."""
-        first = {op.config for op in split_for_requests(operations)[0]}
+        recorded = changes.record is not None
+        first = {op.config for op in split_for_requests(operations, recorded=recorded)[0]}
         names = [name for name in (*changes.put, *changes.delete) if name not in first]
         known = [name for name in names if changes.expects(name) is not None]
         checks = [
@@ -239,12 +285,12 @@ class ZookeeperBackend(Backend):
             raise ConflictError(namespace, conflicts)
 
     def _write_forced(
-        self, namespace: str, encoded: dict[str, bytes], deleted: set[str]
+        self, namespace: str, encoded: dict[str, bytes], changes: Changes, paths: list[str]
     ) -> dict[str, Revision | None]:
         for attempt in range(3):
             try:
-                operations = self._plan(namespace, encoded, deleted)
-                return apply_in_batches(self._client(), operations, self._wait)
+                operations = self._plan(namespace, encoded, changes.delete)
+                return self._apply(namespace, operations, changes, paths)
             except (NodeExistsError, NoNodeError):
                 # Another client created or deleted a znode between our listing and our
                 # transaction, which therefore changed nothing: plan again.
@@ -285,8 +331,19 @@ class ZookeeperBackend(Backend):
     @hookimpl
     def confo_capabilities(self) -> Capabilities:
         return Capabilities(
-            watch="latest", max_transaction_bytes=MAX_REQUEST_BYTES, names_outside_bmp=False
+            watch="latest",
+            max_transaction_bytes=MAX_REQUEST_BYTES,
+            names_outside_bmp=False,
+            history=True,
         )
+
+    @hookimpl
+    def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
+        client = self._client()
+        with self._errors(f"read the history of namespace {namespace!r}"):
+            if not self._wait(client.exists_async(_path(namespace))):
+                raise self._no_namespace(namespace)
+            return records.read(client, namespace, limit, before, self._wait)
 
     @hookimpl
     def confo_close(self) -> None:

@@ -26,7 +26,7 @@ MAX_REQUEST_BYTES = 1_000_000
 
 OPERATION_OVERHEAD = 64  # header, ACL and lengths of one operation, generously
 
-OperationKind = Literal["create", "set", "delete", "check"]
+OperationKind = Literal["create", "set", "delete", "check", "sequential"]
 ANY_VERSION = -1
 
 
@@ -44,19 +44,28 @@ class Operation:
 
 
 def apply_in_batches(
-    client: KazooClient, operations: list[Operation], wait: Callable[[Any], Any]
+    client: KazooClient,
+    operations: list[Operation],
+    wait: Callable[[Any], Any],
+    record: Callable[[list[Operation]], Operation] | None = None,
+    records: list[str] | None = None,
 ) -> dict[str, Revision | None]:
     """Apply ``operations`` in order, in as few transactions as the size limit allows.
 
     Returns the new version of each configuration written (None for each deleted). A failure in
     the first transaction re-raises kazoo's own error for the operation that failed (nothing
-    was written).
+    was written). With ``record``, each transaction also carries ``record(its operations)``
+    (a sequential znode: the part's change record), whose path goes into ``records``; the parts
+    then leave room for it (it holds their values twice).
     """
 
     def commit(group: list[Operation]) -> dict[str, Revision | None]:
         transaction = client.transaction()
-        for operation in group:
-            if operation.kind == "create":
+        extra = [] if record is None else [record(group)]
+        for operation in [*group, *extra]:
+            if operation.kind == "sequential":
+                transaction.create(operation.path, operation.data, sequence=True)
+            elif operation.kind == "create":
                 transaction.create(operation.path, operation.data)
             elif operation.kind == "set":
                 transaction.set_data(operation.path, operation.data, operation.version)
@@ -70,21 +79,27 @@ def apply_in_batches(
                 result, (RolledBackError, RuntimeInconsistency)
             ):
                 raise result
+        if extra and records is not None:
+            records.append(results[-1])  # the sequential znode's path, as created
         return {
             operation.config: _revision(operation, result)
-            for operation, result in zip(group, results, strict=True)
+            for operation, result in zip(group, results[: len(group)], strict=True)
             if operation.config is not None
         }
 
-    return apply_in_order(split_for_requests(operations), commit, "ZooKeeper")
+    groups = split_for_requests(operations, recorded=record is not None)
+    return apply_in_order(groups, commit, "ZooKeeper")
 
 
-def split_for_requests(operations: list[Operation]) -> list[list[Operation]]:
-    """The transactions ``operations`` are applied in, each within the request size limit."""
+def split_for_requests(
+    operations: list[Operation], *, recorded: bool = False
+) -> list[list[Operation]]:
+    """The transactions ``operations`` are applied in, each within the request size limit (a
+    third of it with a change record beside, which holds each value twice)."""
     return split(
         operations,
         lambda op: op.size,
-        MAX_REQUEST_BYTES,
+        MAX_REQUEST_BYTES // 3 if recorded else MAX_REQUEST_BYTES,
         name=lambda op: f"ZooKeeper znode {op.path!r}",
     )
 

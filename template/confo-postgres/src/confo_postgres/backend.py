@@ -30,6 +30,7 @@ from confo.errors import (
     NamespaceNotFoundError,
     StoreURLError,
 )
+from confo.history import ChangeRecord, RecordDraft, decode_record
 from confo.model import Capabilities, WatchFeed
 from confo.urls import split_url
 from confo.values import decode, encode
@@ -51,7 +52,15 @@ SCHEMA = [
     )""",
     # One sequence for every write: a revision is never handed out twice, even across rollbacks.
     "CREATE SEQUENCE IF NOT EXISTS confo_revision",
+    # Change records (confo.history), written in the change's own transaction.
+    """CREATE TABLE IF NOT EXISTS confo_history (
+        id bigserial PRIMARY KEY,
+        namespace text NOT NULL REFERENCES confo_namespaces (name) ON DELETE CASCADE,
+        data bytea NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS confo_history_by_namespace ON confo_history (namespace, id)",
 ]
+ID_DIGITS = 19  # a bigserial, zero-padded: ids sort as strings too
 READ_ALL = (
     "SELECT c.name, c.data, c.revision FROM confo_namespaces n "
     "LEFT JOIN confo_configs c ON c.namespace = n.name WHERE n.name = :ns"
@@ -158,7 +167,7 @@ class PostgresBackend(Backend):
 
     def confo_capabilities(self) -> Capabilities:
         # One transaction carries any persist; text columns hold any name the rules allow.
-        return Capabilities(watch="latest")
+        return Capabilities(watch="latest", history=True)
 
     # --- namespaces ---------------------------------------------------------------------------
 
@@ -217,8 +226,33 @@ class PostgresBackend(Backend):
             ]
             if conflicts:  # raised inside the transaction: it rolls back, nothing is written
                 raise ConflictError(namespace, conflicts)
+            record = changes.record
+            records = [] if record is None else [_append(db, namespace, record)]
             db.run("SELECT pg_notify(:channel, :ns)", channel=CHANNEL, ns=namespace)
-        return WriteResult(dict.fromkeys(changes.put, revision))
+        return WriteResult(dict.fromkeys(changes.put, revision), records)
+
+    def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
+        older = int(before) if before is not None and before.isdigit() else 2**62
+        with self._errors(f"read the history of namespace {namespace!r}"):
+            rows = self._db().run(
+                "SELECT n.name, h.id, h.data FROM confo_namespaces n LEFT JOIN LATERAL "
+                "(SELECT id, data FROM confo_history WHERE namespace = n.name AND id < :older "
+                "ORDER BY id DESC LIMIT :limit) h ON true WHERE n.name = :ns",
+                ns=namespace,
+                older=older,
+                limit=limit,
+            )
+        if not rows:
+            raise self._no_namespace(namespace)
+        return [
+            decode_record(
+                f"{record_id:0{ID_DIGITS}d}",
+                bytes(data),
+                f"PostgreSQL {self.endpoint}: confo_history row {record_id}",
+            )
+            for _name, record_id, data in rows
+            if record_id is not None
+        ]
 
     def _put(
         self,
@@ -348,6 +382,24 @@ class PostgresBackend(Backend):
         if self.db is not None:
             _close(self.db)
             self.db = None
+
+
+def _append(db: pg8000.native.Connection, namespace: str, record: RecordDraft) -> str:
+    """Insert the change record (in the write's transaction) and prune beyond twice ``keep``."""
+    ((record_id,),) = db.run(
+        "INSERT INTO confo_history (namespace, data) VALUES (:ns, :data) RETURNING id",
+        ns=namespace,
+        data=record.encode(),
+    )
+    ((count,),) = db.run("SELECT count(*) FROM confo_history WHERE namespace = :ns", ns=namespace)
+    if count > 2 * record.keep:
+        db.run(
+            "DELETE FROM confo_history WHERE namespace = :ns AND id NOT IN (SELECT id FROM "
+            "confo_history WHERE namespace = :ns ORDER BY id DESC LIMIT :keep)",
+            ns=namespace,
+            keep=record.keep,
+        )
+    return f"{record_id:0{ID_DIGITS}d}"
 
 
 def _field(exc: DatabaseError, key: str) -> str:

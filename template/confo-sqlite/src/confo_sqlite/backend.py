@@ -21,6 +21,7 @@ from confo.errors import (
     NamespaceNotFoundError,
     StoreURLError,
 )
+from confo.history import ChangeRecord, RecordDraft, decode_record
 from confo.model import Capabilities, WatchFeed
 from confo.values import decode, encode
 
@@ -36,7 +37,17 @@ CREATE TABLE IF NOT EXISTS configs (
 -- One counter for the whole database, so a revision is never handed out twice.
 CREATE TABLE IF NOT EXISTS counter (revision INTEGER NOT NULL);
 INSERT INTO counter SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM counter);
+-- Change records (confo.history), beside the configurations and never read as one. AUTOINCREMENT:
+-- an id is never handed out twice, so ids sort in the order the writes committed.
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    namespace TEXT NOT NULL REFERENCES namespaces (name) ON DELETE CASCADE,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_namespace ON history (namespace, id);
 """
+TABLES = ("namespaces", "configs", "counter", "history")
+ID_DIGITS = 12  # ids are zero-padded, so that they sort as strings too
 
 WATCH_POLL_SECONDS = 0.05
 
@@ -85,11 +96,11 @@ class SqliteBackend(Backend):
 
     def _has_schema(self) -> bool:
         found = self._db().execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
-            "('namespaces', 'configs', 'counter')"
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?, ?)",
+            TABLES,
         )
         (tables,) = found.fetchone()
-        return bool(tables == 3)
+        return bool(tables == len(TABLES))
 
     def confo_credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
         # "sqlite:app.db": how the `confo` command names this store. Other schemes are not ours.
@@ -102,7 +113,8 @@ class SqliteBackend(Backend):
 
     def confo_capabilities(self) -> Capabilities:
         # One transaction carries any persist; SQLite holds any name the shared rules allow.
-        return Capabilities(watch="latest")
+        # history=True: confo_write writes changes.record, and confo_history reads them back.
+        return Capabilities(watch="latest", history=True)
 
     def confo_list_namespaces(self) -> list[str]:
         with self._errors("list namespaces"):
@@ -152,7 +164,9 @@ class SqliteBackend(Backend):
                 "DELETE FROM configs WHERE namespace = ? AND name = ?",
                 [(namespace, name) for name in changes.delete],
             )
-        return WriteResult(dict.fromkeys(changes.put, revision))
+            record = changes.record
+            records = [] if record is None else [self._record(db, namespace, record)]
+        return WriteResult(dict.fromkeys(changes.put, revision), records)
 
     def _check(self, db: sqlite3.Connection, namespace: str, changes: Changes) -> None:
         query = "SELECT revision FROM configs WHERE namespace = ? AND name = ?"
@@ -163,6 +177,45 @@ class SqliteBackend(Backend):
                 conflicts.append(name)
         if conflicts:
             raise ConflictError(namespace, conflicts)
+
+    def _record(self, db: sqlite3.Connection, namespace: str, record: RecordDraft) -> str:
+        """Append the change record in the write's own transaction, and prune: beyond twice
+        ``keep`` records, the oldest go, down to ``keep``."""
+        cursor = db.execute(
+            "INSERT INTO history (namespace, data) VALUES (?, ?)", (namespace, record.encode())
+        )
+        record_id = cursor.lastrowid
+        keep = record.keep
+        (count,) = db.execute(
+            "SELECT count(*) FROM history WHERE namespace = ?", (namespace,)
+        ).fetchone()
+        if count > 2 * keep:
+            db.execute(
+                "DELETE FROM history WHERE namespace = ? AND id NOT IN "
+                "(SELECT id FROM history WHERE namespace = ? ORDER BY id DESC LIMIT ?)",
+                (namespace, namespace, keep),
+            )
+        return f"{record_id:0{ID_DIGITS}d}"
+
+    def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
+        with self._errors(f"read the history of namespace {namespace!r}"):
+            db = self._db()
+            if not db.execute("SELECT 1 FROM namespaces WHERE name = ?", (namespace,)).fetchone():
+                raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist.")
+            older = int(before) if before is not None and before.isdigit() else None
+            rows = db.execute(
+                "SELECT id, data FROM history WHERE namespace = ? AND id < ? "
+                "ORDER BY id DESC LIMIT ?",
+                (namespace, older if older is not None else 2**62, limit),
+            ).fetchall()
+        return [
+            decode_record(
+                f"{record_id:0{ID_DIGITS}d}",
+                data,
+                f"{self.path}: history of namespace {namespace!r}, record {record_id}",
+            )
+            for record_id, data in rows
+        ]
 
     def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
         # SQLite pushes nothing to other processes. Poll its change counter, which moves when

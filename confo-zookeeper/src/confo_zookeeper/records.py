@@ -1,0 +1,92 @@
+"""The ZooKeeper backend's change records: sequential znodes ``/confo-history/<namespace>/r-N``.
+
+Beside ``/confo``, never under it: no namespace listing and no watch of ``/confo`` sees them.
+Each record is created in the multi of the change it records, as a sequential znode: ZooKeeper
+numbers it (the parent's counter, ten digits, zero-padded), so ids sort in the order the writes
+were applied and no two writers ever conflict over one. Pruning: the writer whose record is the
+first at or past a multiple of ``keep`` (it sees its number cross one) deletes the oldest down
+to ``keep``; between two prunes fewer than ``keep`` records are created, so at most twice
+``keep`` are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import NodeExistsError, NoNodeError
+
+from confo.history import ChangeRecord, RecordDraft, decode_record
+from confo_zookeeper.transactions import Operation
+
+ROOT = "/confo-history"
+PREFIX = "r-"
+
+
+def parent(namespace: str) -> str:
+    return f"{ROOT}/{namespace}"
+
+
+def operation(namespace: str, record: RecordDraft, group: list[Operation]) -> Operation:
+    """The sequential create of ``group``'s part of ``record``."""
+    names = [op.config for op in group if op.config is not None]
+    return Operation("sequential", f"{parent(namespace)}/{PREFIX}", record.part(names).encode())
+
+
+def record_id(path: str) -> str:
+    """The id in a record znode's path (``.../r-0000000042`` -> ``0000000042``)."""
+    return path.rsplit("/", 1)[-1].removeprefix(PREFIX)
+
+
+def ensure_parent(client: KazooClient, namespace: str, wait: Callable[[Any], Any]) -> None:
+    """Create ``/confo-history/<namespace>`` (and its root) if missing."""
+    for path in (ROOT, parent(namespace)):
+        with suppress(NodeExistsError):
+            wait(client.create_async(path))
+
+
+def children(client: KazooClient, namespace: str, wait: Callable[[Any], Any]) -> list[str]:
+    """The record znodes' names, oldest first; [] without any."""
+    try:
+        names: list[str] = wait(client.get_children_async(parent(namespace)))
+    except NoNodeError:
+        return []
+    return sorted(name for name in names if name.startswith(PREFIX))
+
+
+def prune(client: KazooClient, namespace: str, keep: int, wait: Callable[[Any], Any]) -> None:
+    """Delete the oldest records beyond ``keep`` (pipelined; one pruned meanwhile is fine)."""
+    doomed = children(client, namespace, wait)[:-keep]
+    pending = [client.delete_async(f"{parent(namespace)}/{name}") for name in doomed]
+    for result in pending:
+        with suppress(NoNodeError):
+            wait(result)
+
+
+def crossed(previous: int | None, created: int, keep: int) -> bool:
+    """Whether a record numbered ``created`` is the first at or past a multiple of ``keep``
+    this writer saw (``previous``: its last record's number, None if it has none yet)."""
+    return previous is None or created // keep > previous // keep
+
+
+def read(
+    client: KazooClient, namespace: str, limit: int, before: str | None, wait: Callable[[Any], Any]
+) -> list[ChangeRecord]:
+    """The newest ``limit`` records older than ``before``: one listing, then pipelined reads."""
+    names = [
+        name
+        for name in reversed(children(client, namespace, wait))
+        if before is None or name.removeprefix(PREFIX) < before
+    ][:limit]
+    pending = [client.get_async(f"{parent(namespace)}/{name}") for name in names]
+    records = []
+    for name, result in zip(names, pending, strict=True):
+        try:
+            data, _stat = wait(result)
+        except NoNodeError:  # pruned meanwhile: it was among the oldest
+            continue
+        where = f"ZooKeeper znode {parent(namespace)}/{name!r}"
+        records.append(decode_record(name.removeprefix(PREFIX), data, where))
+    return records
