@@ -41,6 +41,13 @@ def _configurations(
     return [CompletionItem(name) for name in names if name.startswith(incomplete)]
 
 
+def message(function: F) -> F:
+    """``-m/--message``: why, kept in the change record of what the command writes."""
+    return click.option(
+        "-m", "--message", help="Why: kept with the change in the history (confo history)."
+    )(function)
+
+
 def url(function: F) -> F:
     return click.argument("url")(function)
 

@@ -20,8 +20,9 @@ from confo_cli.stores import Store
 @arguments.url
 @arguments.namespace()
 @arguments.config()
+@arguments.message
 @click.pass_obj
-def edit(app: App, url: str, namespace: str, config: str) -> None:
+def edit(app: App, url: str, namespace: str, config: str, message: str | None) -> None:
     """Open configuration CONFIG of NAMESPACE in $VISUAL or $EDITOR as JSON; save to write it.
 
     A new name starts from {}. The result is written only if the configuration is still as it
@@ -44,7 +45,7 @@ def edit(app: App, url: str, namespace: str, config: str) -> None:
             app.out.note("unchanged: nothing written")
             return
         try:
-            _save(store, namespace, config, after, new_namespace=before is None)
+            _save(store, namespace, config, after, new_namespace=before is None, message=message)
         except ConflictError:
             kept = _keep(text)
             raise Failure(
@@ -81,13 +82,19 @@ def _parsed(text: str, namespace: str, config: str) -> JSONObject:
 
 
 def _save(
-    store: Store, namespace: str, config: str, value: JSONObject, *, new_namespace: bool
+    store: Store,
+    namespace: str,
+    config: str,
+    value: JSONObject,
+    *,
+    new_namespace: bool,
+    message: str | None,
 ) -> None:
     if new_namespace:
         store.confo.create_namespace(namespace)
     handle = store.confo.namespace(namespace)
     handle.set(config, value)
-    handle.persist(config)
+    handle.persist(config, message=message)
 
 
 def _keep(text: str) -> str:

@@ -168,6 +168,7 @@ class Store:
         *,
         prune: bool = False,
         dry_run: bool = False,
+        message: str | None = None,
     ) -> Plan:
         """Make each namespace of ``dump`` hold its configurations: create what is missing and
         replace what differs; with ``prune``, delete configurations ``dump`` lacks. One
@@ -191,15 +192,17 @@ class Store:
                     handle.delete(change.name)
                 else:
                     handle.set(change.name, change.after)
-            handle.persist()
+            handle.persist(message=message)
         return plan
 
-    def copy(self, dump: Dump, progress: Progress = NO_PROGRESS) -> int:
+    def copy(
+        self, dump: Dump, progress: Progress = NO_PROGRESS, *, message: str | None = None
+    ) -> int:
         """Replace each configuration of ``dump`` in this store whatever it holds, without
         reading the store first (a copy overwrites, as cp(1) does); return how many."""
         self._check_names(dump)
         for namespace, configs in dump.items():
-            self.confo.write(namespace, configs, force=True)
+            self.confo.write(namespace, configs, force=True, message=message)
             progress.advance(1)
         return sum(len(configs) for configs in dump.values())
 

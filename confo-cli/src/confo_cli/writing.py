@@ -31,6 +31,7 @@ from confo_cli.stores import Plan, Store, missing_folder
     metavar="REV",
     help="Write only if the configuration is still at revision REV (from get --revision).",
 )
+@arguments.message
 @click.pass_obj
 def set_(
     app: App,
@@ -42,6 +43,7 @@ def set_(
     value: str,
     as_string: bool,
     if_revision: str | None,
+    message: str | None,
 ) -> None:
     """Set FIELD of configuration CONFIG in NAMESPACE to VALUE.
 
@@ -62,9 +64,11 @@ def set_(
     with app.store(url) as store:
         store.confo.create_namespace(namespace)
         if if_revision is None:
-            store.confo.update(config, lambda current: {**current, field: parsed}, namespace)
+            store.confo.update(
+                config, lambda current: {**current, field: parsed}, namespace, message=message
+            )
         else:
-            _set_if_revision(store, namespace, config, {field: parsed}, if_revision)
+            _set_if_revision(store, namespace, config, {field: parsed}, if_revision, message)
     app.out.note(f"set {field!r} of {namespace}/{config}")
     if not as_string:
         _warn_if_misread(f"{field!r} of {namespace}/{config}", value, parsed)
@@ -99,8 +103,13 @@ def _not_json(name: str) -> Any:
     raise ValueError(name)  # NaN and Infinity are not JSON: keep such a VALUE as a string
 
 
-def _set_if_revision(
-    store: Store, namespace: str, config: str, fields: JSONObject, expected: str
+def _set_if_revision(  # noqa: PLR0917 (one call site, in order)
+    store: Store,
+    namespace: str,
+    config: str,
+    fields: JSONObject,
+    expected: str,
+    message: str | None,
 ) -> None:
     handle = store.confo.namespace(namespace)
     current = handle.revision(config)
@@ -113,7 +122,7 @@ def _set_if_revision(
         )
     for field, value in fields.items():
         handle.set(config, field, value)
-    handle.persist(config)
+    handle.persist(config, message=message)
 
 
 @click.command("rm")
@@ -121,8 +130,16 @@ def _set_if_revision(
 @arguments.namespace()
 @arguments.config(required=False)
 @click.argument("field", required=False)
+@arguments.message
 @click.pass_obj
-def rm(app: App, url: str, namespace: str, config: str | None, field: str | None) -> None:
+def rm(  # noqa: PLR0917 (click passes the arguments by name)
+    app: App,
+    url: str,
+    namespace: str,
+    config: str | None,
+    field: str | None,
+    message: str | None,
+) -> None:
     """Delete NAMESPACE with all its configurations, or configuration CONFIG, or one FIELD.
 
     A configuration changed by someone else since this command read it is not deleted
@@ -146,7 +163,7 @@ def rm(app: App, url: str, namespace: str, config: str | None, field: str | None
         store.configuration(handle, config)
         if field is None:
             handle.delete(config)
-            handle.persist(config)
+            handle.persist(config, message=message)
             app.out.note(f"deleted {namespace}/{config}")
             return
         handle.get(config, field)  # a missing field: its own error, naming the fields there
@@ -156,7 +173,7 @@ def rm(app: App, url: str, namespace: str, config: str | None, field: str | None
                 raise FieldNotFoundError(f"{namespace}/{config} has no field {field!r} any more.")
             return {name: value for name, value in current.items() if name != field}
 
-        handle.update(config, without)
+        handle.update(config, without, message=message)
     app.out.note(f"deleted {field!r} of {namespace}/{config}")
 
 
@@ -167,8 +184,11 @@ def rm(app: App, url: str, namespace: str, config: str | None, field: str | None
 @click.option(
     "--prune", is_flag=True, help="Also delete configurations FILE lacks, in its namespaces."
 )
+@arguments.message
 @click.pass_obj
-def import_(app: App, url: str, file: str, dry_run: bool, prune: bool) -> None:
+def import_(  # noqa: PLR0917 (click passes the arguments by name)
+    app: App, url: str, file: str, dry_run: bool, prune: bool, message: str | None
+) -> None:
     """Write an export FILE (- for stdin) into a store: create and update configurations so
     that each namespace in FILE holds what FILE holds.
 
@@ -185,7 +205,7 @@ def import_(app: App, url: str, file: str, dry_run: bool, prune: bool) -> None:
     """
     dump = read_dump(file)
     with app.out.progress(len(dump), "importing") as progress:
-        plan = _write(app, url, (), dump, progress, prune=prune, dry_run=dry_run)
+        plan = _write(app, url, (), dump, progress, prune=prune, dry_run=dry_run, message=message)
     _report(app, plan, dry_run, ("store", "file"))
 
 
@@ -195,9 +215,17 @@ def import_(app: App, url: str, file: str, dry_run: bool, prune: bool) -> None:
 @click.argument("namespaces", nargs=-1)
 @click.option("--dry-run", is_flag=True, help="Only print what would change in DST.")
 @click.option("--prune", is_flag=True, help="Also delete configurations of DST that SRC lacks.")
+@arguments.message
 @click.pass_obj
 def cp(
-    app: App, *, src: str, dst: str, namespaces: tuple[str, ...], dry_run: bool, prune: bool
+    app: App,
+    *,
+    src: str,
+    dst: str,
+    namespaces: tuple[str, ...],
+    dry_run: bool,
+    prune: bool,
+    message: str | None,
 ) -> None:
     """Copy every namespace (or NAMESPACES) from store SRC to store DST, of any two kinds.
 
@@ -220,12 +248,19 @@ def cp(
     with app.out.progress(len(dump), "writing") as progress:
         if prune or dry_run:
             plan = _write(
-                app, dst, password_variables, dump, progress, prune=prune, dry_run=dry_run
+                app,
+                dst,
+                password_variables,
+                dump,
+                progress,
+                prune=prune,
+                dry_run=dry_run,
+                message=message,
             )
             _report(app, plan, dry_run, ("dst", "src"))
             return
         with app.destination(dst, *password_variables) as target:
-            copied = target.copy(dump, progress)
+            copied = target.copy(dump, progress, message=message)
     app.out.note(f"copied {copied} configurations")
 
 
@@ -238,12 +273,13 @@ def _write(
     *,
     prune: bool,
     dry_run: bool,
+    message: str | None,
 ) -> Plan:
     """Write ``dump`` into the store ``url`` as import does; with ``dry_run``, only plan it."""
     if dry_run and missing_folder(url) is not None:
         return Plan.into_empty(dump)  # the folder a real run would create holds nothing yet
     with app.destination(url, *password_variables) as store:
-        return store.write(dump, progress, prune=prune, dry_run=dry_run)
+        return store.write(dump, progress, prune=prune, dry_run=dry_run, message=message)
 
 
 def _report(app: App, plan: Plan, dry_run: bool, labels: tuple[str, str]) -> None:
