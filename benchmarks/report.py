@@ -55,7 +55,21 @@ def targets(stores: list[Any], sizes: list[int]) -> list[Target]:
         name = f"{store.name}: peak memory, {top:,} loaded, within 1.5x the floor"
         rows.append(_at_most(name, memory["confo"] / memory["floor"], 1.5))
         rows += conflict_targets(store)
+        rows += history_targets(store)
         rows += watch_targets(store)
+    return rows
+
+
+def history_targets(store: Any) -> list[Target]:
+    found = store.results["history"]
+    rows = []
+    for k, t in sorted(found["price"].items()):
+        limit = 1.5 if k >= 1_000 else 1.3
+        name = f"{store.name}: `persist()` of {k:,} with history within {limit}x without"
+        rows.append(_at_most(name, t["with history"] / t["without"], limit))
+    read = found["read"]
+    name = f"{store.name}: `history(limit=50)` within 2x one raw read of 50 keys"
+    rows.append(_at_most(name, read["history"] / read["raw"], 2.0))
     return rows
 
 
@@ -252,6 +266,7 @@ def _store_section(store: Any, top: int) -> list[str]:
         lines += [*size_table(store, op, "large"), ""]
     lines += _gc_paused(r)
     lines += _conflicts_section(r["conflicts"])
+    lines += _history_section(r["history"])
     lines += _watch_section(r["watch"])
     names, first, get, memory = r["get_namespaces"], r["first_load"], r["get"], r["memory"]
     return [
@@ -271,6 +286,27 @@ def _store_section(store: Any, top: int) -> list[str]:
         f"floor {memory['floor'] / 2**20:.1f} MiB ({ratio(memory['confo'], memory['floor'])}) |",
         "",
     ]
+
+
+def _history_section(found: dict[str, Any]) -> list[str]:
+    lines = [
+        "History (benchmarks/history.py): a persist with its change record, against the same "
+        "persist with `history_limit=0`, and reading the newest 50 records:",
+        "",
+        "| operation | with history | without | ratio |",
+        "|---|---:|---:|---:|",
+    ]
+    for k, t in sorted(found["price"].items()):
+        lines.append(
+            f"| `persist()` of {k:,} | {ms(t['with history'])} | {ms(t['without'])} "
+            f"| **{ratio(t['with history'], t['without'])}** |"
+        )
+    read = found["read"]
+    lines.append(
+        f"| `history(limit=50)` / raw read of 50 keys | {ms(read['history'])} | "
+        f"{ms(read['raw'])} | **{ratio(read['history'], read['raw'])}** |"
+    )
+    return [*lines, ""]
 
 
 def _conflicts_section(found: dict[str, Any]) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Any
 import cli
 import conflicts
 import harness
+import history
 import watching
 from baselines import (
     Baseline,
@@ -76,6 +77,9 @@ class Backend:
 
     def __post_init__(self) -> None:
         self.baseline = self.connect_raw()
+        # The floor keeps no history: compare like with like (benchmarks/history.py measures
+        # what history adds).
+        self.credentials = {**self.credentials, "history_limit": 0}
 
 
 # --- the scenarios ---------------------------------------------------------------------------
@@ -332,6 +336,10 @@ def main() -> int:
             bench_memory(backend, f"bench_small_{sizes[-1]}")
             print("   conflicts", flush=True)
             backend.results["conflicts"] = conflicts.run(
+                backend.name, backend.credentials, backend.baseline, smoke=args.smoke
+            )
+            print("   history", flush=True)
+            backend.results["history"] = history.run(
                 backend.name, backend.credentials, backend.baseline, smoke=args.smoke
             )
             print("   watch", flush=True)

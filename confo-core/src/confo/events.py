@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 from confo.aliases import JSONObject, Revision
+
+if TYPE_CHECKING:
+    from confo.history import ChangeRecord
+
+Finder = Callable[[str, "JSONObject | None"], "ChangeRecord | None"]
 
 
 @dataclass(frozen=True)
@@ -15,7 +21,10 @@ class WatchEvent:
     ``kind`` is ``"put"`` (``value`` is the configuration) or ``"delete"`` (``value`` is None);
     ``revision`` is the store's revision of it (None for a delete). ``old`` is the value this
     watch knew before: the last one it delivered, or the one the store held when the watch
-    started (None for a configuration it had not seen).
+    started (None for a configuration it had not seen). ``record`` is the change record
+    behind it (who changed it and why), where the store keeps history; None otherwise, or for a
+    change made by another tool. It is read from the history on first use, once per batch of
+    events a read delivered: a callback that never asks pays nothing.
     """
 
     namespace: str
@@ -24,6 +33,11 @@ class WatchEvent:
     value: JSONObject | None
     revision: Revision | None
     old: JSONObject | None = None
+    _find: Finder | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def record(self) -> ChangeRecord | None:
+        return None if self._find is None else self._find(self.config, self.value)
 
     def as_dict(self) -> dict[str, Any]:
         """The event as plain JSON types, without ``old`` (``confo watch`` prints this)."""

@@ -31,12 +31,14 @@ import random
 import threading
 import time
 from collections.abc import Callable, Collection
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from confo.errors import BackendUnavailableError, ConfoError, NamespaceNotFoundError
 from confo.events import WatchEvent
 from confo.model import Revision, Snapshot
+from confo.recording import RecordFinder
 from confo.session import BackendSession
 from confo.values import JSONObject, copy_json
 
@@ -375,6 +377,9 @@ class StoreListener:
             except Exception as exc:  # a wrapper's bug too: the dispatcher must go on
                 self._read_failed(namespace, names, exc)
                 continue
+            if events and self._session.store.keeps_history:
+                records = RecordFinder(self._session.store, namespace)
+                events = [(s, replace(event, _find=records.find)) for s, event in events]
             for subscriber, event in events:
                 _deliver(subscriber, event)
 
@@ -578,6 +583,7 @@ def _deliver(subscriber: Subscriber, event: WatchEvent) -> None:
         copy_json(event.value),
         event.revision,
         copy_json(event.old),
+        event._find,
     )
     try:
         subscriber.callback(copy)

@@ -7,12 +7,17 @@ in the change's own transaction (``Changes.record``).
 
 from __future__ import annotations
 
+import copy
+import logging
 from dataclasses import replace
 
-from confo.errors import HistoryUnavailableError, InvalidValueError, RecordNotFoundError
+from confo.aliases import JSONObject
+from confo.errors import ConfoError, HistoryUnavailableError, InvalidValueError, RecordNotFoundError
 from confo.history import ChangeRecord, Diff, draft
 from confo.model import Changes
 from confo.store import Store
+
+log = logging.getLogger(__name__)
 
 PAGE = 200  # records read per round trip while looking for one configuration's or one id
 
@@ -94,3 +99,30 @@ def down_to(store: Store, namespace: str, record_id: object) -> list[ChangeRecor
                 "history_limit)."
             )
         before = page[-1].id
+
+
+class RecordFinder:
+    """The change records behind a batch of watch events (``WatchEvent.record``): the newest
+    records of the namespace, read once, on first use, from the dispatcher's thread."""
+
+    NEWEST = 20  # a batch is what one read found changed: its records are among the newest
+
+    def __init__(self, store: Store, namespace: str) -> None:
+        self._store = store
+        self._namespace = namespace
+        self._records: list[ChangeRecord] | None = None
+
+    def find(self, config: str, value: JSONObject | None) -> ChangeRecord | None:
+        """The newest record that left ``config`` holding ``value``; None if there is none
+        (another tool's change, or one pruned already)."""
+        if self._records is None:
+            try:
+                self._records = self._store.history(self._namespace, self.NEWEST, None)
+            except ConfoError as exc:  # the event stands without it
+                log.info("no change record for a watch event of %r: %s", self._namespace, exc)
+                self._records = []
+        for record in self._records:
+            sides = record.changes.get(config)
+            if sides is not None and sides["after"] == value:
+                return copy.deepcopy(record)  # each callback its own: it may change it
+        return None

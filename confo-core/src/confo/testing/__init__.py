@@ -19,6 +19,7 @@ from confo.testing.conformance import BackendConformance, NetworkConformance, TL
 from confo.testing.contract import ContractConformance
 from confo.testing.faults import NetworkFaultConformance
 from confo.testing.helpers import connected, eventually, unique
+from confo.testing.history import HistoryConformance
 from confo.testing.outcomes import LoseAnswers, LostAnswerConformance
 from confo.testing.privilege import ReadOnlyConformance
 from confo.testing.proxy import TCPProxy
@@ -39,6 +40,7 @@ __all__ = [
     "BackendConformance",
     "ConflictConformance",
     "ContractConformance",
+    "HistoryConformance",
     "LoseAnswers",
     "LostAnswerConformance",
     "NetworkConformance",

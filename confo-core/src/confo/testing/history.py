@@ -24,6 +24,7 @@ from confo.history import ChangeRecord
 from confo.manager import Confo
 from confo.testing.conflicts import race
 from confo.testing.helpers import connected, unique
+from confo.testing.watching import Recorder, until
 
 
 def _chain(records: list[ChangeRecord], config: str) -> None:
@@ -281,6 +282,30 @@ class HistoryConformance:
     ) -> None:
         with pytest.raises(InvalidValueError, match="limit"):
             recorded.history(limit=limit)  # type: ignore[arg-type]
+
+    def test_a_watch_event_carries_who_changed_it_and_why(
+        self, recorded: Confo, other: Confo, ns: str
+    ) -> None:
+        """The record reaches running services: ``WatchEvent.record``."""
+        recorded.set("flag", {"on": False})
+        recorded.persist()
+        seen = Recorder()
+        other.author = "bob"
+        other.use_namespace(ns)
+        with recorded.watch(seen):
+            other.set("flag", "on", True)
+            other.persist(message="launch")
+            until(lambda: seen.last().get("flag") == {"on": True})  # "latest" may collapse
+            other.delete("flag")
+            other.persist(message="retire it")
+            until(lambda: [e.kind for e in seen.events if e.config == "flag"][-1:] == ["delete"])
+        put = next(e for e in seen.events if e.value == {"on": True})
+        gone = next(e for e in seen.events if e.kind == "delete")
+        assert put.record is not None
+        assert (put.record.author, put.record.message) == ("bob", "launch")
+        assert gone.record is not None
+        assert gone.record.message == "retire it"
+        assert gone.record.changes["flag"] == {"before": {"on": True}, "after": None}
 
     # --- retention and layout -----------------------------------------------------------------
 
