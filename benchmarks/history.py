@@ -74,8 +74,7 @@ def bench_read(name: str, credentials: dict[str, Any], raw: Baseline) -> dict[st
     for v in range(RECORDS):
         handle.set("c00000", _config(0, v))
         handle.persist()
-    manager.create_namespace("read_raw50")  # the raw write of a file store needs its folder
-    raw.write("read_raw50", {f"c{i:05d}": _config(i) for i in range(50)})
+    _filled(manager, "read_raw50", 50)  # what the raw client reads: 50 keys in Confo's layout
     timings = compare(
         [
             Contender("history", lambda: handle.history(limit=50)),

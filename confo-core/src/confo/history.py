@@ -17,6 +17,7 @@ reached the store without the writers ever conflicting on a counter of their own
 
 from __future__ import annotations
 
+import functools
 import getpass
 import os
 import socket
@@ -191,8 +192,11 @@ def _diff(value: object) -> Diff:
 def default_author(environ: Mapping[str, str] = os.environ) -> str:
     """``CONFO_AUTHOR``, else ``user@host``: who a manager's records say made the change."""
     given = environ.get("CONFO_AUTHOR", "").strip()
-    if given:
-        return given
+    return given or _user_at_host()
+
+
+@functools.cache  # a password-database lookup per change record would cost more than its JSON
+def _user_at_host() -> str:
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a container without /etc/passwd entry)
