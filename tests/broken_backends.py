@@ -7,11 +7,14 @@ to fail, naming the tests that must catch it here.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from confo import Changes, WriteResult
+from confo.history import ChangeRecord, RecordDraft
 from confo.model import Capabilities, WatchFeed
 from confo_sqlite import SqliteBackend
 
@@ -89,6 +92,20 @@ class DeafWatch(SqliteBackend):
             feed.alive()
 
 
+class OldestFirst(SqliteBackend):
+    """``confo_history`` lists the oldest records first: the newest are cut off by a limit."""
+
+    def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
+        return list(reversed(super().confo_history(namespace, limit, before)))
+
+
+class NoPrune(SqliteBackend):
+    """Keeps every change record for ever, whatever ``history_limit`` says."""
+
+    def _record(self, db: sqlite3.Connection, namespace: str, record: RecordDraft) -> str:
+        return super()._record(db, namespace, replace(record, keep=10**9))
+
+
 VARIANTS: dict[str, tuple[type[SqliteBackend], set[str]]] = {
     "broken_unsorted": (Unsorted, {"test_namespaces_are_listed_sorted"}),
     "broken_shallow_delete": (ShallowDelete, {"test_a_deleted_namespace_leaves_nothing_behind"}),
@@ -105,5 +122,10 @@ VARIANTS: dict[str, tuple[type[SqliteBackend], set[str]]] = {
         {"test_the_longest_names_fit_and_one_more_character_does_not"},
     ),
     "broken_deaf_watch": (DeafWatch, {"test_watch_delivers_puts_and_deletes"}),
+    "broken_oldest_first": (OldestFirst, {"test_records_are_newest_first_and_form_a_chain"}),
+    "broken_no_prune": (
+        NoPrune,
+        {"test_history_is_pruned_by_the_writes_to_between_limit_and_twice_it"},
+    ),
 }
 """Backend type -> (class, the suite's tests that must fail against it)."""

@@ -233,3 +233,33 @@ def test_limits_and_certificate_files_are_checked_at_load(
     missing = str(tmp_path / "no-such-ca.pem")
     with pytest.raises(CredentialsError, match=r"'ca_cert'.*no-such-ca\.pem"):
         connect(etcd_server.credentials(ca_cert=missing))
+
+
+def test_history_survives_compaction_and_rolls_back_across_it(
+    manager: Confo, etcd_server: EtcdServer
+) -> None:
+    """The records are Confo's own keys, not etcd's MVCC history: compacting every revision
+    before now removes none of them, and a rollback to the oldest still works."""
+    import pyetcd
+
+    ns = unique()
+    manager.create_namespace(ns)
+    manager.use_namespace(ns)
+    for v in range(5):
+        manager.set("db", {"v": v})
+        manager.persist(message=f"v{v}")
+    before = manager.history()
+    raw = pyetcd.client(host=etcd_server.host, port=etcd_server.port)
+    try:
+        revision = raw.get(f"/confo/{ns}")[1].response_header.revision
+        raw.compact(revision, physical=True)
+    finally:
+        raw.close()
+    after = manager.history()
+    assert [r.id for r in after] == [r.id for r in before]
+    assert after[-1].changes["db"]["after"] == {"v": 0}
+    manager.rollback(after[-1].id)
+    manager.reload()
+    assert manager.get("db") == {"v": 0}
+    stored = etcdctl_value(etcd_server, f"/confo/{ns}/db")
+    assert json.loads(stored) == {"v": 0}
