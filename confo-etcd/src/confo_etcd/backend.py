@@ -105,10 +105,12 @@ class EtcdBackend(Backend):
     @hookimpl
     def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
         prefix = _key(namespace) + "/"
-        if names is None:
+        wanted = None if names is None else list(names)
+        if wanted is None or len(wanted) >= self._settings().max_txn_ops:
+            # More keys than one transaction may name: the whole prefix in one range, filtered.
             reads = [Get(prefix, prefix_end(prefix))]
         else:
-            reads = [Get(_key(namespace, name)) for name in names]
+            reads = [Get(_key(namespace, name)) for name in wanted]
         marker, *found = self._etcd().transaction([Get(_key(namespace)), *reads]).responses
         items: list[KeyValue] = [item for response in found for item in response]
         if not marker and not items and not self._has_keys(prefix):
@@ -124,6 +126,12 @@ class EtcdBackend(Backend):
             if "/" not in name and name:
                 snapshot.configs[name] = decode(value, f"etcd key {key!r}")
                 snapshot.revisions[name] = mod_revision
+        if wanted is not None and len(snapshot.configs) > len(wanted):
+            keep = set(wanted)
+            snapshot = Snapshot(
+                {n: c for n, c in snapshot.configs.items() if n in keep},
+                {n: r for n, r in snapshot.revisions.items() if n in keep},
+            )
         return snapshot
 
     def _has_keys(self, prefix: str) -> bool:

@@ -121,6 +121,31 @@ class HistoryConformance:
         newest = recorded.history(limit=1)[0]
         assert newest.changes["db"] == {"before": {"v": "theirs"}, "after": {"v": "mine"}}
 
+    def test_a_forced_persist_of_many_records_what_the_store_held(
+        self, recorded: Confo, other: Confo, ns: str
+    ) -> None:
+        """Beyond one transaction's worth of configurations (etcd names at most 128 keys in
+        one): the read before a forced write, and its record, cover every one."""
+        count = 300
+        for i in range(count):
+            recorded.set(f"c{i:03d}", {"v": 0})
+        recorded.persist()
+        other.use_namespace(ns)
+        other.set("c000", "v", "theirs")
+        other.persist()
+        for i in range(count):
+            recorded.set(f"c{i:03d}", {"v": 1})
+        recorded.persist(force=True, message="all of them")
+        changes = {
+            name: sides
+            for record in recorded.history(limit=10)
+            if record.message == "all of them"
+            for name, sides in record.changes.items()
+        }
+        assert len(changes) == count
+        assert changes["c000"] == {"before": {"v": "theirs"}, "after": {"v": 1}}
+        assert changes["c299"] == {"before": {"v": 0}, "after": {"v": 1}}
+
     def test_author_comes_from_the_environment_else_user_at_host(
         self, credentials: Mapping[str, Any], monkeypatch: pytest.MonkeyPatch, keeps_history: bool
     ) -> None:
