@@ -170,21 +170,37 @@ def decode(raw: bytes | str | None, where: str, *, empty: JSONObject | None = No
     return value
 
 
-# Integers of 19 digits or more may not fit 64 bits, which orjson reads as a float (losing
-# digits): such data goes the strict way (a string of digits does too; it only costs time).
-_LONG_NUMBER = re.compile(rb"[0-9]{19}")
+# orjson reads an integer beyond 64 bits as a float (losing digits), where json keeps it an int:
+# a float that large in what orjson read may have been one, and such data goes the strict way
+# (a genuine float that large too; it only costs time). Walking the result costs less than
+# searching the text for long runs of digits (0.9 against 2 µs for a 200-byte configuration).
+_LOSSY = float(2**63)
 
 
 def _fast(data: bytes) -> Any:
     """orjson's reading (several times faster than json's), or None where it refuses the data
     or could read it otherwise than json: then :func:`_strict` says why, or reads it."""
-    if _LONG_NUMBER.search(data):
-        return None
     try:
         value = orjson.loads(data)
     except orjson.JSONDecodeError:  # NaN, a lone surrogate, a BOM, too deep: the strict way
         return None
-    return value if isinstance(value, dict) else None
+    if not isinstance(value, dict) or _may_have_lost_digits(value):
+        return None
+    return value
+
+
+def _may_have_lost_digits(value: JSONObject) -> bool:
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is dict:
+            pending.extend(item.values())
+        elif kind is list:
+            pending.extend(item)
+        elif kind is float and (item >= _LOSSY or item <= -_LOSSY):
+            return True
+    return False
 
 
 def _strict(data: bytes, where: str) -> Any:
