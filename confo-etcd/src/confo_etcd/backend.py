@@ -147,9 +147,16 @@ class EtcdBackend(Backend):
         # A record travels with each part, holding its values twice (before and after): the
         # parts leave room for it, and for its Put and the Count that says when to prune.
         recorded = changes.record is not None
-        # The marker goes first, alone in the first part if the write is split.
+        # The marker goes first, alone in the first part if the write is split; only where the
+        # write may create the namespace. Replacing configurations that exist needs none: their
+        # compares fail if the namespace was deleted, and a rewritten marker would be one more
+        # operation, and one more event for every watcher.
+        replaces_only = not changes.force and all(
+            changes.expects(name) is not None for name in (*changes.put, *changes.delete)
+        )
+        marker = [] if replaces_only else [Put(_key(namespace), b"")]
         groups = split(
-            [Put(_key(namespace), b""), *writes],
+            [*marker, *writes],
             _size,
             settings.max_request_bytes // 3 if recorded else settings.max_request_bytes,
             settings.max_txn_ops - 2 if recorded else settings.max_txn_ops,
