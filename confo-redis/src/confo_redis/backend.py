@@ -310,6 +310,10 @@ class RedisBackend(Backend):
                 self.poll_interval,
             )
             return False
+        finally:
+            # The listener's one connection is its subscription: the one CONFIG used goes (a
+            # polling watch makes it again when it reads).
+            client.connection_pool.disconnect(inuse_connections=False)
 
     @hookimpl
     def confo_capabilities(self) -> Capabilities:
