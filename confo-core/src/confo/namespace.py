@@ -285,8 +285,7 @@ class Namespace:
                 # until it knows, and the next update() reads what the store holds anyway.
                 result = store.write(self.name, changes)
             except ConflictError:
-                delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
-                time.sleep(random.uniform(0, delay))  # noqa: S311 (jitter, not cryptography)
+                _back_off(attempt)
                 continue
             with self._lock:
                 state = self._session.held(self.name)
@@ -394,8 +393,7 @@ class Namespace:
             try:
                 result = store.write(self.name, recorded)
             except ConflictError:
-                delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
-                time.sleep(random.uniform(0, delay))  # noqa: S311 (jitter, not cryptography)
+                _back_off(attempt)
                 continue
             self._absorb(changes, result)
             if recorded.record is None or not result.records:
@@ -474,3 +472,9 @@ def _rollback_changes(target: dict[str, JSONObject | None], snapshot: Snapshot) 
     }
     expected = {name: snapshot.revisions.get(name) for name in [*put, *delete]}
     return Changes(put, delete, expected)
+
+
+def _back_off(attempt: int) -> None:
+    """After a conflict: a jittered pause, doubling with each attempt up to BACKOFF_CAP."""
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+    time.sleep(random.uniform(0, delay))  # noqa: S311 (jitter, not cryptography)
