@@ -8,7 +8,7 @@ command -v etcd >/dev/null && command -v etcdctl >/dev/null || need+=(etcd-serve
 [ -f /usr/share/java/slf4j-nop.jar ] || need+=(libslf4j-java)
 command -v redis-server >/dev/null || need+=(redis-server)
 # PostgreSQL, for the network-store template (template/confo-postgres).
-[ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql)
+compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
 command -v java >/dev/null || need+=(default-jre-headless)
 # docs/cli.md pipes the command's JSON into jq, as its readers will.
 command -v jq >/dev/null || need+=(jq)

@@ -21,13 +21,17 @@ import pg8000.native
 
 from confo.testing import ServerProcess
 
-BIN = Path("/usr/lib/postgresql/15/bin")  # Debian 12's postgresql package
+PACKAGED = Path("/usr/lib/postgresql")  # Debian's postgresql-N packages: <N>/bin
 USER = "confo"
 DATABASE = "postgres"  # the one initdb makes
 
 
 def _program(name: str) -> str:
-    found = shutil.which(name) or (str(BIN / name) if (BIN / name).exists() else None)
+    """``name`` on PATH, else in the newest of Debian's packaged versions."""
+    packaged = sorted(
+        PACKAGED.glob(f"*/bin/{name}"), key=lambda path: int(path.parts[-3]), reverse=True
+    )
+    found = shutil.which(name) or (str(packaged[0]) if packaged else None)
     if found is None:
         raise RuntimeError(f"PostgreSQL's {name} is not installed: apt-get install postgresql")
     return found
