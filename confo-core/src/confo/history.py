@@ -117,6 +117,16 @@ class RecordDraft:
         )
 
 
+def diff(
+    before: Mapping[str, JSONObject], put: Mapping[str, JSONObject], delete: Collection[str]
+) -> Diff:
+    """Each configuration a write touches, from what ``before`` holds for it (None: absent) to
+    what the write leaves (``put``'s value, or None for one in ``delete``)."""
+    changes: Diff = {name: {"before": before.get(name), "after": put[name]} for name in put}
+    changes.update({name: {"before": before.get(name), "after": None} for name in delete})
+    return changes
+
+
 def draft(
     changes: Diff, *, author: str, message: str | None, keep: int, schemas: Diff | None = None
 ) -> RecordDraft:

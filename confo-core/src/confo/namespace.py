@@ -205,15 +205,11 @@ class Namespace:
         if not store.keeps_history:
             return changes
         if changes.force:
-            names = [*changes.put, *changes.delete]
             try:
-                snapshot = store.read(self.name, names)
+                snapshot = store.read(self.name, [*changes.put, *changes.delete])
             except NamespaceNotFoundError:  # a forced write may make the namespace
                 snapshot = Snapshot()
-            before = {name: snapshot.configs.get(name) for name in names}
-            diff = {
-                name: {"before": before[name], "after": changes.put.get(name)} for name in before
-            }
+            diff = history.diff(snapshot.configs, changes.put, changes.delete)
         else:
             with self._lock:
                 diff = state.diff(changes)
@@ -276,7 +272,7 @@ class Namespace:
             changes = recording.with_record(
                 store,
                 Changes({name: new}, set(), {name: snapshot.revisions.get(name)}),
-                {name: {"before": snapshot.configs.get(name), "after": new}},
+                history.diff(snapshot.configs, {name: new}, ()),
                 author=self._session.author(),
                 message=message,
             )
@@ -381,10 +377,7 @@ class Namespace:
             changes = _rollback_changes(target, snapshot)
             if not changes:
                 return None
-            diff = {
-                name: {"before": snapshot.configs.get(name), "after": target[name]}
-                for name in [*changes.put, *changes.delete]
-            }
+            diff = history.diff(snapshot.configs, changes.put, changes.delete)
             recorded = recording.with_record(
                 store, changes, diff, author=self._session.author(), message=text
             )

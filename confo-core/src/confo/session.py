@@ -24,7 +24,8 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
-from confo.history import default_author
+from confo import history
+from confo.history import Diff, default_author
 from confo.model import Changes, Revision, Snapshot
 from confo.values import JSONObject
 
@@ -94,15 +95,10 @@ class NamespaceState:
         expected = {name: self.revisions.get(name) for name in (*put, *delete)}
         return Changes(put, delete, expected, force)
 
-    def diff(self, changes: Changes) -> dict[str, dict[str, JSONObject | None]]:
+    def diff(self, changes: Changes) -> Diff:
         """Each name ``changes`` touches, from what the store held (as far as this manager
         knows: a conditional write proves it) to what the write leaves."""
-        diff: dict[str, dict[str, JSONObject | None]] = {}
-        for name, values in changes.put.items():
-            diff[name] = {"before": self.stored.get(name), "after": values}
-        for name in changes.delete:
-            diff[name] = {"before": self.stored.get(name), "after": None}
-        return diff
+        return history.diff(self.stored, changes.put, changes.delete)
 
     def written(
         self, changes: Changes, revisions: dict[str, Revision], deleted: Collection[str]

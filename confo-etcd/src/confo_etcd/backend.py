@@ -198,9 +198,7 @@ class EtcdBackend(Backend):
         if record is not None:  # the part's record, in the part's own transaction
             part = record.part(names.values())
             extra = [
-                Put(
-                    f"{history}{part.persist_id}.{len(group)}.{uuid.uuid4().hex[:8]}", part.encode()
-                ),
+                Put(f"{history}{part.persist_id}.{uuid.uuid4().hex[:8]}", part.encode()),
                 Count(history, prefix_end(history)),
             ]
         result = self._etcd().transaction([*group, *extra], expect, reads)
@@ -220,8 +218,13 @@ class EtcdBackend(Backend):
 
     def _prune(self, history: str, surplus: int) -> None:
         """Delete the ``surplus`` oldest records under ``history`` (a write found too many)."""
-        found = self._etcd().transaction([Get(history, prefix_end(history))]).responses[0]
-        oldest = sorted(found, key=lambda kv: kv.mod_revision)[:surplus]
+        oldest = (
+            self._etcd()
+            .transaction(
+                [Get(history, prefix_end(history), limit=surplus, order="oldest", keys_only=True)]
+            )
+            .responses[0]
+        )
         step = self._settings().max_txn_ops
         for start in range(0, len(oldest), step):
             self._etcd().transaction([Delete(kv.key) for kv in oldest[start : start + step]])
@@ -241,7 +244,7 @@ class EtcdBackend(Backend):
                         history,
                         prefix_end(history),
                         limit=limit,
-                        newest_first=True,
+                        order="newest",
                         max_mod_revision=older,
                     ),
                 ]

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
 import grpc
 import pyetcd
@@ -61,8 +61,9 @@ class Get(NamedTuple):
     key: str
     range_end: str | None = None  # with it: every key in [key, range_end)
     limit: int = 0  # 0: all
-    newest_first: bool = False  # sorted by mod_revision, the latest first
+    order: Literal["key", "newest", "oldest"] = "key"  # by key, or by mod_revision
     max_mod_revision: int = 0  # 0: any; else only keys last modified at or before it
+    keys_only: bool = False  # values left out (empty)
 
 
 class Count(NamedTuple):
@@ -444,15 +445,17 @@ def _request(operation: Operation) -> Any:
             )
         )
     if isinstance(operation, Get):
-        newest = etcdrpc.RangeRequest
+        ranges = etcdrpc.RangeRequest
+        by_key = operation.order == "key"
         return etcdrpc.RequestOp(
             request_range=etcdrpc.RangeRequest(
                 key=operation.key.encode(),
                 range_end=end,
                 limit=operation.limit,
                 max_mod_revision=operation.max_mod_revision,
-                sort_order=newest.DESCEND if operation.newest_first else newest.NONE,
-                sort_target=newest.MOD if operation.newest_first else newest.KEY,
+                keys_only=operation.keys_only,
+                sort_order=_SORT_ORDER[operation.order],
+                sort_target=ranges.KEY if by_key else ranges.MOD,
             )
         )
     return etcdrpc.RequestOp(
@@ -461,6 +464,11 @@ def _request(operation: Operation) -> Any:
 
 
 _EQUAL = etcdrpc.Compare.EQUAL
+_SORT_ORDER = {
+    "key": etcdrpc.RangeRequest.NONE,
+    "newest": etcdrpc.RangeRequest.DESCEND,
+    "oldest": etcdrpc.RangeRequest.ASCEND,
+}
 
 
 def _compare(condition: Expect) -> Any:

@@ -341,9 +341,11 @@ class ZookeeperBackend(Backend):
     def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
         client = self._client()
         with self._errors(f"read the history of namespace {namespace!r}"):
-            if not self._wait(client.exists_async(_path(namespace))):
+            exists = client.exists_async(_path(namespace))  # beside the listing: one wait
+            listing = records.listing(client, namespace)
+            if not self._wait(exists):
                 raise self._no_namespace(namespace)
-            return records.read(client, namespace, limit, before, self._wait)
+            return records.read(client, namespace, limit, before, listing, self._wait)
 
     @hookimpl
     def confo_close(self) -> None:

@@ -47,10 +47,18 @@ def ensure_parent(client: KazooClient, namespace: str, wait: Callable[[Any], Any
             wait(client.create_async(path))
 
 
-def children(client: KazooClient, namespace: str, wait: Callable[[Any], Any]) -> list[str]:
-    """The record znodes' names, oldest first; [] without any."""
+def listing(client: KazooClient, namespace: str) -> Any:
+    """The request for the record znodes' names (see :func:`children`), sent now."""
+    return client.get_children_async(parent(namespace))
+
+
+def children(
+    client: KazooClient, namespace: str, wait: Callable[[Any], Any], pending: Any = None
+) -> list[str]:
+    """The record znodes' names, oldest first; [] without any. ``pending``: a
+    :func:`listing` already sent."""
     try:
-        names: list[str] = wait(client.get_children_async(parent(namespace)))
+        names: list[str] = wait(pending or listing(client, namespace))
     except NoNodeError:
         return []
     return sorted(name for name in names if name.startswith(PREFIX))
@@ -71,13 +79,19 @@ def crossed(previous: int | None, created: int, keep: int) -> bool:
     return previous is None or created // keep > previous // keep
 
 
-def read(
-    client: KazooClient, namespace: str, limit: int, before: str | None, wait: Callable[[Any], Any]
+def read(  # noqa: PLR0917 (the backend's one call, in order)
+    client: KazooClient,
+    namespace: str,
+    limit: int,
+    before: str | None,
+    pending: Any,
+    wait: Callable[[Any], Any],
 ) -> list[ChangeRecord]:
-    """The newest ``limit`` records older than ``before``: one listing, then pipelined reads."""
+    """The newest ``limit`` records older than ``before``: the ``pending`` :func:`listing`,
+    then pipelined reads."""
     names = [
         name
-        for name in reversed(children(client, namespace, wait))
+        for name in reversed(children(client, namespace, wait, pending))
         if before is None or name.removeprefix(PREFIX) < before
     ][:limit]
     pending = [client.get_async(f"{parent(namespace)}/{name}") for name in names]

@@ -21,6 +21,7 @@ import pytest
 
 from confo.errors import ConfigurationNotFoundError, ConflictError
 from confo.manager import Confo
+from confo.testing.helpers import stored
 from confo.testing.raw import RawStore
 
 # One worker process of the races below: argv is backend type, credentials (JSON), namespace,
@@ -141,11 +142,11 @@ class ConflictConformance:
         assert info.value.not_persisted == (failing, last)
         assert f"written '{first}'; not written '{failing}', '{last}'" in str(info.value)
         assert other.namespace(first).get("db") == {"v": 2}
-        assert _stored(other, last) == {"v": 1}
+        assert stored(other, last) == {"v": 1}
         assert manager.namespace(last).has_unsaved_changes()  # held, not lost
         manager.namespace(failing).reload()
         manager.persist()
-        assert _stored(other, last) == {"v": 2}
+        assert stored(other, last) == {"v": 2}
 
     def test_after_reload_the_same_edit_persists(
         self, manager: Confo, other: Confo, ns: str
@@ -409,10 +410,3 @@ def race(  # noqa: PLR0917 (a test helper's plain call reads best)
 
 def _unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-
-def _stored(manager: Confo, namespace: str) -> object:
-    """What the store holds for ``db`` now, read fresh."""
-    handle = manager.namespace(namespace)
-    handle.reload()
-    return handle.get("db")

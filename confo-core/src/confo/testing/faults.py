@@ -18,8 +18,7 @@ from typing import Any, ClassVar
 import pytest
 
 from confo.errors import BackendUnavailableError, ConflictError
-from confo.manager import Confo
-from confo.testing.helpers import connected, eventually, unique
+from confo.testing.helpers import connected, eventually, stored, unique
 from confo.testing.proxy import TCPProxy
 from confo.testing.servers import ServerProcess
 from confo.testing.watching import Recorder, until
@@ -180,7 +179,7 @@ class NetworkFaultConformance:
             manager.set("db", "v", marker)
             thread = threading.Thread(target=persist, daemon=True)
             thread.start()
-            until(lambda: _stored(reader, "db") == {"v": marker}, within=6)  # answer held
+            until(lambda: stored(reader, "reset") == {"v": marker}, within=6)  # answer held
             proxy.cut()  # reset, as a killed server's connections are
             proxy.restore()  # and reachable again at once, for a library's retry
             thread.join(30)
@@ -189,7 +188,7 @@ class NetworkFaultConformance:
             assert outcome[0] is None or isinstance(outcome[0], BackendUnavailableError)
             manager.set("db", "v", 3)
             eventually(manager.persist)
-            assert _stored(reader, "db") == {"v": 3}
+            assert stored(reader, "reset") == {"v": 3}
 
     def test_a_writer_goes_on_across_a_server_kill(
         self, restartable: tuple[ServerProcess, Mapping[str, Any]]
@@ -233,9 +232,3 @@ class NetworkFaultConformance:
         with connected(self.backend_type, credentials) as reader:
             reader.use_namespace("killed")
             assert reader.get("db") == {"v": acknowledged[0]}
-
-
-def _stored(reader: Confo, name: str) -> object:
-    """What the store holds for ``name`` in the reader's current namespace, read fresh."""
-    reader.reload()
-    return reader.get(name, default=None)

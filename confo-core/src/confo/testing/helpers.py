@@ -38,3 +38,10 @@ def eventually(call: Callable[[], object], within: float = 30.0) -> None:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def stored(manager: Confo, namespace: str, config: str = "db") -> Any:
+    """What the store holds for ``config`` of ``namespace`` now, read fresh (None: nothing)."""
+    handle = manager.namespace(namespace)
+    handle.reload()
+    return handle.get(config, default=None)
