@@ -13,6 +13,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # not typing's: the seeds' import must stay cheap
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
+    from typing import Any
 
     from confo.aliases import Revision
 
@@ -32,6 +33,7 @@ __all__ = [
     "FileNotFoundException",
     "HistoryUnavailableError",
     "InvalidNameError",
+    "InvalidSchemaError",
     "InvalidValueError",
     "NamespaceExistsException",
     "NamespaceNotFoundError",
@@ -40,6 +42,8 @@ __all__ = [
     "PermissionDeniedError",
     "PluginError",
     "RecordNotFoundError",
+    "SchemaError",
+    "SchemaUnavailableError",
     "StoreLimitError",
     "StoreURLError",
     "ZookeeperHostNotFoundException",
@@ -167,6 +171,43 @@ class CorruptDataError(ConfoError, ValueError):
     """Data in the store is not what Confo wrote there (not JSON, or not a JSON object)."""
 
 
+class InvalidSchemaError(InvalidValueError):
+    """A schema given to ``set_schema`` that Confo cannot enforce: not a JSON Schema (draft
+    2020-12), too large or deep, or referring to a schema elsewhere (Confo never fetches)."""
+
+
+class SchemaError(ConfoError, ValueError):
+    """A configuration does not match its schema; nothing was changed, in memory or the store.
+
+    ``namespace`` and ``config`` say which configuration, ``path`` where in it (a JSON pointer,
+    ``""`` for the whole), ``rule`` which part of the schema (a JSON pointer into it) and
+    ``problem`` what is wrong.
+    """
+
+    def __init__(
+        self, namespace: str, config: str, path: str, rule: str, problem: str, *, detail: str = ""
+    ) -> None:
+        self.namespace = namespace
+        self.config = config
+        self.path = path
+        self.rule = rule
+        self.problem = problem
+        self._detail = detail
+        super().__init__(
+            f"Configuration {config!r} of namespace {namespace!r} does not match its schema"
+            f"{detail}: {path or '/'}: {problem} (rule {rule or '/'}). Nothing was changed: fix "
+            "the value, or change the schema with set_schema()."
+        )
+
+    def __reduce__(self) -> Any:
+        args = (self.namespace, self.config, self.path, self.rule, self.problem, self._detail)
+        return (_schema_error, (args,))
+
+
+class SchemaUnavailableError(ConfoError):
+    """The backend keeps no schemas (its capabilities say ``schemas=False``)."""
+
+
 class RecordNotFoundError(ConfoError, KeyError):
     """A change record asked for (a rollback's ``to``) is not in the namespace's history."""
 
@@ -190,20 +231,28 @@ class ConflictError(ConfoError):
     retries by itself), or ``persist(..., force=True)`` to overwrite.
     """
 
-    def __init__(self, namespace: str, configs: Iterable[str], detail: str = "") -> None:
+    def __init__(
+        self, namespace: str, configs: Iterable[str], detail: str = "", *, schemas: bool = False
+    ) -> None:
         self.namespace = namespace
         self.configs = sorted(configs)
+        # The namespace's schemas changed since read (the write was conditional on them): the
+        # manager reads them again and checks its values before it tries again.
+        self.schemas = schemas
         names = ", ".join(map(repr, self.configs))
+        what = f"{names} changed" if self.configs else "its schemas changed"
+        if self.configs and schemas:
+            what += ", and its schemas too,"
         super().__init__(
-            f"Conflict in namespace {namespace!r}: {names} changed in the store since this "
-            f"manager read {'it' if len(self.configs) == 1 else 'them'}{detail}. Nothing of the "
-            "namespace was written and your edits are kept: reload() and edit again, use "
-            "update(), or persist(..., force=True) to overwrite."
+            f"Conflict in namespace {namespace!r}: {what} in the store since this manager read "
+            f"{'it' if len(self.configs) <= 1 else 'them'}{detail}. Nothing of the namespace was "
+            "written and your edits are kept: reload() and edit again, use update(), or "
+            "persist(..., force=True) to overwrite."
         )
         self._detail = detail
 
-    def __reduce__(self) -> tuple[type, tuple[str, list[str], str]]:
-        return (type(self), (self.namespace, self.configs, self._detail))
+    def __reduce__(self) -> Any:
+        return (_conflict, (type(self), self.namespace, self.configs, self._detail, self.schemas))
 
 
 class PartialWriteError(ConfoError):
@@ -226,3 +275,16 @@ class PartialWriteError(ConfoError):
 
     def __reduce__(self) -> tuple[type, tuple[str, dict[str, Revision], set[str]]]:
         return (type(self), (str(self), self.written, self.deleted))
+
+
+def _conflict(
+    kind: type[ConflictError], namespace: str, configs: list[str], detail: str, schemas: bool
+) -> ConflictError:
+    """Unpickle a ConflictError (keyword arguments cannot travel in ``__reduce__``)."""
+    return kind(namespace, configs, detail, schemas=schemas)
+
+
+def _schema_error(args: tuple[str, str, str, str, str, str]) -> SchemaError:
+    """Unpickle a SchemaError."""
+    *fields, detail = args
+    return SchemaError(*fields, detail=detail)

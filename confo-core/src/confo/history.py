@@ -58,7 +58,8 @@ class ChangeRecord:
     persist_id: str = ""
 
     def touches(self, config: str) -> bool:
-        return config in self.changes
+        """Whether the record changed ``config`` or its schema."""
+        return config in self.changes or config in self.schemas
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class RecordDraft:
             {name: diff for name, diff in self.changes.items() if name in wanted},
             self.persist_id,
             self.keep,
-            {name: diff for name, diff in self.schemas.items() if name in wanted},
+            self.schemas,  # a schema change is one transaction of its own, never split
         )
 
     def encode(self) -> bytes:

@@ -105,7 +105,7 @@ class Subscriber:
         self.namespace = namespace
         self.callback = callback
         # The last revision and value delivered (or seeded) for each configuration.
-        self.delivered: dict[str, tuple[Revision, JSONObject]] = {}
+        self.delivered: dict[str, tuple[Revision, JSONObject | None]] = {}
         self.synced_epoch = -1  # the listener's epoch at the last whole read of the namespace
         self.synced_at: datetime | None = None
 
@@ -548,8 +548,14 @@ class Watching:
             listener.stop()
 
 
-def _values(snapshot: Snapshot) -> dict[str, tuple[Revision, JSONObject]]:
-    return {name: (snapshot.revisions[name], config) for name, config in snapshot.configs.items()}
+def _values(snapshot: Snapshot) -> dict[str, tuple[Revision, JSONObject | None]]:
+    """What a watch starts from: each value, and each rejected one's revision (with no value:
+    it was never valid as far as the watch knows)."""
+    values: dict[str, tuple[Revision, JSONObject | None]] = {
+        name: (snapshot.revisions[name], config) for name, config in snapshot.configs.items()
+    }
+    values.update({name: (revision, None) for name, (_, revision, _) in snapshot.rejected.items()})
+    return values
 
 
 def _differences(
@@ -561,12 +567,18 @@ def _differences(
     for name, revision in snapshot.revisions.items():
         before = delivered.get(name)
         if before is None or before[0] != revision:
+            old = None if before is None else before[1]
+            rejected = snapshot.rejected.get(name)
+            if rejected is not None:  # the view keeps the last valid value: so does the watch
+                delivered[name] = (revision, old)
+                value, _, error = rejected
+                events.append(WatchEvent(namespace, name, "rejected", value, revision, old, error))
+                continue
             value = snapshot.configs[name]
             delivered[name] = (revision, value)
-            old = None if before is None else before[1]
             events.append(WatchEvent(namespace, name, "put", value, revision, old))
     asked = delivered.keys() if names is None else names
-    gone = sorted(name for name in asked if name in delivered and name not in snapshot.configs)
+    gone = sorted(name for name in asked if name in delivered and name not in snapshot.revisions)
     for name in gone:
         _, old = delivered.pop(name)
         events.append(WatchEvent(namespace, name, "delete", None, None, old))
@@ -583,6 +595,7 @@ def _deliver(subscriber: Subscriber, event: WatchEvent) -> None:
         copy_json(event.value),
         event.revision,
         copy_json(event.old),
+        event.error,
         event._find,
     )
     try:

@@ -385,6 +385,33 @@ class Confo:
         """
         return self._namespace_or_current(namespace).rollback(to, config, message=message)
 
+    def set_schema(
+        self,
+        config: str,
+        schema: JSONObject | None,
+        namespace: str | None = None,
+        *,
+        message: str | None = None,
+    ) -> None:
+        """Store ``schema`` (a JSON Schema, draft 2020-12) for ``config`` in the store, beside
+        its namespace (the current one unless given): every manager, the command line and the
+        console then refuse a value that fails it. None removes it. Conditional and recorded
+        in the history. See docs/schemas.md.
+
+        :raises InvalidSchemaError: not a schema Confo can enforce; nothing stored.
+        :raises SchemaError: the value stored now fails it; nothing stored.
+        """
+        self._namespace_or_current(namespace).set_schema(config, schema, message=message)
+
+    def get_schema(self, config: str, namespace: str | None = None) -> JSONObject | None:
+        """The schema the store holds for ``config`` (None if none), read now."""
+        return self._namespace_or_current(namespace).get_schema(config)
+
+    def rejected(self, namespace: str | None = None) -> dict[str, str]:
+        """Configurations whose stored value fails its schema, each with the error; the view
+        keeps their last valid value (see :meth:`Namespace.rejected`)."""
+        return self._namespace_or_current(namespace).rejected()
+
     def _namespace_or_current(self, namespace: str | None) -> Namespace:
         if namespace is None:
             return self._current()

@@ -43,6 +43,14 @@ class Snapshot:
 
     configs: dict[str, JSONObject] = field(default_factory=dict)
     revisions: dict[str, Revision] = field(default_factory=dict)
+    # The namespace's schemas (Capabilities.schemas), read at the same moment: each
+    # configuration's JSON Schema by name, and the schema document's revision (None: none
+    # stored). Read with every read, ``names`` or not: a write is checked against them.
+    schemas: dict[str, JSONObject] = field(default_factory=dict)
+    schemas_revision: Revision | None = None
+    # Filled by the manager, never by a backend: stored values that fail their schema, kept out
+    # of ``configs``: name -> (value, revision, error message).
+    rejected: dict[str, tuple[JSONObject, Revision, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +66,12 @@ class Changes:
     raises :class:`~confo.errors.ConflictError` naming every such configuration. With ``force``
     the write is unconditional (last writer wins), and deleting a missing name is not an error.
 
+    ``schemas`` (None: unchanged) is the namespace's whole new schema document to store
+    (``{}``: remove it). With ``check_schemas``, the write is also conditional on the document
+    still having revision ``schemas_expected`` (None: there must be none), in every transaction
+    of a split write, force or not; otherwise the backend raises
+    ``ConflictError(..., schemas=True)`` and writes nothing of that transaction.
+
     ``record`` (None: the namespace keeps no history) is the change record to append to the
     namespace's history in the same transaction as the change: its stored form is
     ``record.encode()``; a write split into several transactions writes ``record.part(names)``
@@ -69,9 +83,12 @@ class Changes:
     expected: dict[str, Revision | None] = field(default_factory=dict)
     force: bool = False
     record: RecordDraft | None = None
+    schemas: dict[str, JSONObject] | None = None
+    check_schemas: bool = False
+    schemas_expected: Revision | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.put or self.delete)
+        return bool(self.put or self.delete or self.schemas is not None)
 
     def expects(self, name: str) -> Revision | None:
         """The revision ``name`` must have in the store; None: it must not exist."""
@@ -81,10 +98,12 @@ class Changes:
 @dataclass
 class WriteResult:
     """What a write left in the store: the new revision of every configuration it put, and the
-    ids of the change records it appended (one per transaction; none without ``record``)."""
+    ids of the change records it appended (one per transaction; none without ``record``), and
+    the new revision of the schema document where ``Changes.schemas`` stored one."""
 
     revisions: dict[str, Revision] = field(default_factory=dict)
     records: list[str] = field(default_factory=list)
+    schemas_revision: Revision | None = None  # the schema document's, if the write stored it
 
 
 WatchGuarantee = Literal["none", "latest", "every"]
@@ -106,6 +125,9 @@ class Capabilities:
 
     ``history``: the backend writes ``Changes.record`` with each change and implements
     ``confo_history`` (the conformance suite's history tests run for it).
+
+    ``schemas``: the backend keeps each namespace's schema document (``Snapshot.schemas``,
+    ``Changes.schemas`` and ``check_schemas``; the suite's schema tests run for it).
     """
 
     watch: WatchGuarantee = "none"
@@ -114,6 +136,7 @@ class Capabilities:
     max_name_bytes: int | None = None
     names_outside_bmp: bool = True
     history: bool = False
+    schemas: bool = False
 
 
 class WatchFeed(Protocol):

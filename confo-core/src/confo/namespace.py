@@ -19,9 +19,10 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-from confo import history, recording
+from confo import history, recording, schemas
 from confo.aliases import MISSING
 from confo.errors import (
     BackendUnavailableError,
@@ -32,6 +33,7 @@ from confo.errors import (
     NamespaceNotFoundError,
     PartialWriteError,
     PluginError,
+    SchemaUnavailableError,
 )
 from confo.history import ChangeRecord
 from confo.listener import Watching
@@ -42,6 +44,9 @@ from confo.watch import Watch, WatchEvent
 
 log = logging.getLogger(__name__)
 
+PERSIST_ATTEMPTS = 3
+"""How often ``persist`` writes before it gives up: again after a lost write's answer is
+settled, or after the namespace's schemas changed (checked against them first)."""
 UPDATE_ATTEMPTS = 50
 """How often ``update`` tries before giving up on a configuration others keep changing."""
 BACKOFF_BASE = 0.002
@@ -133,6 +138,7 @@ class Namespace:
             state = self._session.keep(self.name, state)
             merged = {**state.configs.get(name, {}), **update} if isinstance(field, str) else update
             self._session.store.validate(self.name, name, merged)
+            state.check(name, merged)
             state.replace(name, merged)
 
     def delete(self, config: str, field: str | None = None) -> None:
@@ -156,6 +162,7 @@ class Namespace:
                 )
             remaining = {k: v for k, v in values.items() if k != field}
             self._session.store.validate(self.name, config, remaining)
+            state.check(config, remaining)
             state.replace(config, remaining)
 
     def persist(
@@ -180,22 +187,51 @@ class Namespace:
             if unsure:  # an earlier write's answer was lost: did it land?
                 self._settle(state, unsure)
                 changes = self._changes(state, config, force)
-            if not changes:
-                return
-            try:
-                result = self._write(state, self._recorded(state, changes, message))
-            except ConflictError as exc:
-                with self._lock:
-                    late = [name for name in exc.configs if name in state.unsure]
-                if not late:
-                    raise
-                self._settle(state, late)  # the lost write landed after all?
-                changes = self._changes(state, config, force)
+            for attempt in range(PERSIST_ATTEMPTS):
                 if not changes:
                     return
-                result = self._write(state, self._recorded(state, changes, message))
+                guarded = self._checked(state, changes)
+                try:
+                    result = self._write(state, self._recorded(state, guarded, message))
+                    break
+                except ConflictError as exc:
+                    with self._lock:
+                        late = [name for name in exc.configs if name in state.unsure]
+                    if (not late and not exc.schemas) or attempt == PERSIST_ATTEMPTS - 1:
+                        raise
+                    if late:
+                        self._settle(state, late)  # the lost write landed after all?
+                    if exc.schemas:
+                        self._read_schemas(state)  # changed since read: check against them
+                    changes = self._changes(state, config, force)
             with self._lock:
                 state.written(changes, result.revisions, changes.delete)
+
+    def _checked(self, state: NamespaceState, changes: Changes) -> Changes:
+        """``changes`` checked against the schemas held, and conditional on them where the
+        store keeps schemas (a schema changed meanwhile fails the write, to be checked again).
+
+        :raises SchemaError: a value fails its schema; nothing is written.
+        """
+        with self._lock:
+            state.check_changes(changes)
+            return self._guarded(changes, state.schemas_revision)
+
+    def _guarded(self, changes: Changes, schemas_revision: Revision | None) -> Changes:
+        if not self._session.store.keeps_schemas:
+            return changes
+        return replace(changes, check_schemas=True, schemas_expected=schemas_revision)
+
+    def _read_schemas(self, state: NamespaceState | None = None) -> Snapshot:
+        """The namespace's schemas as stored now (into ``state``, if given)."""
+        try:
+            snapshot = self._session.store.read(self.name, [], screen=False)
+        except NamespaceNotFoundError:
+            snapshot = Snapshot()
+        if state is not None:
+            with self._lock:
+                state.take_schemas(snapshot)
+        return snapshot
 
     def _recorded(self, state: NamespaceState, changes: Changes, message: str | None) -> Changes:
         """``changes`` with their change record, if the store keeps history. A conditional
@@ -206,7 +242,7 @@ class Namespace:
             return changes
         if changes.force:
             try:
-                snapshot = store.read(self.name, [*changes.put, *changes.delete])
+                snapshot = store.read(self.name, [*changes.put, *changes.delete], screen=False)
             except NamespaceNotFoundError:  # a forced write may make the namespace
                 snapshot = Snapshot()
             diff = history.diff(snapshot.configs, changes.put, changes.delete)
@@ -238,7 +274,7 @@ class Namespace:
 
     def _settle(self, state: NamespaceState, names: list[str]) -> None:
         """Read ``names`` and settle their unsure writes (see :meth:`NamespaceState.resolve`)."""
-        snapshot = self._session.store.read(self.name, names)
+        snapshot = self._session.store.read(self.name, names, screen=False)
         with self._lock:
             state.resolve(snapshot, names)
 
@@ -265,13 +301,17 @@ class Namespace:
         store = self._session.store
         attempts = UPDATE_ATTEMPTS if attempts is None else attempts
         for attempt in range(attempts):
-            snapshot = store.read(self.name, [name])
+            snapshot = store.read(self.name, [name], screen=False)  # fn may mend a bad value
             current = snapshot.configs.get(name, {})
             new = checked_object(fn(copy_json(current)), f"configuration {name!r} from update()")
             store.validate(self.name, name, new)
+            schemas.check(self.name, name, snapshot.schemas.get(name), new)
             changes = recording.with_record(
                 store,
-                Changes({name: new}, set(), {name: snapshot.revisions.get(name)}),
+                self._guarded(
+                    Changes({name: new}, set(), {name: snapshot.revisions.get(name)}),
+                    snapshot.schemas_revision,
+                ),
                 history.diff(snapshot.configs, {name: new}, ()),
                 author=self._session.author(),
                 message=message,
@@ -287,6 +327,7 @@ class Namespace:
                 state = self._session.held(self.name)
                 if state is not None:
                     state.absorb(name, new, result.revisions[name])
+                    state.take_schemas(snapshot)
             written: JSONObject = copy_json(new)
             return written
         raise ConflictError(self.name, [name], f" (update() gave up after {attempts} tries)")
@@ -318,16 +359,31 @@ class Namespace:
             store.validate(self.name, name, config)
         changes = Changes(checked, set(), dict.fromkeys(checked), force=force)
         with self._session.ordered(self.name):
-            # Nothing was read: each "before" is absence (the write requires it), or read
-            # just before a forced write.
-            result = store.write(
-                self.name, self._recorded(NamespaceState(Snapshot()), changes, message)
-            )
+            # Checked against the schemas held here, or none if the namespace is not held:
+            # the write is conditional on them, and a namespace with other schemas refuses
+            # it, to be checked again against those (nothing is read when there are none).
+            with self._lock:
+                held = self._session.held(self.name)
+                known = Snapshot() if held is None else _schemas_of(held)
+            for attempt in range(PERSIST_ATTEMPTS):
+                scratch = NamespaceState(known, self.name)
+                scratch.check_changes(changes)
+                guarded = self._guarded(changes, known.schemas_revision)
+                try:
+                    # Nothing was read: each "before" is absence (the write requires it), or
+                    # read just before a forced write.
+                    result = store.write(self.name, self._recorded(scratch, guarded, message))
+                    break
+                except ConflictError as exc:
+                    if exc.configs or not exc.schemas or attempt == PERSIST_ATTEMPTS - 1:
+                        raise
+                    known = self._read_schemas()
             with self._lock:
                 state = self._session.held(self.name)
                 if state is not None:
                     for name, config in checked.items():
                         state.absorb(name, config, result.revisions[name])
+                    state.take_schemas(known)
 
     def history(self, config: str | None = None, limit: int = 50) -> list[ChangeRecord]:
         """The newest ``limit`` change records of this namespace (only those touching
@@ -373,13 +429,21 @@ class Namespace:
         text = f"rollback to {to}" if message is None else message
         attempts = UPDATE_ATTEMPTS if attempts is None else attempts
         for attempt in range(attempts):
-            snapshot = store.read(self.name, list(target))
+            snapshot = store.read(self.name, list(target), screen=False)
             changes = _rollback_changes(target, snapshot)
             if not changes:
                 return None
+            for name, values in changes.put.items():
+                schemas.check(
+                    self.name, name, snapshot.schemas.get(name), values, _refused_back(to)
+                )
             diff = history.diff(snapshot.configs, changes.put, changes.delete)
             recorded = recording.with_record(
-                store, changes, diff, author=self._session.author(), message=text
+                store,
+                self._guarded(changes, snapshot.schemas_revision),
+                diff,
+                author=self._session.author(),
+                message=text,
             )
             if dry_run and recorded.record is not None:
                 return recorded.record.stored("")
@@ -394,6 +458,84 @@ class Namespace:
             return recorded.record.stored(result.records[-1])
         names = sorted(target)
         raise ConflictError(self.name, names, f" (rollback() gave up after {attempts} tries)")
+
+    def get_schema(self, config: str) -> JSONObject | None:
+        """The JSON Schema the store holds for ``config`` (read now); None if it has none."""
+        snapshot = self._read_schemas(self._session.held(self.name))
+        schema = snapshot.schemas.get(config)
+        return None if schema is None else copy_json(schema)
+
+    def set_schema(
+        self,
+        config: str,
+        schema: JSONObject | None,
+        *,
+        message: str | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        """Store ``schema`` (a JSON Schema, draft 2020-12) as the rule every writer of
+        ``config`` obeys; None removes it. Conditional (retried on a conflict, as
+        :meth:`update` is) and recorded in the history.
+
+        :raises InvalidSchemaError: not a schema Confo can enforce (says why); nothing stored.
+        :raises SchemaError: the value stored now fails the new schema; nothing stored.
+        :raises SchemaUnavailableError: the backend keeps no schemas.
+        """
+        store = self._session.store
+        name = store.check_name("configuration", config)
+        if not store.keeps_schemas:
+            raise SchemaUnavailableError(
+                f"The {store.backend_type!r} backend keeps no schemas (its capabilities say "
+                "schemas=False); a confo_validate plugin can check values in this process."
+            )
+        new = None if schema is None else schemas.check_schema(schema, self._where(name))
+        attempts = UPDATE_ATTEMPTS if attempts is None else attempts
+        for attempt in range(attempts):
+            snapshot = store.read(self.name, [name], screen=False)
+            old = snapshot.schemas.get(name)
+            if old == new:
+                return
+            stored = snapshot.configs.get(name)
+            if new is not None and stored is not None:
+                schemas.check(self.name, name, new, stored, " as stored now, under the new schema")
+            document = {n: s for n, s in snapshot.schemas.items() if n != name}
+            if new is not None:
+                document[name] = new
+            changes = recording.with_record(
+                store,
+                Changes(
+                    schemas=document, check_schemas=True, schemas_expected=snapshot.schemas_revision
+                ),
+                {},
+                author=self._session.author(),
+                message=message,
+                schemas={name: {"before": old, "after": new}},
+            )
+            try:
+                result = store.write(self.name, changes)
+            except ConflictError:
+                _back_off(attempt)
+                continue
+            with self._lock:
+                state = self._session.held(self.name)
+                if state is not None:
+                    state.take_schemas(
+                        Snapshot(schemas=document, schemas_revision=result.schemas_revision)
+                    )
+            return
+        raise ConflictError(
+            self.name, [], f" (set_schema() gave up after {attempts} tries)", schemas=True
+        )
+
+    def rejected(self) -> dict[str, str]:
+        """The configurations whose stored value fails its schema, each with the error: the
+        view keeps their last valid value (or none) until the store holds a valid one."""
+        state = self._session.load(self.name)
+        with self._lock:
+            return {name: error for name, (_, error) in state.rejected.items()}
+
+    def _where(self, config: str) -> str:
+        return f"configuration {config!r} of namespace {self.name!r}"
 
     def _absorb(self, changes: Changes, result: WriteResult) -> None:
         """Take what a write outside persist left in the store into the view held here."""
@@ -465,6 +607,16 @@ def _rollback_changes(target: dict[str, JSONObject | None], snapshot: Snapshot) 
     }
     expected = {name: snapshot.revisions.get(name) for name in [*put, *delete]}
     return Changes(put, delete, expected)
+
+
+def _schemas_of(state: NamespaceState) -> Snapshot:
+    return Snapshot(schemas=state.schemas, schemas_revision=state.schemas_revision)
+
+
+def _refused_back(to: str) -> str:
+    return (
+        f" as it was after record {to} (its schema now refuses that value; rollback wrote nothing)"
+    )
 
 
 def _back_off(attempt: int) -> None:

@@ -23,12 +23,19 @@ PAGE = 200  # records read per round trip while looking for one configuration's 
 
 
 def with_record(
-    store: Store, changes: Changes, diff: Diff, *, author: str, message: str | None
+    store: Store,
+    changes: Changes,
+    diff: Diff,
+    *,
+    author: str,
+    message: str | None,
+    schemas: Diff | None = None,
 ) -> Changes:
-    """``changes`` carrying their change record, where the store keeps history."""
+    """``changes`` carrying their change record, where the store keeps history; ``schemas``
+    the schema changes they make."""
     if not changes or not store.keeps_history:
         return changes
-    record = draft(diff, author=author, message=message, keep=store.history_limit)
+    record = draft(diff, author=author, message=message, keep=store.history_limit, schemas=schemas)
     return replace(changes, record=record)
 
 

@@ -20,11 +20,12 @@ interleaves with a persist to leave a stale view that looks saved.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
-from confo import history
+from confo import history, schemas
 from confo.history import Diff, default_author
 from confo.model import Changes, Revision, Snapshot
 from confo.values import JSONObject
@@ -32,6 +33,8 @@ from confo.values import JSONObject
 if TYPE_CHECKING:
     from confo.store import Store
 
+
+log = logging.getLogger(__name__)
 
 MAX_UNSURE = 16
 """How many values sent with unknown outcome a configuration remembers (a writer retrying
@@ -41,16 +44,35 @@ through an outage); older ones are forgotten, at worst a false conflict later.""
 class NamespaceState:
     """The in-memory view of one namespace of one store, and what the store held when read."""
 
-    __slots__ = ("configs", "deleted", "dirty", "revisions", "stored", "unsure")
+    __slots__ = (
+        "configs",
+        "deleted",
+        "dirty",
+        "namespace",
+        "rejected",
+        "revisions",
+        "schemas",
+        "schemas_revision",
+        "stored",
+        "unsure",
+    )
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    def __init__(self, snapshot: Snapshot, namespace: str = "") -> None:
+        self.namespace = namespace
         self.configs: dict[str, JSONObject] = snapshot.configs
         # The store's revision of each configuration as last read or written here; a name
-        # without one was not in the store as far as this manager knows.
+        # without one was not in the store as far as this manager knows. A value the store
+        # holds that fails its schema has its revision here (a write replaces it) but not its
+        # value in ``configs``: that keeps the last valid one, if any.
         self.revisions: dict[str, Revision] = snapshot.revisions
         # What the store held at those revisions: a change record's "before" (the same dicts
         # as ``configs`` until edited: an edit replaces a dict, never changes it).
         self.stored: dict[str, JSONObject] = dict(snapshot.configs)
+        # The namespace's schemas as last read, and the schema document's revision (writes
+        # are conditional on it); stored values they refuse: name -> (revision, error).
+        self.schemas: dict[str, JSONObject] = snapshot.schemas
+        self.schemas_revision: Revision | None = snapshot.schemas_revision
+        self.rejected: dict[str, tuple[Revision, str]] = {}
         # Changed in memory since read or written; a dict keeps the order of the edits, so the
         # store's own indexes list new configurations in the order they were set.
         self.dirty: dict[str, None] = {}
@@ -60,6 +82,34 @@ class NamespaceState:
         # writer retrying through an outage sends several, any of which may have landed).
         # Resolved by the next read of the name: if the store holds one of them, it was ours.
         self.unsure: dict[str, tuple[Revision | None, list[JSONObject | None]]] = {}
+        self._take_rejected(snapshot)
+
+    def check(self, name: str, values: JSONObject) -> None:
+        """Raise SchemaError if ``values`` fails the schema of ``name`` held here."""
+        schemas.check(self.namespace, name, self.schemas.get(name), values)
+
+    def check_changes(self, changes: Changes) -> None:
+        """Raise SchemaError if anything ``changes`` puts fails its schema held here."""
+        for name, values in changes.put.items():
+            self.check(name, values)
+
+    def take_schemas(self, snapshot: Snapshot) -> None:
+        """The namespace's schemas as the store holds them now (read, or just written)."""
+        self.schemas = snapshot.schemas
+        self.schemas_revision = snapshot.schemas_revision
+
+    def _take_rejected(self, snapshot: Snapshot) -> None:
+        """Note what ``snapshot`` holds that fails its schema: its revision and value are what
+        the store holds (a write replaces it), the view keeps its last valid value."""
+        for name, (values, revision, error) in snapshot.rejected.items():
+            if name in self.dirty or name in self.deleted:
+                continue  # local edits stay, based on the revision they were made on
+            self.revisions[name] = revision
+            self.stored[name] = values
+            if self.rejected.get(name, (None, ""))[0] != revision:
+                kept = "its last valid value" if name in self.configs else "nothing"
+                log.warning("%s The live view holds %s.", error, kept)
+            self.rejected[name] = (revision, error)
 
     def has_unsaved_changes(self) -> bool:
         return bool(self.dirty or self.deleted)
@@ -118,6 +168,7 @@ class NamespaceState:
             self.deleted.discard(name)
         for name in [*revisions, *deleted]:
             self.unsure.pop(name, None)
+            self.rejected.pop(name, None)  # replaced by a value that passed its schema
 
     def sent_unknown(self, changes: Changes, settled: Iterable[str] = ()) -> None:
         """A write of ``changes`` may or may not have reached the store (its answer was lost);
@@ -172,10 +223,18 @@ class NamespaceState:
         self.dirty.pop(name, None)
         self.deleted.discard(name)
         self.unsure.pop(name, None)
+        self.rejected.pop(name, None)
 
     def absorb_deleted(self, name: str) -> None:
         """``name`` is gone from the store (a rollback deleted it), local edits with it."""
-        for held in (self.configs, self.revisions, self.stored, self.dirty, self.unsure):
+        for held in (
+            self.configs,
+            self.revisions,
+            self.stored,
+            self.dirty,
+            self.unsure,
+            self.rejected,
+        ):
             held.pop(name, None)
         self.deleted.discard(name)
 
@@ -187,13 +246,17 @@ class NamespaceState:
         based on, so that its next persist raises ConflictError rather than losing either side.
         """
         asked = list(self.configs) if names is None else names
-        gone = [name for name in asked if name not in snapshot.configs]
+        gone = [
+            name for name in asked if name not in snapshot.configs and name not in snapshot.rejected
+        ]
+        self.take_schemas(snapshot)
         if self.unsure:
             seen = [name for name in [*snapshot.configs, *gone] if name in self.unsure]
             self.resolve(snapshot, seen)
         for name in [*snapshot.configs, *gone]:
             if name in self.dirty or name in self.deleted:
                 continue
+            self.rejected.pop(name, None)
             if name in snapshot.configs:
                 self.configs[name] = snapshot.configs[name]
                 self.revisions[name] = snapshot.revisions[name]
@@ -202,15 +265,26 @@ class NamespaceState:
                 self.configs.pop(name, None)
                 self.revisions.pop(name, None)
                 self.stored.pop(name, None)
+        self._take_rejected(snapshot)
 
     def reset(self, snapshot: Snapshot) -> None:
-        """Take the store's view whole (``reload``): unsaved edits are dropped."""
+        """Take the store's view whole (``reload``): unsaved edits are dropped; a value the
+        store holds that fails its schema leaves the last valid one in the view."""
+        previous = self.configs
         self.configs = snapshot.configs
+        for name in snapshot.rejected:
+            if name in previous:
+                self.configs[name] = previous[name]
         self.revisions = snapshot.revisions
         self.stored = dict(snapshot.configs)
         self.dirty = {}
         self.deleted = set()
         self.unsure = {}
+        self.take_schemas(snapshot)
+        self.rejected = {
+            name: held for name, held in self.rejected.items() if name in snapshot.rejected
+        }
+        self._take_rejected(snapshot)
 
 
 class BackendSession:
@@ -233,7 +307,7 @@ class BackendSession:
                 return state
         snapshot = self.store.read(namespace)
         with self.lock:  # another thread may have loaded it meanwhile: keep theirs (and edits)
-            return self.states.setdefault(namespace, NamespaceState(snapshot))
+            return self.states.setdefault(namespace, NamespaceState(snapshot, namespace))
 
     def held(self, namespace: str) -> NamespaceState | None:
         """The state if this manager holds the namespace; call with the lock held."""

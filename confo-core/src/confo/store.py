@@ -10,8 +10,10 @@ import logging
 import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
+from confo import schemas
 from confo.credentials import integer, seconds, split_core_options
 from confo.discovery import backend_class
 from confo.errors import BackendUnavailableError, PluginError
@@ -105,16 +107,21 @@ class Store:
         with self._call():
             self._hook.confo_delete_namespace(namespace=namespace)
 
-    def read(self, namespace: str, names: Collection[str] | None = None) -> Snapshot:
-        """The namespace as stored, or only ``names`` of it (those the store has)."""
+    def read(
+        self, namespace: str, names: Collection[str] | None = None, *, screen: bool = True
+    ) -> Snapshot:
+        """The namespace as stored, or only ``names`` of it (those the store has), with its
+        schemas. With ``screen``, a value that fails its schema is moved out of ``configs``
+        into ``rejected`` (its revision stays): what the live view must never take in."""
         wanted = None if names is None else list(names)
         with self._call():
             result = self._hook.confo_read(namespace=namespace, names=wanted)
         snapshot: Snapshot = self._required(result, "read")
         if wanted is not None and len(snapshot.configs) > len(wanted):
-            snapshot = Snapshot(
-                {n: snapshot.configs[n] for n in wanted if n in snapshot.configs},
-                {n: snapshot.revisions[n] for n in wanted if n in snapshot.revisions},
+            snapshot = replace(
+                snapshot,
+                configs={n: snapshot.configs[n] for n in wanted if n in snapshot.configs},
+                revisions={n: snapshot.revisions[n] for n in wanted if n in snapshot.revisions},
             )
         missing = snapshot.configs.keys() - snapshot.revisions.keys()
         if missing:
@@ -122,19 +129,21 @@ class Store:
                 f"The {self.backend_type!r} backend read {sorted(missing)!r} of namespace "
                 f"{namespace!r} without their revisions; confo_read must give one for each."
             )
+        if screen and snapshot.schemas:
+            schemas.screen(namespace, snapshot)
         return snapshot
 
     def write(self, namespace: str, changes: Changes) -> WriteResult:
         """Apply ``changes``; the new revision of every configuration put."""
         if not changes:
             return WriteResult()
-        if self._wrapped:
-            changes = Changes(
-                {name: copy_json(config) for name, config in changes.put.items()},
-                set(changes.delete),
-                dict(changes.expected),
-                changes.force,
-                changes.record,  # frozen: nothing a wrapper can change in place
+        if self._wrapped:  # the record is frozen: nothing a wrapper can change in place
+            changes = replace(
+                changes,
+                put={name: copy_json(config) for name, config in changes.put.items()},
+                delete=set(changes.delete),
+                expected=dict(changes.expected),
+                schemas=None if changes.schemas is None else copy_json(changes.schemas),
             )
         with self._call():
             result = self._hook.confo_write(namespace=namespace, changes=changes)
@@ -157,9 +166,17 @@ class Store:
     def keeps_history(self) -> bool:
         """Whether writes here append change records: the backend can, and ``history_limit``
         is not 0."""
+        return self._declared().history and self.history_limit > 0
+
+    @property
+    def keeps_schemas(self) -> bool:
+        """Whether the backend keeps schemas (and writes are conditional on them)."""
+        return self._declared().schemas
+
+    def _declared(self) -> Capabilities:
         if self._capabilities is None:
             self._capabilities = self.capabilities()
-        return self._capabilities.history and self.history_limit > 0
+        return self._capabilities
 
     def history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
         """The newest ``limit`` records of the namespace older than ``before``, newest first."""

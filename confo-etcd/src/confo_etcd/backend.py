@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from confo import Backend, hookimpl
 from confo.batching import apply_in_order, split
@@ -31,6 +31,7 @@ from confo.errors import BackendUnavailableError, ConflictError, NamespaceNotFou
 from confo.history import ChangeRecord, decode_record
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import is_valid
+from confo.schemas import decode_document, encode_document
 from confo.values import decode, encode
 from confo_etcd.client import (
     Count,
@@ -48,6 +49,8 @@ from confo_etcd.settings import EtcdSettings, credentials_from_url
 
 ROOT = "/confo"
 HISTORY = "/confo-history"  # change records: <HISTORY>/<namespace>/<persist id>.<part>...
+SCHEMAS = "/confo-schemas"  # schema documents: <SCHEMAS>/<namespace>
+SCHEMAS_NAME = ""  # the schema document among a write's names: no configuration is named so
 ID_DIGITS = 20  # a record's id: its key's mod_revision, zero-padded to sort as a string
 KEY_OVERHEAD = 32  # bytes of framing per operation in a transaction request, generously
 
@@ -96,9 +99,10 @@ class EtcdBackend(Backend):
                 Delete(_key(namespace)),
                 Delete(prefix, prefix_end(prefix)),
                 Delete(records, prefix_end(records)),  # a namespace made again starts afresh
+                Delete(_schemas_key(namespace)),
             ]
         )
-        marker, configs, _ = result.responses
+        marker, configs, *_ = result.responses
         if marker.response_delete_range.deleted + configs.response_delete_range.deleted == 0:
             raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist in etcd.")
 
@@ -111,7 +115,10 @@ class EtcdBackend(Backend):
             reads = [Get(prefix, prefix_end(prefix))]
         else:
             reads = [Get(_key(namespace, name)) for name in wanted]
-        marker, *found = self._etcd().transaction([Get(_key(namespace)), *reads]).responses
+        schemas_key = _schemas_key(namespace)
+        marker, document, *found = (
+            self._etcd().transaction([Get(_key(namespace)), Get(schemas_key), *reads]).responses
+        )
         items: list[KeyValue] = [item for response in found for item in response]
         if not marker and not items and not self._has_keys(prefix):
             raise NamespaceNotFoundError(
@@ -132,6 +139,9 @@ class EtcdBackend(Backend):
                 {n: c for n, c in snapshot.configs.items() if n in keep},
                 {n: r for n, r in snapshot.revisions.items() if n in keep},
             )
+        for kv in document:
+            snapshot.schemas = decode_document(kv.value, f"etcd key {schemas_key!r}")
+            snapshot.schemas_revision = kv.mod_revision
         return snapshot
 
     def _has_keys(self, prefix: str) -> bool:
@@ -143,6 +153,10 @@ class EtcdBackend(Backend):
             Put(_key(namespace, n), encode(c)) for n, c in changes.put.items()
         ]
         writes += [Delete(_key(namespace, name)) for name in changes.delete]
+        if changes.schemas is not None:  # first: a schema change is never split from its part
+            document = _schemas_key(namespace)
+            stored = Put(document, encode_document(changes.schemas))
+            writes.insert(0, stored if changes.schemas else Delete(document))
         settings = self._settings()
         # A record travels with each part, holding its values twice (before and after): the
         # parts leave room for it, and for its Put and the Count that says when to prune.
@@ -159,7 +173,9 @@ class EtcdBackend(Backend):
             [*marker, *writes],
             _size,
             settings.max_request_bytes // 3 if recorded else settings.max_request_bytes,
-            settings.max_txn_ops - 2 if recorded else settings.max_txn_ops,
+            # etcd limits compares and operations alike: the record's two operations, and
+            # the compare of the schema document
+            settings.max_txn_ops - (2 if recorded else int(changes.check_schemas)),
             name=lambda op: f"etcd key {op.key!r}",
         )
         split_up = len(groups) > 1
@@ -174,7 +190,9 @@ class EtcdBackend(Backend):
             return done
 
         done = apply_in_order(groups, apply, "etcd")
-        return WriteResult({name: rev for name, rev in done.items() if rev is not None}, records)
+        schemas_revision = done.pop(SCHEMAS_NAME, None)
+        revisions = {name: rev for name, rev in done.items() if rev is not None}
+        return WriteResult(revisions, records, schemas_revision)
 
     def _apply(
         self, namespace: str, group: list[Operation], changes: Changes, *, read_on_failure: bool
@@ -188,10 +206,15 @@ class EtcdBackend(Backend):
         """
         names = {op.key: op.key[len(_key(namespace)) + 1 :] for op in group}
         names.pop(_key(namespace), None)
+        schemas_key = _schemas_key(namespace)
+        names.pop(schemas_key, None)
         expect = (
             [] if changes.force else [Expect(k, _expected(changes, n)) for k, n in names.items()]
         )
         reads = [Get(key) for key in names] if read_on_failure else []
+        if changes.check_schemas:  # force or not: a write obeys the schemas it was checked by
+            expect.append(Expect(schemas_key, _revision(changes.schemas_expected)))
+            reads.append(Get(schemas_key))
         record = changes.record
         history = _history_prefix(namespace)
         extra: list[Operation] = []
@@ -203,12 +226,14 @@ class EtcdBackend(Backend):
             ]
         result = self._etcd().transaction([*group, *extra], expect, reads)
         if not result.succeeded:
-            raise ConflictError(namespace, self._conflicts(names, changes, result.responses))
+            self._refuse(namespace, names, changes, result.responses if read_on_failure else None)
         done: dict[str, Revision | None] = {
             name: result.revision if isinstance(op, Put) else None
             for op in group
             if (name := names.get(op.key)) is not None
         }
+        if any(op.key == schemas_key for op in group):
+            done[SCHEMAS_NAME] = result.revision if changes.schemas else None
         if record is None:
             return done, None
         count = result.responses[-1]
@@ -275,22 +300,38 @@ class EtcdBackend(Backend):
             ([], [Expect(key, _expected(changes, name)) for key, name in chunk.items()], [])
             for chunk in chunks
         ]
-        conflicts: list[str] = []
-        for chunk, result in zip(chunks, self._etcd().transactions(specs), strict=True):
-            if not result.succeeded:
-                conflicts += self._conflicts(chunk, changes)
-        if conflicts:
-            raise ConflictError(namespace, conflicts)
+        if changes.check_schemas:
+            specs.append(
+                ([], [Expect(_schemas_key(namespace), _revision(changes.schemas_expected))], [])
+            )
+        results = self._etcd().transactions(specs)
+        if not all(result.succeeded for result in results):
+            self._refuse(namespace, {k: n for chunk in chunks for k, n in chunk.items()}, changes)
 
-    def _conflicts(
-        self, names: dict[str, str], changes: Changes, responses: list[Any] | None = None
-    ) -> list[str]:
-        """Which of ``names`` (by key) do not have the revision ``changes`` expects: from the
-        ``responses`` of a failure branch that read them, or read now."""
+    def _refuse(
+        self, namespace: str, names: dict[str, str], changes: Changes, responses: Any = None
+    ) -> NoReturn:
+        """Raise the ConflictError of a failed compare: which of ``names`` (by key) do not have
+        the revision ``changes`` expects, and whether the schema document changed; from the
+        ``responses`` of a failure branch that read them (the document last), or read now."""
+        schemas_key = _schemas_key(namespace)
         if not responses:
-            responses = self._etcd().transaction([Get(key) for key in names]).responses
+            keys = [*names, schemas_key] if changes.check_schemas else list(names)
+            step = self._settings().max_txn_ops
+            specs: list[TxnSpec] = [
+                ([Get(key) for key in keys[start : start + step]], [], [])
+                for start in range(0, len(keys), step)
+            ]
+            results = self._etcd().transactions(specs)
+            responses = [response for result in results for response in result.responses]
         current = {kv.key: kv.mod_revision for response in responses for kv in response}
-        return [n for k, n in names.items() if current.get(k) != changes.expects(n)]
+        conflicts = (
+            []
+            if changes.force
+            else [n for k, n in names.items() if current.get(k) != changes.expects(n)]
+        )
+        schemas = changes.check_schemas and current.get(schemas_key) != changes.schemas_expected
+        raise ConflictError(namespace, conflicts, schemas=schemas)
 
     @hookimpl
     def confo_watch(self, feed: WatchFeed, stopping: threading.Event) -> None:
@@ -305,6 +346,7 @@ class EtcdBackend(Backend):
             max_transaction_ops=settings.max_txn_ops,
             max_transaction_bytes=settings.max_request_bytes,
             history=True,
+            schemas=True,
         )
 
     @hookimpl
@@ -333,8 +375,16 @@ def _key(namespace: str, config: str | None = None) -> str:
     return f"{ROOT}/{namespace}" if config is None else f"{ROOT}/{namespace}/{config}"
 
 
+def _schemas_key(namespace: str) -> str:
+    """Where the namespace's schema document is: beside Confo's prefix, as history is."""
+    return f"{SCHEMAS}/{namespace}"
+
+
 def _expected(changes: Changes, name: str) -> int | None:
-    expected = changes.expects(name)
+    return _revision(changes.expects(name))
+
+
+def _revision(expected: Revision | None) -> int | None:
     if expected is not None and not isinstance(expected, int):
         return -1  # not an etcd revision (read from another store): can only conflict
     return expected

@@ -58,6 +58,7 @@ from confo.errors import (
 from confo.history import ChangeRecord
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name, is_valid
+from confo.schemas import decode_document, encode_document
 from confo.values import decode, encode
 from confo_file import history
 
@@ -65,6 +66,7 @@ log = logging.getLogger(__name__)
 
 SUFFIX = ".json"
 TEMP_FOLDER = ".confo-tmp"  # in config_path: temp files of the persists under way
+SCHEMAS_FOLDER = ".confo-schemas"  # in config_path: <namespace>.json, a namespace's schemas
 MAX_FILE_NAME_BYTES = 255  # the limit of ext4, XFS, APFS and NTFS
 
 
@@ -155,10 +157,13 @@ class FileBackend(Backend):
             # so that no writer renames a file into it meanwhile.
             doomed = Path(tempfile.mkdtemp(prefix=".confo-deleted-", dir=self._root()))
             records = history.folder_of(self._root(), namespace)
+            document = _schemas_file(self._root(), namespace)
             with _locked(folder, create=False):
                 folder.rename(doomed / namespace)
                 if records.is_dir():  # its history goes with it: a new one starts afresh
                     records.rename(doomed / history.FOLDER)
+                if document.exists():  # and its schemas
+                    document.rename(doomed / SCHEMAS_FOLDER)
             _fsync_folder(folder.parent)
             shutil.rmtree(doomed)
 
@@ -183,6 +188,11 @@ class FileBackend(Backend):
                     if read is not None:
                         snapshot.configs[name] = decode(read[0], f"File {path!r}")
                         snapshot.revisions[name] = _revision(read[1])
+            document = str(_schemas_file(self._root(), namespace))
+            read = _read_file(document)
+            if read is not None:
+                snapshot.schemas = decode_document(read[0], f"File {document!r}")
+                snapshot.schemas_revision = _revision(read[1])
         return snapshot
 
     @hookimpl
@@ -192,8 +202,7 @@ class FileBackend(Backend):
         written: dict[str, Revision] = {}
         with self._io(f"write namespace {namespace!r}"), _locked(folder, create=True):
             temps = _temps_of(self._root(), folder, namespace)
-            if not changes.force:
-                _check_revisions(folder, namespace, changes)
+            _check_revisions(self._root(), folder, namespace, changes)
             _check_free_space(folder, encoded)
             for name, data in encoded.items():
                 try:
@@ -208,11 +217,14 @@ class FileBackend(Backend):
             for name in changes.delete:
                 (folder / f"{name}{SUFFIX}").unlink(missing_ok=True)
             _fsync_folder(folder)
+            root = self._root()
+            schemas_revision = None
+            if changes.schemas is not None:
+                schemas_revision = _write_schemas(root, namespace, changes.schemas)
             records = []
             if changes.record is not None:  # after the change: a crash leaves no false record
-                root = self._root()
                 records.append(history.append(root, namespace, changes.record, root / TEMP_FOLDER))
-        return WriteResult(written, records)
+        return WriteResult(written, records, schemas_revision)
 
     @hookimpl
     def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
@@ -248,7 +260,10 @@ class FileBackend(Backend):
         # A persist of several files is not one transaction: no limit to declare. A name is a
         # file name with its suffix.
         return Capabilities(
-            watch="latest", max_name_bytes=MAX_FILE_NAME_BYTES - len(SUFFIX), history=True
+            watch="latest",
+            max_name_bytes=MAX_FILE_NAME_BYTES - len(SUFFIX),
+            history=True,
+            schemas=True,
         )
 
     @hookimpl
@@ -354,7 +369,10 @@ class _Events(FileSystemEventHandler):
                 continue
             folder, namespace = os.path.split(parent)
             if folder == self.root and file.endswith(SUFFIX):
-                self.feed.changed(namespace, [file[: -len(SUFFIX)]])
+                if namespace == SCHEMAS_FOLDER:  # its schemas: any configuration may now fail
+                    self.feed.changed(file[: -len(SUFFIX)], None)
+                else:
+                    self.feed.changed(namespace, [file[: -len(SUFFIX)]])
 
 
 def _read_file(path: str) -> tuple[bytes, os.stat_result] | None:
@@ -403,15 +421,43 @@ def _stored_revision(path: Path) -> str | None:
         return None
 
 
-def _check_revisions(folder: Path, namespace: str, changes: Changes) -> None:
-    """Raise ConflictError unless every file still has the revision the write expects."""
-    conflicts = [
-        name
-        for name in (*changes.put, *changes.delete)
-        if _stored_revision(folder / f"{name}{SUFFIX}") != changes.expects(name)
-    ]
-    if conflicts:
-        raise ConflictError(namespace, conflicts)
+def _check_revisions(root: Path, folder: Path, namespace: str, changes: Changes) -> None:
+    """Raise ConflictError unless every file (unless ``force``) and the schema document (if
+    checked) still have the revisions the write expects."""
+    conflicts = (
+        []
+        if changes.force
+        else [
+            name
+            for name in (*changes.put, *changes.delete)
+            if _stored_revision(folder / f"{name}{SUFFIX}") != changes.expects(name)
+        ]
+    )
+    schemas = changes.check_schemas and (
+        _stored_revision(_schemas_file(root, namespace)) != changes.schemas_expected
+    )
+    if conflicts or schemas:
+        raise ConflictError(namespace, conflicts, schemas=schemas)
+
+
+def _schemas_file(root: Path, namespace: str) -> Path:
+    """Where the namespace's schemas are: a hidden folder of config_path, never a namespace."""
+    return root / SCHEMAS_FOLDER / f"{namespace}{SUFFIX}"
+
+
+def _write_schemas(root: Path, namespace: str, schemas: dict[str, Any]) -> str | None:
+    """Replace (or, for ``{}``, remove) the namespace's schema document; its new revision."""
+    path = _schemas_file(root, namespace)
+    if not schemas:
+        with suppress(FileNotFoundError):
+            path.unlink()
+            _fsync_folder(path.parent)
+        return None
+    path.parent.mkdir(exist_ok=True)
+    temps = _Temps(root / TEMP_FOLDER, _temp_prefix(namespace))  # on config_path's device
+    revision = _replace(path, encode_document(schemas) + b"\n", temps)
+    _fsync_folder(path.parent)
+    return revision
 
 
 @contextmanager
@@ -467,7 +513,7 @@ def _temps_of(root: Path, folder: Path, namespace: str) -> _Temps:
     hidden, so it is never a namespace. A namespace folder on another file system (a symlink)
     keeps its temp files beside its configurations instead: a rename cannot cross devices.
     """
-    prefix = hashlib.blake2b(namespace.encode(), digest_size=16).hexdigest()
+    prefix = _temp_prefix(namespace)
     temps = root / TEMP_FOLDER
     temps.mkdir(exist_ok=True)
     if os.stat(temps).st_dev != os.stat(folder).st_dev:
@@ -479,6 +525,10 @@ def _temps_of(root: Path, folder: Path, namespace: str) -> _Temps:
     if dead:
         log.info("removed %d temp file(s) left by dead writers of %r", len(dead), namespace)
     return _Temps(temps, prefix)
+
+
+def _temp_prefix(namespace: str) -> str:
+    return hashlib.blake2b(namespace.encode(), digest_size=16).hexdigest()
 
 
 def _replace(target: Path, data: bytes, temps: _Temps) -> str:

@@ -55,6 +55,7 @@ from confo.errors import (
 from confo.history import ChangeRecord, decode_record
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind
+from confo.schemas import decode_document, encode_document
 from confo.values import decode, encode
 from confo_redis.settings import RedisSettings, credentials_from_url
 
@@ -62,6 +63,7 @@ log = logging.getLogger(__name__)
 
 ROOT = "confo"
 HISTORY = "confo-history"  # change records: the stream "confo-history/<namespace>"
+SCHEMAS = "confo-schemas"  # schema documents: the string "confo-schemas/<namespace>"
 
 
 class RedisBackend(Backend):
@@ -179,6 +181,7 @@ class RedisBackend(Backend):
             pipe.set(self._root, _index("namespaces", [n for n in namespaces if n != namespace]))
             pipe.delete(self._key(namespace), *(self._key(namespace, c) for c in configs or []))
             pipe.delete(self._history_key(namespace))  # a namespace made again starts afresh
+            pipe.delete(self._schemas_key(namespace))
 
         self._transaction(f"delete namespace {namespace!r}", delete, namespace)
 
@@ -186,12 +189,13 @@ class RedisBackend(Backend):
     def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
         client = self._redis()
         with self._errors(f"read namespace {namespace!r}"):
+            schemas_key = self._schemas_key(namespace)
             if names is None:
                 listed = self._listed_configurations(client, namespace)
                 keys = [self._key(namespace, name) for name in listed]
-                values = client.mget(keys) if keys else []
+                *values, document = client.mget([*keys, schemas_key])  # at one moment
             else:
-                listed, keys, values = self._read_some(client, namespace, list(names))
+                listed, keys, values, document = self._read_some(client, namespace, list(names))
         absent = [key for key, raw in zip(keys, values, strict=True) if raw is None]
         if absent:
             self._refuse_other_types(client, namespace, absent)
@@ -204,6 +208,9 @@ class RedisBackend(Backend):
                 continue
             snapshot.configs[name] = decode(raw, f"Redis key {key!r}")
             snapshot.revisions[name] = _revision(raw)
+        if document is not None:
+            snapshot.schemas = decode_document(document, f"Redis key {schemas_key!r}")
+            snapshot.schemas_revision = _revision(document)
         return snapshot
 
     @hookimpl
@@ -215,7 +222,21 @@ class RedisBackend(Backend):
         else:
             replies = self._write_with_index(namespace, changes, encoded)
         records = [] if changes.record is None else [_record_id(replies[-1])]
-        return WriteResult({name: _revision(data) for name, data in encoded.items()}, records)
+        revisions = {name: _revision(data) for name, data in encoded.items()}
+        document = _document(changes)
+        return WriteResult(revisions, records, None if document is None else _revision(document))
+
+    def _guard(self, namespace: str, changes: Changes) -> list[str]:
+        """The schema document's key, if the write is conditional on it (WATCHed and read)."""
+        return [self._schemas_key(namespace)] if changes.check_schemas else []
+
+    def _store_schemas(self, pipe: Pipeline, namespace: str, changes: Changes) -> None:
+        """Queue the write's new schema document, if it has one."""
+        document = _document(changes)
+        if document is not None:
+            pipe.set(self._schemas_key(namespace), document)
+        elif changes.schemas is not None:
+            pipe.delete(self._schemas_key(namespace))
 
     def _append_record(self, pipe: Pipeline, namespace: str, changes: Changes) -> None:
         """Queue the change record last in the write's MULTI: the stream hands out its id when
@@ -231,16 +252,21 @@ class RedisBackend(Backend):
     def _update(self, namespace: str, changes: Changes, encoded: dict[str, bytes]) -> list[Any]:
         """Replace configurations that exist: the indexes stay as they are."""
         keys = {name: self._key(namespace, name) for name in encoded}
+        guard = self._guard(namespace, changes)
 
         def write(pipe: Pipeline) -> None:
-            stored = pipe.mget(list(keys.values()))
-            _raise_conflicts(namespace, changes, dict(zip(keys, stored, strict=True)))
+            read = [*keys.values(), *guard]
+            stored = pipe.mget(read) if read else []
+            document = stored.pop() if guard else None
+            _raise_conflicts(namespace, changes, dict(zip(keys, stored, strict=True)), document)
             pipe.multi()
-            pipe.mset({keys[name]: data for name, data in encoded.items()})
+            if encoded:
+                pipe.mset({keys[name]: data for name, data in encoded.items()})
+            self._store_schemas(pipe, namespace, changes)
             self._append_record(pipe, namespace, changes)
 
         with self._errors(f"write namespace {namespace!r}"):
-            replies = _watched_transaction(self._redis(), write, *keys.values())
+            replies = _watched_transaction(self._redis(), write, *keys.values(), *guard)
             self._acknowledged(f"write namespace {namespace!r}")
         return replies
 
@@ -249,17 +275,18 @@ class RedisBackend(Backend):
     ) -> list[Any]:
         """Create, replace and delete configurations, and keep both indexes in step."""
         keys = {name: self._key(namespace, name) for name in (*encoded, *changes.delete)}
+        guard = self._guard(namespace, changes)
 
         def write(pipe: Pipeline) -> None:
-            values: list[Any] = list(keys.values())
+            values: list[Any] = [*keys.values(), *guard]
             namespaces, listed = self._indexes(pipe, namespace, values)
+            document = values.pop() if guard else None
             stored = dict(zip(keys, values, strict=True))
             configs = listed or []
             known = set(configs)
             new = [name for name in encoded if name not in known]
             self._refuse_foreign_keys(pipe, namespace, {name: stored[name] for name in new})
-            if not changes.force:
-                _raise_conflicts(namespace, changes, stored)
+            _raise_conflicts(namespace, changes, {} if changes.force else stored, document)
             kept = [name for name in configs if name not in changes.delete]
             pipe.multi()
             if namespace not in namespaces:
@@ -269,11 +296,12 @@ class RedisBackend(Backend):
                 pipe.mset({keys[name]: data for name, data in encoded.items()})
             if changes.delete:
                 pipe.delete(*(keys[name] for name in changes.delete))
+            self._store_schemas(pipe, namespace, changes)
             self._append_record(pipe, namespace, changes)
 
         with self._errors(f"write namespace {namespace!r}"):
             replies = _watched_transaction(
-                self._redis(), write, self._root, self._key(namespace), *keys.values()
+                self._redis(), write, self._root, self._key(namespace), *keys.values(), *guard
             )
             self._acknowledged(f"write namespace {namespace!r}")
         return replies
@@ -318,7 +346,7 @@ class RedisBackend(Backend):
     @hookimpl
     def confo_capabilities(self) -> Capabilities:
         # One MULTI/EXEC carries any persist, and its change record (a stream entry).
-        return Capabilities(watch="latest", history=True)
+        return Capabilities(watch="latest", history=True, schemas=True)
 
     @hookimpl
     def confo_close(self) -> None:
@@ -334,6 +362,10 @@ class RedisBackend(Backend):
 
     def _key(self, namespace: str, config: str | None = None) -> str:
         return self.prefix + (namespace if config is None else f"{namespace}-{config}")
+
+    def _schemas_key(self, namespace: str) -> str:
+        """The namespace's schema document: beside the layout, as its history is."""
+        return f"{self.prefix}{SCHEMAS}/{namespace}"
 
     def _history_key(self, namespace: str) -> str:
         """A stream beside the seeds' keys: no index lists it, and no configuration's key can
@@ -403,26 +435,27 @@ class RedisBackend(Backend):
 
     def _read_some(
         self, client: redis.Redis, namespace: str, names: list[str]
-    ) -> tuple[list[str], list[str], list[Any]]:
-        """Some configurations (update() reads one): the index and the keys in one round trip,
-        at one moment (MULTI/EXEC), then only the names the index lists."""
-        if not names:
-            self._listed_configurations(client, namespace)  # the namespace must exist
-            return [], [], []
+    ) -> tuple[list[str], list[str], list[Any], Any]:
+        """Some configurations (update() reads one), and the schema document: the index and
+        the keys in one round trip, at one moment (MULTI/EXEC), then only the names the index
+        lists."""
         keys = [self._key(namespace, name) for name in names]
+        read = [*keys, self._schemas_key(namespace)]
         try:
             with client.pipeline() as pipe:
                 pipe.get(self._key(namespace))
-                pipe.mget(keys)
+                pipe.mget(read)
                 index, values = pipe.execute()
             listed = set(self._configurations(namespace, index)) if index is not None else None
         except (CorruptDataError, redis.ResponseError):
             listed = None
         if listed is None:  # missing or not an index: the slow path says why, or finds none
             listed = set(self._listed_configurations(client, namespace))
-            values = client.mget(keys) if keys else []
+            values = client.mget(read)
+        *values, document = values
         found = [i for i, name in enumerate(names) if name in listed]
-        return [names[i] for i in found], [keys[i] for i in found], [values[i] for i in found]
+        picked = [names[i] for i in found], [keys[i] for i in found], [values[i] for i in found]
+        return (*picked, document)
 
     def _listed_configurations(self, client: redis.Redis, namespace: str) -> list[str]:
         """The namespace's index. It proves the namespace exists; the root index (which may list
@@ -764,16 +797,25 @@ def _glob_escape(text: str) -> str:
 
 
 def _raise_conflicts(
-    namespace: str, changes: Changes, stored: dict[str, bytes | str | None]
+    namespace: str, changes: Changes, stored: dict[str, bytes | str | None], document: Any
 ) -> None:
-    """ConflictError unless every configuration read has the revision the write expects."""
+    """ConflictError unless every configuration read, and the schema ``document`` if the write
+    is conditional on it, have the revisions the write expects."""
     conflicts = [
         name
         for name, raw in stored.items()
         if (None if raw is None else _revision(raw)) != changes.expects(name)
     ]
-    if conflicts:
-        raise ConflictError(namespace, conflicts)
+    schemas = changes.check_schemas and (
+        (None if document is None else _revision(document)) != changes.schemas_expected
+    )
+    if conflicts or schemas:
+        raise ConflictError(namespace, conflicts, schemas=schemas)
+
+
+def _document(changes: Changes) -> bytes | None:
+    """The schema document a write stores (None: it stores none, or removes it)."""
+    return encode_document(changes.schemas) if changes.schemas else None
 
 
 def _revision(raw: bytes | str) -> Revision:

@@ -56,8 +56,9 @@ from confo.errors import (
 from confo.history import ChangeRecord
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind
+from confo.schemas import decode_document
 from confo.values import decode, encode
-from confo_zookeeper import records
+from confo_zookeeper import records, schemas
 from confo_zookeeper.settings import ZookeeperSettings, credentials_from_url
 from confo_zookeeper.transactions import (
     MAX_REQUEST_BYTES,
@@ -85,6 +86,7 @@ class ZookeeperBackend(Backend):
         self.settings: ZookeeperSettings | None = None
         self._recorded: set[str] = set()  # namespaces whose history parent is known to exist
         self._last_record: dict[str, int] = {}  # the number of this writer's last record, each
+        self._schemas_root = False  # /confo-schemas is known to exist
 
     def __repr__(self) -> str:
         hosts = self.settings.hosts if self.settings else "not connected"
@@ -152,6 +154,8 @@ class ZookeeperBackend(Backend):
                 )
             self._recorded.discard(namespace)
             self._last_record.pop(namespace, None)
+            with suppress(NoNodeError):
+                self._wait(self._client().delete_async(schemas.path(namespace)))
             children = self._children(namespace)
             operations = [Operation("delete", _path(namespace, child)) for child in children]
             operations.append(Operation("delete", path))
@@ -173,6 +177,7 @@ class ZookeeperBackend(Backend):
                 wanted = list(names)
                 if not self._wait(client.exists_async(_path(namespace))):
                     raise self._no_namespace(namespace)
+            document = client.get_async(schemas.path(namespace))
             pending = [client.get_async(_path(namespace, name)) for name in wanted]
             snapshot = Snapshot()
             for name, result in zip(wanted, pending, strict=True):
@@ -183,6 +188,11 @@ class ZookeeperBackend(Backend):
                 where = f"ZooKeeper znode {_path(namespace, name)!r}"
                 snapshot.configs[name] = decode(data, where, empty={})
                 snapshot.revisions[name] = stat.version
+            with suppress(NoNodeError):
+                data, stat = self._wait(document)
+                where = f"ZooKeeper znode {schemas.path(namespace)!r}"
+                snapshot.schemas = decode_document(data, where)
+                snapshot.schemas_revision = stat.version
         return snapshot
 
     @hookimpl
@@ -193,6 +203,9 @@ class ZookeeperBackend(Backend):
             if changes.record is not None and namespace not in self._recorded:
                 records.ensure_parent(self._client(), namespace, self._wait)
                 self._recorded.add(namespace)
+            if changes.check_schemas and not self._schemas_root:
+                schemas.ensure_root(self._client(), self._wait)
+                self._schemas_root = True
             if changes.force:
                 done = self._write_forced(namespace, encoded, changes, paths)
             else:
@@ -200,7 +213,9 @@ class ZookeeperBackend(Backend):
             ids = [records.record_id(path) for path in paths]
             if changes.record is not None and ids:
                 self._prune_if_due(namespace, int(ids[-1]), changes.record.keep)
-        return WriteResult({name: rev for name, rev in done.items() if rev is not None}, ids)
+        schemas_revision = done.pop(schemas.NAME, None)
+        revisions = {name: rev for name, rev in done.items() if rev is not None}
+        return WriteResult(revisions, ids, schemas_revision)
 
     def _prune_if_due(self, namespace: str, created: int, keep: int) -> None:
         if records.crossed(self._last_record.get(namespace), created, keep):
@@ -217,8 +232,14 @@ class ZookeeperBackend(Backend):
             assert draft is not None
             return records.operation(namespace, draft, group)
 
+        guard = schemas.guard(namespace, changes)
         return apply_in_batches(
-            self._client(), operations, self._wait, record if draft else None, paths
+            self._client(),
+            operations,
+            self._wait,
+            record=record if draft else None,
+            records=paths,
+            guard=guard,
         )
 
     def _write_conditionally(
@@ -228,6 +249,7 @@ class ZookeeperBackend(Backend):
             _conditional(namespace, name, data, changes) for name, data in encoded.items()
         ]
         operations += [_conditional(namespace, name, None, changes) for name in changes.delete]
+        operations = schemas.write(namespace, changes) + operations
         limit = MAX_REQUEST_BYTES // 3 if changes.record is not None else MAX_REQUEST_BYTES
         if sum(op.size for op in operations) > limit:
             self._check_later_parts(namespace, changes, operations)
@@ -275,14 +297,19 @@ class ZookeeperBackend(Backend):
         ConflictError naming those that differ from what the write expects."""
         client = self._client()
         names = [*changes.put, *changes.delete] if only is None else only
+        if changes.force:
+            names = []
+        document = client.exists_async(schemas.path(namespace))
         pending = [client.exists_async(_path(namespace, name)) for name in names]
         conflicts = []
         for name, result in zip(names, pending, strict=True):
             stat = self._wait(result)
             if (None if stat is None else stat.version) != changes.expects(name):
                 conflicts.append(name)
-        if conflicts:
-            raise ConflictError(namespace, conflicts)
+        stat = self._wait(document)
+        changed = schemas.changed(None if stat is None else stat.version, changes)
+        if conflicts or changed:
+            raise ConflictError(namespace, conflicts, schemas=changed)
 
     def _write_forced(
         self, namespace: str, encoded: dict[str, bytes], changes: Changes, paths: list[str]
@@ -291,9 +318,11 @@ class ZookeeperBackend(Backend):
             try:
                 operations = self._plan(namespace, encoded, changes.delete)
                 return self._apply(namespace, operations, changes, paths)
-            except (NodeExistsError, NoNodeError):
+            except (NodeExistsError, NoNodeError, BadVersionError):
                 # Another client created or deleted a znode between our listing and our
-                # transaction, which therefore changed nothing: plan again.
+                # transaction, which therefore changed nothing: plan again; unless the schema
+                # document the write depends on changed.
+                self._raise_conflicts(namespace, changes, [])
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
@@ -335,6 +364,7 @@ class ZookeeperBackend(Backend):
             max_transaction_bytes=MAX_REQUEST_BYTES,
             names_outside_bmp=False,
             history=True,
+            schemas=True,
         )
 
     @hookimpl

@@ -11,7 +11,7 @@ An operation may carry the znode version it expects (``set_data`` and ``delete``
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,8 +47,10 @@ def apply_in_batches(
     client: KazooClient,
     operations: list[Operation],
     wait: Callable[[Any], Any],
+    *,
     record: Callable[[list[Operation]], Operation] | None = None,
     records: list[str] | None = None,
+    guard: Sequence[Operation] = (),
 ) -> dict[str, Revision | None]:
     """Apply ``operations`` in order, in as few transactions as the size limit allows.
 
@@ -56,13 +58,14 @@ def apply_in_batches(
     the first transaction re-raises kazoo's own error for the operation that failed (nothing
     was written). With ``record``, each transaction also carries ``record(its operations)``
     (a sequential znode: the part's change record), whose path goes into ``records``; the parts
-    then leave room for it (it holds their values twice).
+    then leave room for it (it holds their values twice). ``guard`` goes into each
+    transaction: operations that fail it unless the store is as the write expects.
     """
 
     def commit(group: list[Operation]) -> dict[str, Revision | None]:
         transaction = client.transaction()
         extra = [] if record is None else [record(group)]
-        for operation in [*group, *extra]:
+        for operation in [*group, *guard, *extra]:
             if operation.kind == "sequential":
                 transaction.create(operation.path, operation.data, sequence=True)
             elif operation.kind == "create":

@@ -32,6 +32,7 @@ from confo.errors import (
 )
 from confo.history import ChangeRecord, RecordDraft, decode_record
 from confo.model import Capabilities, WatchFeed
+from confo.schemas import decode_document, encode_document
 from confo.urls import split_url
 from confo.values import decode, encode
 
@@ -59,16 +60,25 @@ SCHEMA = [
         data bytea NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS confo_history_by_namespace ON confo_history (namespace, id)",
+    # Each namespace's schema document (confo.schemas), read with its configurations.
+    """CREATE TABLE IF NOT EXISTS confo_schemas (
+        namespace text PRIMARY KEY REFERENCES confo_namespaces (name) ON DELETE CASCADE,
+        data bytea NOT NULL,
+        revision bigint NOT NULL
+    )""",
 ]
 ID_DIGITS = 19  # a bigserial, zero-padded: ids sort as strings too
+# The schema document comes as one more row, with no name (one statement: one snapshot).
 READ_ALL = (
     "SELECT c.name, c.data, c.revision FROM confo_namespaces n "
-    "LEFT JOIN confo_configs c ON c.namespace = n.name WHERE n.name = :ns"
+    "LEFT JOIN confo_configs c ON c.namespace = n.name WHERE n.name = :ns "
+    "UNION ALL SELECT NULL, s.data, s.revision FROM confo_schemas s WHERE s.namespace = :ns"
 )
 READ_SOME = (
     "SELECT c.name, c.data, c.revision FROM confo_namespaces n "
     "LEFT JOIN confo_configs c ON c.namespace = n.name AND c.name = ANY(:names) "
-    "WHERE n.name = :ns"
+    "WHERE n.name = :ns "
+    "UNION ALL SELECT NULL, s.data, s.revision FROM confo_schemas s WHERE s.namespace = :ns"
 )
 SCHEMA_LOCK = 7_115_000  # an advisory lock: two first connects would race on CREATE otherwise
 AUTH_FAILED = {"28P01", "28000"}  # invalid_password, invalid_authorization_specification
@@ -167,7 +177,7 @@ class PostgresBackend(Backend):
 
     def confo_capabilities(self) -> Capabilities:
         # One transaction carries any persist; text columns hold any name the rules allow.
-        return Capabilities(watch="latest", history=True)
+        return Capabilities(watch="latest", history=True, schemas=True)
 
     # --- namespaces ---------------------------------------------------------------------------
 
@@ -209,6 +219,10 @@ class PostgresBackend(Backend):
             raise self._no_namespace(namespace)
         snapshot = Snapshot()
         for name, data, revision in rows:
+            if name is None and data is not None:
+                where = f"PostgreSQL {self.endpoint}: confo_schemas of namespace {namespace!r}"
+                snapshot.schemas = decode_document(bytes(data), where)
+                snapshot.schemas_revision = revision
             if name is None:
                 continue
             where = f"PostgreSQL {self.endpoint}: namespace {namespace!r}, configuration {name!r}"
@@ -220,16 +234,19 @@ class PostgresBackend(Backend):
         with self._transaction(f"write namespace {namespace!r}") as db:
             db.run("INSERT INTO confo_namespaces VALUES (:ns) ON CONFLICT DO NOTHING", ns=namespace)
             ((revision,),) = db.run("SELECT nextval('confo_revision')")
+            schemas = _schemas_changed(db, namespace, changes)
             conflicts = [
                 *(n for n in changes.put if not self._put(db, namespace, changes, n, revision)),
                 *(n for n in changes.delete if not self._delete(db, namespace, changes, n)),
             ]
-            if conflicts:  # raised inside the transaction: it rolls back, nothing is written
-                raise ConflictError(namespace, conflicts)
+            if conflicts or schemas:  # raised inside the transaction: it rolls back
+                raise ConflictError(namespace, conflicts, schemas=schemas)
+            _store_schemas(db, namespace, changes, revision)
             record = changes.record
             records = [] if record is None else [_append(db, namespace, record)]
             db.run("SELECT pg_notify(:channel, :ns)", channel=CHANNEL, ns=namespace)
-        return WriteResult(dict.fromkeys(changes.put, revision), records)
+        schemas_revision = revision if changes.schemas else None
+        return WriteResult(dict.fromkeys(changes.put, revision), records, schemas_revision)
 
     def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
         older = int(before) if before is not None and before.isdigit() else 2**62
@@ -382,6 +399,35 @@ class PostgresBackend(Backend):
         if self.db is not None:
             _close(self.db)
             self.db = None
+
+
+def _schemas_changed(db: pg8000.native.Connection, namespace: str, changes: Changes) -> bool:
+    """Whether the schema document is not at the revision the write was checked against. The
+    namespace's row is locked first (shared; a schema change locks it exclusively), so no
+    schema change commits between this check and the write's commit."""
+    if not changes.check_schemas:
+        return False
+    if changes.schemas is not None:
+        db.run("SELECT 1 FROM confo_namespaces WHERE name = :ns FOR UPDATE", ns=namespace)
+    else:
+        db.run("SELECT 1 FROM confo_namespaces WHERE name = :ns FOR SHARE", ns=namespace)
+    rows = db.run("SELECT revision FROM confo_schemas WHERE namespace = :ns", ns=namespace)
+    return (rows[0][0] if rows else None) != changes.schemas_expected
+
+
+def _store_schemas(
+    db: pg8000.native.Connection, namespace: str, changes: Changes, revision: int
+) -> None:
+    if changes.schemas:
+        db.run(
+            "INSERT INTO confo_schemas VALUES (:ns, :data, :revision) ON CONFLICT (namespace) "
+            "DO UPDATE SET data = EXCLUDED.data, revision = EXCLUDED.revision",
+            ns=namespace,
+            data=encode_document(changes.schemas),
+            revision=revision,
+        )
+    elif changes.schemas is not None:  # {}: the namespace has no schemas any more
+        db.run("DELETE FROM confo_schemas WHERE namespace = :ns", ns=namespace)
 
 
 def _append(db: pg8000.native.Connection, namespace: str, record: RecordDraft) -> str:

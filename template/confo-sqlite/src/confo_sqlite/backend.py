@@ -23,6 +23,7 @@ from confo.errors import (
 )
 from confo.history import ChangeRecord, RecordDraft, decode_record
 from confo.model import Capabilities, WatchFeed
+from confo.schemas import decode_document, encode_document
 from confo.values import decode, encode
 
 SCHEMA = """
@@ -45,8 +46,15 @@ CREATE TABLE IF NOT EXISTS history (
     data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_namespace ON history (namespace, id);
+-- Each namespace's schema document (confo.schemas), read with its configurations: writes are
+-- conditional on its revision (Changes.check_schemas).
+CREATE TABLE IF NOT EXISTS schemas (
+    namespace TEXT PRIMARY KEY REFERENCES namespaces (name) ON DELETE CASCADE,
+    data BLOB NOT NULL,
+    revision INTEGER NOT NULL
+);
 """
-TABLES = ("namespaces", "configs", "counter", "history")
+TABLES = ("namespaces", "configs", "counter", "history", "schemas")
 ID_DIGITS = 12  # ids are zero-padded, so that they sort as strings too
 
 WATCH_POLL_SECONDS = 0.05
@@ -96,7 +104,7 @@ class SqliteBackend(Backend):
 
     def _has_schema(self) -> bool:
         found = self._db().execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?, ?)",
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?, ?, ?)",
             TABLES,
         )
         (tables,) = found.fetchone()
@@ -114,7 +122,8 @@ class SqliteBackend(Backend):
     def confo_capabilities(self) -> Capabilities:
         # One transaction carries any persist; SQLite holds any name the shared rules allow.
         # history=True: confo_write writes changes.record, and confo_history reads them back.
-        return Capabilities(watch="latest", history=True)
+        # schemas=True: confo_read reads the schema document, confo_write checks and writes it.
+        return Capabilities(watch="latest", history=True, schemas=True)
 
     def confo_list_namespaces(self) -> list[str]:
         with self._errors("list namespaces"):
@@ -139,7 +148,14 @@ class SqliteBackend(Backend):
             # `names` (None: all) lets a store read less; reading all is allowed, and simpler.
             query = "SELECT name, data, revision FROM configs WHERE namespace = ?"
             rows = db.execute(query, (namespace,)).fetchall()
+            document = db.execute(
+                "SELECT data, revision FROM schemas WHERE namespace = ?", (namespace,)
+            ).fetchone()
         snapshot = Snapshot()
+        if document is not None:  # the schemas, with every read: writes are checked by them
+            where = f"{self.path}: schemas of namespace {namespace!r}"
+            snapshot.schemas = decode_document(document[0], where)
+            snapshot.schemas_revision = document[1]
         for name, data, revision in rows:
             # decode() raises CorruptDataError naming this location for anything not a JSON
             # object: say where it is as a user would look for it.
@@ -150,8 +166,7 @@ class SqliteBackend(Backend):
 
     def confo_write(self, namespace: str, changes: Changes) -> WriteResult:
         with self._transaction() as db:  # the check and the write: atomic, all or nothing
-            if not changes.force:
-                self._check(db, namespace, changes)
+            self._check(db, namespace, changes)
             db.execute("INSERT OR IGNORE INTO namespaces VALUES (?)", (namespace,))
             (revision,) = db.execute(
                 "UPDATE counter SET revision = revision + 1 RETURNING revision"
@@ -164,19 +179,35 @@ class SqliteBackend(Backend):
                 "DELETE FROM configs WHERE namespace = ? AND name = ?",
                 [(namespace, name) for name in changes.delete],
             )
+            if changes.schemas:
+                db.execute(
+                    "INSERT OR REPLACE INTO schemas VALUES (?, ?, ?)",
+                    (namespace, encode_document(changes.schemas), revision),
+                )
+            elif changes.schemas is not None:  # {}: the namespace has no schemas any more
+                db.execute("DELETE FROM schemas WHERE namespace = ?", (namespace,))
             record = changes.record
             records = [] if record is None else [self._record(db, namespace, record)]
-        return WriteResult(dict.fromkeys(changes.put, revision), records)
+        schemas_revision = revision if changes.schemas else None
+        return WriteResult(dict.fromkeys(changes.put, revision), records, schemas_revision)
 
     def _check(self, db: sqlite3.Connection, namespace: str, changes: Changes) -> None:
+        # Unless forced, every configuration as expected; forced or not, the schema document
+        # too where the write was checked against it (a schema set meanwhile must be obeyed).
         query = "SELECT revision FROM configs WHERE namespace = ? AND name = ?"
         conflicts = []
-        for name in [*changes.put, *changes.delete]:
+        for name in [] if changes.force else [*changes.put, *changes.delete]:
             row = db.execute(query, (namespace, name)).fetchone()
             if (row[0] if row else None) != changes.expects(name):
                 conflicts.append(name)
-        if conflicts:
-            raise ConflictError(namespace, conflicts)
+        schemas = False
+        if changes.check_schemas:
+            row = db.execute(
+                "SELECT revision FROM schemas WHERE namespace = ?", (namespace,)
+            ).fetchone()
+            schemas = (row[0] if row else None) != changes.schemas_expected
+        if conflicts or schemas:
+            raise ConflictError(namespace, conflicts, schemas=schemas)
 
     def _record(self, db: sqlite3.Connection, namespace: str, record: RecordDraft) -> str:
         """Append the change record in the write's own transaction, and prune: beyond twice
