@@ -51,6 +51,7 @@ from confo.testing.hostile import HostileInputConformance
 from confo.testing.outcomes import LostAnswerConformance
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
+from confo.testing.schemas import SchemaConformance
 from confo.testing.servers import ServerProcess
 from confo.testing.watching import Recorder, WatchConformance, until
 
@@ -73,6 +74,7 @@ class BackendConformance(
     ConflictConformance,
     LostAnswerConformance,
     HistoryConformance,
+    SchemaConformance,
     WatchConformance,
     HostileInputConformance,
 ):

@@ -53,7 +53,8 @@ class Recorder:
         with self.lock:
             latest: dict[str, Any] = {}
             for event in self.events:
-                latest[event.config] = event.value
+                if event.kind != "rejected":  # the view keeps the last valid value
+                    latest[event.config] = event.value
         return {name: value for name, value in latest.items() if value is not None}
 
 
