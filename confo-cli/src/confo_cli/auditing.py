@@ -45,7 +45,9 @@ def history(  # noqa: PLR0917 (click passes the arguments by name)
                 record.time.isoformat(timespec="seconds"),
                 record.author,
                 record.message or "",
-                ", ".join(sorted(record.changes)),
+                ", ".join(
+                    [*sorted(record.changes), *(f"{n} (schema)" for n in sorted(record.schemas))]
+                ),
             )
             for record in records
         ],
@@ -122,3 +124,6 @@ def _diff(namespace: str, record: ChangeRecord) -> Iterator[str]:
         yield f"# {record.message}\n"
     for name, sides in sorted(record.changes.items()):
         yield from config_diff(f"{namespace}/{name}", sides["before"], sides["after"], ("a", "b"))
+    for name, sides in sorted(record.schemas.items()):
+        where = f"{namespace}/{name} (schema)"
+        yield from config_diff(where, sides["before"], sides["after"], ("a", "b"))

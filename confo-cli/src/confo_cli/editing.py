@@ -7,7 +7,7 @@ import tempfile
 
 import click
 
-from confo.errors import ConflictError, NamespaceNotFoundError
+from confo.errors import ConflictError, NamespaceNotFoundError, SchemaError
 from confo.values import JSONObject
 from confo_cli import arguments, failures
 from confo_cli.app import App
@@ -52,6 +52,11 @@ def edit(app: App, url: str, namespace: str, config: str, message: str | None) -
                 f"{namespace}/{config} changed in the store while you edited it, so nothing was "
                 f"written. Your version is in {kept}: run confo edit again and merge it.",
                 failures.CONFLICT,
+            ) from None
+        except SchemaError as exc:
+            kept = _keep(text)
+            raise Failure(
+                f"{failures.message(exc)} Your text is in {kept}.", failures.INVALID
             ) from None
     app.out.note(f"saved {namespace}/{config}")
 

@@ -10,6 +10,7 @@ from confo.errors import (
     BackendUnavailableError,
     ConflictError,
     ConfoError,
+    SchemaError,
 )
 
 OK = 0
@@ -21,6 +22,9 @@ STORE = 3
 """The store could not be reached, or refused the credentials or a right."""
 CONFLICT = 4
 """Someone else changed it meanwhile; nothing was written. Read again and retry."""
+INVALID = 5
+"""A value fails its configuration's schema; nothing was written. Fix it (confo schema shows
+the rule)."""
 INTERRUPTED = 130
 """Ctrl-C, as shells report it."""
 
@@ -36,6 +40,8 @@ class Failure(Exception):
 def exit_code(error: ConfoError) -> int:
     if isinstance(error, ConflictError):
         return CONFLICT
+    if isinstance(error, SchemaError):
+        return INVALID
     if isinstance(error, (BackendUnavailableError, BackendAuthenticationError)):
         return STORE
     return USAGE
@@ -49,5 +55,11 @@ def message(error: ConfoError) -> str:
         return (
             f"Conflict in namespace {error.namespace!r}: {names} changed in the store since "
             "this command read it, so nothing was written. Read it again (confo get) and retry."
+        )
+    if isinstance(error, SchemaError):
+        return (
+            f"Refused: {error.namespace}/{error.config} would not match its schema: "
+            f"{error.path or '/'}: {error.problem} (rule {error.rule or '/'}). Nothing was "
+            f"written. See the rule with: confo schema URL {error.namespace} {error.config}"
         )
     return " ".join(str(error).split())  # one line, whatever the message held

@@ -3,7 +3,6 @@ else's change is written over it."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,11 +10,11 @@ import click
 
 from confo.errors import FieldNotFoundError, NamespaceNotFoundError
 from confo.values import JSONObject
-from confo_cli import arguments, failures
+from confo_cli import arguments, failures, values
 from confo_cli.app import App
 from confo_cli.dumps import Dump, config_diff, read_dump
 from confo_cli.failures import Failure
-from confo_cli.output import Progress, warn
+from confo_cli.output import Progress
 from confo_cli.stores import Plan, Store, missing_folder
 
 
@@ -60,9 +59,16 @@ def set_(
       confo set file:./configs prod database host db.internal
       confo set etcd://127.0.0.1:2379 prod flags beta true --if-revision 42
     """
-    parsed = value if as_string else _value(value)
+    what = f"field {field!r} of {namespace}/{config}"
     with app.store(url) as store:
         store.confo.create_namespace(namespace)
+        schema = None if as_string else store.confo.get_schema(config, namespace)
+        if as_string:
+            parsed: Any = value
+        elif schema is None:
+            parsed = values.parse(value)
+        else:
+            parsed = values.by_schema(value, schema, field, what)
         if if_revision is None:
             store.confo.update(
                 config, lambda current: {**current, field: parsed}, namespace, message=message
@@ -70,37 +76,8 @@ def set_(
         else:
             _set_if_revision(store, namespace, config, {field: parsed}, if_revision, message)
     app.out.note(f"set {field!r} of {namespace}/{config}")
-    if not as_string:
-        _warn_if_misread(f"{field!r} of {namespace}/{config}", value, parsed)
-
-
-# Words Python or YAML read as booleans or null, which JSON spells otherwise. Stored as a
-# string, "False" is truthy: the opposite of what whoever typed it most likely meant.
-LOOKALIKES = {
-    **dict.fromkeys(["true", "yes", "on"], "true"),
-    **dict.fromkeys(["false", "no", "off"], "false"),
-    **dict.fromkeys(["null", "none", "~"], "null"),
-}
-
-
-def _warn_if_misread(what: str, text: str, parsed: Any) -> None:
-    meant = LOOKALIKES.get(text.strip().lower()) if isinstance(parsed, str) else None
-    if meant is not None:  # not JSON (true is, True is not), so stored as a string
-        warn(
-            f"stored {what} as the string {text!r}, not as JSON {meant}: write {meant} for "
-            "that, or pass --string to keep the string without this warning."
-        )
-
-
-def _value(text: str) -> Any:
-    try:
-        return json.loads(text, parse_constant=_not_json)
-    except ValueError:
-        return text
-
-
-def _not_json(name: str) -> Any:
-    raise ValueError(name)  # NaN and Infinity are not JSON: keep such a VALUE as a string
+    if not as_string and schema is None:
+        values.warn_if_misread(f"{field!r} of {namespace}/{config}", value, parsed)
 
 
 def _set_if_revision(  # noqa: PLR0917 (one call site, in order)

@@ -44,12 +44,15 @@ class WatchEvent:
         return None if self._find is None else self._find(self.config, self.value)
 
     def as_dict(self) -> dict[str, Any]:
-        """The event as plain JSON types, without ``old`` (``confo watch`` prints this)."""
-        return {
+        """The event as plain JSON types, without ``old`` (``confo watch`` prints this);
+        ``error`` only for a rejection."""
+        plain = {
             "namespace": self.namespace,
             "config": self.config,
             "kind": self.kind,
             "value": self.value,
             "revision": self.revision,
-            "error": self.error,
         }
+        if self.error is not None:
+            plain["error"] = self.error
+        return plain
