@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
-from confo import Changes, WriteResult
+from confo import Changes, Snapshot, WriteResult
 from confo.history import ChangeRecord, RecordDraft
 from confo.model import Capabilities, WatchFeed
 from confo_sqlite import SqliteBackend
@@ -106,6 +106,21 @@ class NoPrune(SqliteBackend):
         return super()._record(db, namespace, replace(record, keep=10**9))
 
 
+class Unguarded(SqliteBackend):
+    """Writes without checking the schema document's revision: a schema set meanwhile is not
+    obeyed."""
+
+    def confo_write(self, namespace: str, changes: Changes) -> WriteResult:
+        return super().confo_write(namespace, replace(changes, check_schemas=False))
+
+
+class SchemaBlind(SqliteBackend):
+    """Reads configurations without their namespace's schemas."""
+
+    def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
+        return replace(super().confo_read(namespace, names), schemas={}, schemas_revision=None)
+
+
 VARIANTS: dict[str, tuple[type[SqliteBackend], set[str]]] = {
     "broken_unsorted": (Unsorted, {"test_namespaces_are_listed_sorted"}),
     "broken_shallow_delete": (ShallowDelete, {"test_a_deleted_namespace_leaves_nothing_behind"}),
@@ -126,6 +141,14 @@ VARIANTS: dict[str, tuple[type[SqliteBackend], set[str]]] = {
     "broken_no_prune": (
         NoPrune,
         {"test_history_is_pruned_by_the_writes_to_between_limit_and_twice_it"},
+    ),
+    "broken_unguarded": (Unguarded, {"test_persist_checks_the_schema_the_store_holds_now"}),
+    "broken_schema_blind": (
+        SchemaBlind,
+        {
+            "test_an_invalid_stored_value_never_enters_the_view",
+            "test_a_schema_is_kept_in_the_store_and_removed_with_none",
+        },
     ),
 }
 """Backend type -> (class, the suite's tests that must fail against it)."""
