@@ -18,6 +18,7 @@ HERE = [
     "docs/manager.md",
     "docs/migration.md",
     "docs/wrappers.md",
+    "docs/schemas.md",
     "docs/hostile-input.md",
     "docs/backends/file.md",
     "confo-core/README.md",

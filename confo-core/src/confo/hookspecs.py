@@ -152,6 +152,10 @@ class Backend(ABC):
             may ignore ``names`` and return everything: the manager keeps only what it asked for.
         :returns: a :class:`~confo.model.Snapshot` whose ``revisions`` has an entry for every
             configuration in ``configs``, each read at one moment where the store allows it.
+            With ``Capabilities(schemas=True)``, also the namespace's schema document
+            (``schemas``, decoded with :func:`confo.schemas.decode_document`, and
+            ``schemas_revision``; an empty dict and None if it has none), whatever ``names``
+            asks for, read at the same moment. Keep it where the seeds' layout does not look.
         :raises NamespaceNotFoundError: the store has no such namespace.
         :raises CorruptDataError: a stored value is not a JSON object (name its key or file).
         :raises BackendUnavailableError: the store went away.
@@ -167,13 +171,22 @@ class Backend(ABC):
         write atomically (a transaction, or a lock that every writer takes), so that no change made
         by anyone between the check and the write can be lost.
 
+        With ``changes.check_schemas`` (forced or not), also conditional on the namespace's
+        schema document having revision ``changes.schemas_expected`` (None: there is none), in
+        each transaction; otherwise raise ``ConflictError(..., schemas=True)``. Where
+        ``changes.schemas`` is not None, store it as the document
+        (:func:`confo.schemas.encode_document`; ``{}`` removes it) in the same transaction, and
+        return its new revision in ``WriteResult.schemas_revision``. ``confo_delete_namespace``
+        deletes the document with the namespace.
+
         All or nothing where the store allows it (one transaction). Where a write must be split
         (the store limits a transaction's size), check every expectation before writing anything,
         and document what stays unchecked between the parts.
 
         :returns: a :class:`~confo.model.WriteResult` with the new revision of every name put.
-        :raises ConflictError: some expectations failed; name every such configuration; nothing of
-            the namespace was written.
+        :raises ConflictError: some expectations failed; name every such configuration (and
+            pass ``schemas=True`` if the schema document's did); nothing of the namespace was
+            written.
         :raises PartialWriteError: a split write stopped after some parts; carry what was written.
         :raises StoreLimitError: a configuration is larger than the store accepts; nothing written.
         :raises BackendUnavailableError: the store went away; say whether anything was written.
