@@ -56,6 +56,7 @@ def targets(stores: list[Any], sizes: list[int]) -> list[Target]:
         rows.append(_at_most(name, memory["confo"] / memory["floor"], 1.5))
         rows += conflict_targets(store)
         rows += history_targets(store)
+        rows += schema_targets(store)
         rows += watch_targets(store)
     return rows
 
@@ -70,6 +71,16 @@ def history_targets(store: Any) -> list[Target]:
     read = found["read"]
     name = f"{store.name}: `history(limit=50)` within 2x one raw read of 50 keys"
     rows.append(_at_most(name, read["history"] / read["raw"], 2.0))
+    return rows
+
+
+def schema_targets(store: Any) -> list[Target]:
+    found = store.results["schemas"]
+    reload, set_one = found["reload"], found["set"]
+    name = f"{store.name}: `reload()` of {found['n']:,} with schemas within 1.3x without"
+    rows = [_at_most(name, reload["with schemas"] / reload["without"], 1.3)]
+    name = f"{store.name}: `set()` of one field with a schema within 3x without"
+    rows.append(_at_most(name, set_one["with schemas"] / set_one["without"], 3.0))
     return rows
 
 
@@ -153,6 +164,7 @@ def _gc_paused(results: dict[str, Any]) -> list[str]:
 
 def write_report(
     *,
+    validators: dict[str, float],
     stores: list[Any],
     imports: dict[str, Any],
     command_line: dict[str, Any],
@@ -167,6 +179,7 @@ def write_report(
     for store in stores:
         lines += _store_section(store, sizes[-1])
     lines += _cli_section(command_line)
+    lines += _validators_section(validators)
     if NOTES.exists():
         lines += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
     markdown.write_text("\n".join(lines), encoding="utf-8")
@@ -267,6 +280,7 @@ def _store_section(store: Any, top: int) -> list[str]:
     lines += _gc_paused(r)
     lines += _conflicts_section(r["conflicts"])
     lines += _history_section(r["history"])
+    lines += _schemas_section(r["schemas"])
     lines += _watch_section(r["watch"])
     names, first, get, memory = r["get_namespaces"], r["first_load"], r["get"], r["memory"]
     return [
@@ -286,6 +300,36 @@ def _store_section(store: Any, top: int) -> list[str]:
         f"floor {memory['floor'] / 2**20:.1f} MiB ({ratio(memory['confo'], memory['floor'])}) |",
         "",
     ]
+
+
+def _schemas_section(found: dict[str, Any]) -> list[str]:
+    reload, set_one = found["reload"], found["set"]
+    return [
+        "Schemas (benchmarks/schemas.py): the same work with a schema for every configuration, "
+        "and without:",
+        "",
+        "| operation | with schemas | without | ratio |",
+        "|---|---:|---:|---:|",
+        f"| `reload()` of {found['n']:,} | {ms(reload['with schemas'])} | "
+        f"{ms(reload['without'])} | **{ratio(reload['with schemas'], reload['without'])}** |",
+        f"| `set()` of one field | {ms(set_one['with schemas'])} | {ms(set_one['without'])} | "
+        f"**{ratio(set_one['with schemas'], set_one['without'])}** |",
+        "",
+    ]
+
+
+def _validators_section(found: dict[str, float]) -> list[str]:
+    lines = [
+        "## Validators",
+        "",
+        "One check of one configuration (five fields, a list) against its compiled schema, by "
+        "each JSON Schema validator considered (docs/schemas.md says why jsonschema-rs):",
+        "",
+        "| validator | per check |",
+        "|---|---:|",
+    ]
+    lines += [f"| {name} | {seconds * 1e6:.2f} µs |" for name, seconds in found.items()]
+    return [*lines, ""]
 
 
 def _history_section(found: dict[str, Any]) -> list[str]:

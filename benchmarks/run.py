@@ -23,6 +23,7 @@ import cli
 import conflicts
 import harness
 import history
+import schemas
 import watching
 from baselines import (
     Baseline,
@@ -342,6 +343,10 @@ def main() -> int:
             backend.results["history"] = history.run(
                 backend.name, backend.credentials, backend.baseline, smoke=args.smoke
             )
+            print("   schemas", flush=True)
+            backend.results["schemas"] = schemas.run(
+                backend.name, backend.credentials, smoke=args.smoke
+            )
             print("   watch", flush=True)
             backend.results["watch"] = watching.run(
                 backend.name, backend.credentials, smoke=args.smoke
@@ -349,6 +354,7 @@ def main() -> int:
         print("== command line", flush=True)
         command_line = cli.run(stores, smoke=args.smoke)
     write_report(
+        validators=schemas.validators(),
         stores=stores,
         imports=import_cost(),
         command_line=command_line,

@@ -29,7 +29,7 @@ from confo.values import checked_object, decode, encode
 if TYPE_CHECKING:
     import jsonschema_rs
 
-    from confo.model import Snapshot
+    from confo.model import Revision, Snapshot
 
 FORMAT = 1
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -125,7 +125,13 @@ def validator(schema: JSONObject) -> jsonschema_rs.Validator:
 def problem(schema: JSONObject, values: JSONObject) -> tuple[str, str, str] | None:
     """Why ``values`` fails ``schema``: (JSON pointer, the rule's schema path, message); None
     if it matches."""
-    compiled = validator(schema)
+    return problem_with(validator(schema), values)
+
+
+def problem_with(
+    compiled: jsonschema_rs.Validator, values: JSONObject
+) -> tuple[str, str, str] | None:
+    """:func:`problem`, with the schema's compiled validator."""
     if compiled.is_valid(values):
         return None
     import jsonschema_rs  # noqa: PLC0415
@@ -146,16 +152,28 @@ def check(
 ) -> None:
     """Raise SchemaError if ``values`` fails ``schema`` (None: no schema, nothing to check);
     ``detail`` goes into its message, after "does not match its schema"."""
-    if schema is None:
-        return
-    found = problem(schema, values)
+    if schema is not None:
+        check_with(namespace, config, validator(schema), values, detail)
+
+
+def check_with(
+    namespace: str,
+    config: str,
+    compiled: jsonschema_rs.Validator,
+    values: JSONObject,
+    detail: str = "",
+) -> None:
+    """:func:`check`, with the schema's compiled validator."""
+    found = problem_with(compiled, values)
     if found is not None:
         raise SchemaError(namespace, config, *found, detail=detail)
 
 
-def error_text(namespace: str, config: str, schema: JSONObject, values: JSONObject) -> str | None:
+def error_text(
+    namespace: str, config: str, compiled: jsonschema_rs.Validator, values: JSONObject
+) -> str | None:
     """Why the stored ``values`` are kept out of the live view; None if they match."""
-    found = problem(schema, values)
+    found = problem_with(compiled, values)
     if found is None:
         return None
     path, rule, what = found
@@ -166,27 +184,83 @@ def error_text(namespace: str, config: str, schema: JSONObject, values: JSONObje
     )
 
 
-def screen(namespace: str, snapshot: Snapshot) -> None:
-    """Move each value of ``snapshot`` that fails its schema out of ``configs`` into
-    ``rejected``, with the error (its revision stays in ``revisions``).
+class Rules:
+    """The compiled validators of a namespace's schemas, compiled when first needed and kept
+    while the schema document keeps its revision: a reload or a ``set()`` then costs a dict
+    lookup and the check itself."""
+
+    __slots__ = ("_compiled", "namespace", "passed", "revision", "schemas")
+
+    def __init__(
+        self, namespace: str, schemas: dict[str, JSONObject], revision: Revision | None
+    ) -> None:
+        self.namespace = namespace
+        self.schemas = schemas
+        self.revision = revision
+        self._compiled: dict[str, jsonschema_rs.Validator] = {}
+        # The revision of each configuration's stored value found valid under these rules: a
+        # revision changes whenever the value does, so the same one need not be checked again.
+        self.passed: dict[str, Revision] = {}
+
+    def of(self, config: str) -> jsonschema_rs.Validator | None:
+        """The validator of ``config``'s schema; None if it has none.
+
+        :raises CorruptDataError: the stored schema does not compile (another tool wrote it).
+        """
+        compiled = self._compiled.get(config)
+        if compiled is not None:
+            return compiled
+        schema = self.schemas.get(config)
+        if schema is None:
+            return None
+        try:
+            compiled = self._compiled[config] = validator(schema)
+        except InvalidSchemaError as exc:
+            raise CorruptDataError(
+                f"The schema stored for configuration {config!r} of namespace "
+                f"{self.namespace!r} is not one Confo can enforce ({exc}). Set a valid one "
+                "with set_schema(), or remove it with set_schema(config, None)."
+            ) from None
+        return compiled
+
+    def check(self, config: str, values: JSONObject, detail: str = "") -> None:
+        """Raise SchemaError if ``values`` fails ``config``'s schema."""
+        compiled = self.of(config)
+        if compiled is not None:
+            check_with(self.namespace, config, compiled, values, detail)
+
+    def follow(self, snapshot: Snapshot) -> Rules:
+        """These rules if ``snapshot`` holds the same schema document, else its own."""
+        revision = snapshot.schemas_revision
+        if revision is not None and revision == self.revision:
+            return self
+        if revision is None and not snapshot.schemas and not self.schemas:
+            return self
+        return Rules(self.namespace, snapshot.schemas, snapshot.schemas_revision)
+
+
+def screen(rules: Rules, snapshot: Snapshot) -> None:
+    """Move each value of ``snapshot`` that fails its schema (by ``rules``, which hold the
+    same document) out of ``configs`` into ``rejected``, with the error (its revision stays
+    in ``revisions``).
 
     :raises CorruptDataError: a stored schema does not compile (another tool wrote it).
     """
-    for config, schema in snapshot.schemas.items():
+    passed = rules.passed
+    for config in snapshot.schemas:
         values = snapshot.configs.get(config)
         if values is None:
             continue
-        try:
-            text = error_text(namespace, config, schema, values)
-        except InvalidSchemaError as exc:
-            raise CorruptDataError(
-                f"The schema stored for configuration {config!r} of namespace {namespace!r} is "
-                f"not one Confo can enforce ({exc}). Set a valid one with set_schema(), or "
-                "remove it with set_schema(config, None)."
-            ) from None
-        if text is not None:
+        revision = snapshot.revisions[config]
+        if passed.get(config) == revision:
+            continue
+        compiled = rules.of(config)
+        text = None if compiled is None else error_text(rules.namespace, config, compiled, values)
+        if text is None:
+            passed[config] = revision
+        else:
             del snapshot.configs[config]
-            snapshot.rejected[config] = (values, snapshot.revisions[config], text)
+            snapshot.rejected[config] = (values, revision, text)
 
 
 def _pointer(parts: Any) -> str:
@@ -208,8 +282,27 @@ def encode_document(schemas: dict[str, JSONObject]) -> bytes:
 def decode_document(data: bytes | str, where: str) -> dict[str, JSONObject]:
     """A namespace's schemas as stored; ``where`` names the key, znode or file in errors.
 
+    The same bytes give the same dict, decoded once: every read brings the document along,
+    and it rarely changes (the dict is never changed in place: a schema change builds a new
+    one).
+
     :raises CorruptDataError: not a schema document of this Confo (damaged, foreign, newer).
     """
+    data = data.encode() if isinstance(data, str) else data
+    found = _DECODED.get(data)
+    if found is None:
+        found = _decode_document(data, where)
+        if len(_DECODED) >= DECODED_KEPT:
+            _DECODED.pop(next(iter(_DECODED)))
+        _DECODED[data] = found
+    return found
+
+
+DECODED_KEPT = 256  # documents: a process rarely serves more namespaces with schemas
+_DECODED: dict[bytes, dict[str, JSONObject]] = {}
+
+
+def _decode_document(data: bytes, where: str) -> dict[str, JSONObject]:
     raw = decode(data, where)
     version = raw.get("confo_schemas")
     schemas = raw.get("schemas")

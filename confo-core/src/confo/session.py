@@ -51,6 +51,7 @@ class NamespaceState:
         "namespace",
         "rejected",
         "revisions",
+        "rules",
         "schemas",
         "schemas_revision",
         "stored",
@@ -72,6 +73,7 @@ class NamespaceState:
         # are conditional on it); stored values they refuse: name -> (revision, error).
         self.schemas: dict[str, JSONObject] = snapshot.schemas
         self.schemas_revision: Revision | None = snapshot.schemas_revision
+        self.rules = schemas.Rules(namespace, snapshot.schemas, snapshot.schemas_revision)
         self.rejected: dict[str, tuple[Revision, str]] = {}
         # Changed in memory since read or written; a dict keeps the order of the edits, so the
         # store's own indexes list new configurations in the order they were set.
@@ -86,7 +88,7 @@ class NamespaceState:
 
     def check(self, name: str, values: JSONObject) -> None:
         """Raise SchemaError if ``values`` fails the schema of ``name`` held here."""
-        schemas.check(self.namespace, name, self.schemas.get(name), values)
+        self.rules.check(name, values)
 
     def check_changes(self, changes: Changes) -> None:
         """Raise SchemaError if anything ``changes`` puts fails its schema held here."""
@@ -97,6 +99,7 @@ class NamespaceState:
         """The namespace's schemas as the store holds them now (read, or just written)."""
         self.schemas = snapshot.schemas
         self.schemas_revision = snapshot.schemas_revision
+        self.rules = self.rules.follow(snapshot)
 
     def _take_rejected(self, snapshot: Snapshot) -> None:
         """Note what ``snapshot`` holds that fails its schema: its revision and value are what

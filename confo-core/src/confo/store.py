@@ -52,6 +52,8 @@ class Store:
         self._closed = False
         self.history_limit = DEFAULT_LIMIT
         self._capabilities: Capabilities | None = None
+        # Compiled validators of each namespace read, kept while its schemas stay the same.
+        self._rules: dict[str, schemas.Rules] = {}
 
     def __repr__(self) -> str:
         return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
@@ -130,7 +132,10 @@ class Store:
                 f"{namespace!r} without their revisions; confo_read must give one for each."
             )
         if screen and snapshot.schemas:
-            schemas.screen(namespace, snapshot)
+            held = self._rules.get(namespace)
+            rules = schemas.Rules(namespace, {}, None) if held is None else held
+            rules = self._rules[namespace] = rules.follow(snapshot)
+            schemas.screen(rules, snapshot)
         return snapshot
 
     def write(self, namespace: str, changes: Changes) -> WriteResult:
