@@ -44,14 +44,16 @@ def _path(folder: Path, record_id: int) -> Path:
     return folder / f"{record_id:0{ID_DIGITS}d}{SUFFIX}"
 
 
-def append(root: Path, namespace: str, record: RecordDraft, temps: Path) -> str:
+def append(root: Path, namespace: str, record: RecordDraft, temps: Path, prefix: str) -> str:
     """Add ``record`` as the namespace's newest; call with the namespace's lock held. Prunes the
-    oldest beyond twice ``record.keep``, down to ``keep``. Returns the record's id."""
+    oldest beyond twice ``record.keep``, down to ``keep``. Returns the record's id. The temp
+    file is named with ``prefix``, the namespace's own: one a killed writer leaves is removed
+    by the namespace's next persist, as its configurations' temp files are."""
     folder = folder_of(root, namespace)
     folder.mkdir(parents=True, exist_ok=True)
     ids = _ids(folder)
     record_id = (ids[-1] if ids else 0) + 1
-    fd, temp = tempfile.mkstemp(prefix=".record.", suffix=".tmp", dir=temps)
+    fd, temp = tempfile.mkstemp(prefix=f"{prefix}.", suffix=".record.tmp", dir=temps)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(record.encode())
