@@ -240,9 +240,10 @@ class ConflictError(ConfoError):
         # manager reads them again and checks its values before it tries again.
         self.schemas = schemas
         names = ", ".join(map(repr, self.configs))
-        what = f"{names} changed" if self.configs else "its schemas changed"
-        if self.configs and schemas:
-            what += ", and its schemas too,"
+        if self.configs:
+            what = f"{names} changed" + (", and its schemas too," if schemas else "")
+        else:
+            what = "its schemas changed" if schemas else "what the write depended on changed"
         super().__init__(
             f"Conflict in namespace {namespace!r}: {what} in the store since this manager read "
             f"{'it' if len(self.configs) <= 1 else 'them'}{detail}. Nothing of the namespace was "

@@ -167,7 +167,9 @@ class Backend(ABC):
         """Apply ``changes`` to ``namespace``, creating the namespace if it is missing.
 
         Conditional unless ``changes.force``: every name in ``changes.put`` and ``changes.delete``
-        must still have the revision ``changes.expected`` gives it (None: must not exist). Check and
+        must still have the revision ``changes.expected`` gives it (None: must not exist), and so
+        must a name only in ``changes.expected``, which the write leaves as it is
+        (``changes.checked()`` lists them all). Check and
         write atomically (a transaction, or a lock that every writer takes), so that no change made
         by anyone between the check and the write can be lost.
 

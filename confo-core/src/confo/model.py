@@ -63,8 +63,11 @@ class Changes:
     ``expected`` gives, for every name in ``put`` and ``delete``, the revision the store must still
     hold for the write to go ahead, or None where the configuration must not exist yet. Unless
     ``force`` is set, a backend that finds any other revision writes nothing of this namespace and
-    raises :class:`~confo.errors.ConflictError` naming every such configuration. With ``force``
-    the write is unconditional (last writer wins), and deleting a missing name is not an error.
+    raises :class:`~confo.errors.ConflictError` naming every such configuration. ``expected``
+    may also name a configuration in neither ``put`` nor ``delete``: the write is conditional
+    on it too, and leaves it as it is (``set_schema`` depends so on the value it checked). With
+    ``force`` the write is unconditional (last writer wins), and deleting a missing name is not
+    an error.
 
     ``schemas`` (None: unchanged) is the namespace's whole new schema document to store
     (``{}``: remove it). With ``check_schemas``, the write is also conditional on the document
@@ -93,6 +96,15 @@ class Changes:
     def expects(self, name: str) -> Revision | None:
         """The revision ``name`` must have in the store; None: it must not exist."""
         return self.expected.get(name)
+
+    def checked(self) -> list[str]:
+        """Every name whose revision the write depends on: those put, deleted and only
+        checked (in ``expected`` alone), in that order."""
+        return list(dict.fromkeys([*self.put, *self.delete, *self.expected]))
+
+    def only_checked(self) -> list[str]:
+        """The names in ``expected`` that the write neither puts nor deletes."""
+        return [name for name in self.expected if name not in self.put and name not in self.delete]
 
 
 @dataclass

@@ -215,7 +215,7 @@ class Namespace:
         """
         with self._lock:
             state.check_changes(changes)
-            return self._guarded(changes, state.schemas_revision)
+            return self._guarded(changes, state.rules.revision)
 
     def _guarded(self, changes: Changes, schemas_revision: Revision | None) -> Changes:
         if not self._session.store.keeps_schemas:
@@ -299,14 +299,14 @@ class Namespace:
         """
         name = self._session.store.check_name("configuration", config)
         store = self._session.store
-        attempts = UPDATE_ATTEMPTS if attempts is None else attempts
-        for attempt in range(attempts):
+
+        def attempt() -> Changes:
             snapshot = store.read(self.name, [name], screen=False)  # fn may mend a bad value
             current = snapshot.configs.get(name, {})
             new = checked_object(fn(copy_json(current)), f"configuration {name!r} from update()")
             store.validate(self.name, name, new)
             schemas.check(self.name, name, snapshot.schemas.get(name), new)
-            changes = recording.with_record(
+            return recording.with_record(
                 store,
                 self._guarded(
                     Changes({name: new}, set(), {name: snapshot.revisions.get(name)}),
@@ -316,21 +316,15 @@ class Namespace:
                 author=self._session.author(),
                 message=message,
             )
-            try:
-                # A lost answer is not recorded as unsure: update() claims nothing of the view
-                # until it knows, and the next update() reads what the store holds anyway.
-                result = store.write(self.name, changes)
-            except ConflictError:
-                _back_off(attempt)
-                continue
-            with self._lock:
-                state = self._session.held(self.name)
-                if state is not None:
-                    state.absorb(name, new, result.revisions[name])
-                    state.take_schemas(snapshot)
-            written: JSONObject = copy_json(new)
-            return written
-        raise ConflictError(self.name, [name], f" (update() gave up after {attempts} tries)")
+
+        # A lost answer is not recorded as unsure: update() claims nothing of the view until it
+        # knows, and the next update() reads what the store holds anyway.
+        done = self._until_written("update", [name], attempts, attempt)
+        assert done is not None  # an update always has something to write
+        changes, result = done
+        self._absorb(changes, result)
+        written: JSONObject = copy_json(changes.put[name])
+        return written
 
     def write(
         self,
@@ -427,8 +421,8 @@ class Namespace:
         records = recording.down_to(store, self.name, to)
         target = history.state_after(to, records, config)
         text = f"rollback to {to}" if message is None else message
-        attempts = UPDATE_ATTEMPTS if attempts is None else attempts
-        for attempt in range(attempts):
+
+        def attempt() -> Changes | None:
             snapshot = store.read(self.name, list(target), screen=False)
             changes = _rollback_changes(target, snapshot)
             if not changes:
@@ -438,26 +432,25 @@ class Namespace:
                     self.name, name, snapshot.schemas.get(name), values, _refused_back(to)
                 )
             diff = history.diff(snapshot.configs, changes.put, changes.delete)
-            recorded = recording.with_record(
+            return recording.with_record(
                 store,
                 self._guarded(changes, snapshot.schemas_revision),
                 diff,
                 author=self._session.author(),
                 message=text,
             )
-            if dry_run and recorded.record is not None:
-                return recorded.record.stored("")
-            try:
-                result = store.write(self.name, recorded)
-            except ConflictError:
-                _back_off(attempt)
-                continue
-            self._absorb(changes, result)
-            if recorded.record is None or not result.records:
-                return None
-            return recorded.record.stored(result.records[-1])
-        names = sorted(target)
-        raise ConflictError(self.name, names, f" (rollback() gave up after {attempts} tries)")
+
+        if dry_run:
+            planned = attempt()
+            return None if planned is None or planned.record is None else planned.record.stored("")
+        done = self._until_written("rollback", sorted(target), attempts, attempt)
+        if done is None:
+            return None
+        changes, result = done
+        self._absorb(changes, result)
+        if changes.record is None or not result.records:
+            return None
+        return changes.record.stored(result.records[-1])
 
     def get_schema(self, config: str) -> JSONObject | None:
         """The JSON Schema the store holds for ``config`` (read now); None if it has none."""
@@ -489,43 +482,47 @@ class Namespace:
                 "schemas=False); a confo_validate plugin can check values in this process."
             )
         new = None if schema is None else schemas.check_schema(schema, self._where(name))
-        attempts = UPDATE_ATTEMPTS if attempts is None else attempts
-        for attempt in range(attempts):
+
+        def attempt() -> Changes | None:
             snapshot = store.read(self.name, [name], screen=False)
             old = snapshot.schemas.get(name)
             if old == new:
-                return
+                return None
             stored = snapshot.configs.get(name)
             if new is not None and stored is not None:
                 schemas.check(self.name, name, new, stored, " as stored now, under the new schema")
             document = {n: s for n, s in snapshot.schemas.items() if n != name}
             if new is not None:
                 document[name] = new
-            changes = recording.with_record(
+            # Conditional on the value just checked too: one written meanwhile (valid under the
+            # old schema) is checked again, rather than left in the store failing the new one.
+            guarded = Changes(
+                expected={name: snapshot.revisions.get(name)},
+                schemas=document,
+                check_schemas=True,
+                schemas_expected=snapshot.schemas_revision,
+            )
+            return recording.with_record(
                 store,
-                Changes(
-                    schemas=document, check_schemas=True, schemas_expected=snapshot.schemas_revision
-                ),
+                guarded,
                 {},
                 author=self._session.author(),
                 message=message,
                 schemas={name: {"before": old, "after": new}},
             )
-            try:
-                result = store.write(self.name, changes)
-            except ConflictError:
-                _back_off(attempt)
-                continue
-            with self._lock:
-                state = self._session.held(self.name)
-                if state is not None:
-                    state.take_schemas(
-                        Snapshot(schemas=document, schemas_revision=result.schemas_revision)
-                    )
+
+        done = self._until_written("set_schema", [name], attempts, attempt)
+        if done is None:
             return
-        raise ConflictError(
-            self.name, [], f" (set_schema() gave up after {attempts} tries)", schemas=True
-        )
+        changes, result = done
+        with self._lock:
+            state = self._session.held(self.name)
+            if state is not None:
+                state.take_schemas(
+                    Snapshot(
+                        schemas=changes.schemas or {}, schemas_revision=result.schemas_revision
+                    )
+                )
 
     def rejected(self) -> dict[str, str]:
         """The configurations whose stored value fails its schema, each with the error: the
@@ -536,6 +533,28 @@ class Namespace:
 
     def _where(self, config: str) -> str:
         return f"configuration {config!r} of namespace {self.name!r}"
+
+    def _until_written(
+        self,
+        what: str,
+        names: list[str],
+        attempts: int | None,
+        attempt: Callable[[], Changes | None],
+    ) -> tuple[Changes, WriteResult] | None:
+        """Read fresh, build and write conditionally, until no one else wrote meanwhile: what
+        update(), rollback() and set_schema() share. ``attempt`` reads and returns what to
+        write (None: nothing to write, and None is returned); after a conflict, a
+        jittered pause and again, ``attempts`` times at most (UPDATE_ATTEMPTS)."""
+        tries = UPDATE_ATTEMPTS if attempts is None else attempts
+        for number in range(tries):
+            changes = attempt()
+            if changes is None:
+                return None
+            try:
+                return changes, self._session.store.write(self.name, changes)
+            except ConflictError:
+                _back_off(number)
+        raise ConflictError(self.name, names, f" ({what}() gave up after {tries} tries)")
 
     def _absorb(self, changes: Changes, result: WriteResult) -> None:
         """Take what a write outside persist left in the store into the view held here."""
@@ -610,7 +629,7 @@ def _rollback_changes(target: dict[str, JSONObject | None], snapshot: Snapshot) 
 
 
 def _schemas_of(state: NamespaceState) -> Snapshot:
-    return Snapshot(schemas=state.schemas, schemas_revision=state.schemas_revision)
+    return Snapshot(schemas=state.rules.schemas, schemas_revision=state.rules.revision)
 
 
 def _refused_back(to: str) -> str:

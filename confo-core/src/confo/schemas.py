@@ -114,7 +114,7 @@ def _no_fetch(uri: str) -> Any:
 
 @functools.lru_cache(maxsize=1024)
 def _validator_for(encoded: str) -> jsonschema_rs.Validator:
-    return _compile(decode(encoded, "a stored schema"), "a stored schema")
+    return _compile(decode(encoded, "a stored schema"), "this configuration")
 
 
 def validator(schema: JSONObject) -> jsonschema_rs.Validator:
@@ -288,20 +288,10 @@ def decode_document(data: bytes | str, where: str) -> dict[str, JSONObject]:
 
     :raises CorruptDataError: not a schema document of this Confo (damaged, foreign, newer).
     """
-    data = data.encode() if isinstance(data, str) else data
-    found = _DECODED.get(data)
-    if found is None:
-        found = _decode_document(data, where)
-        if len(_DECODED) >= DECODED_KEPT:
-            _DECODED.pop(next(iter(_DECODED)))
-        _DECODED[data] = found
-    return found
+    return _decode_document(data.encode() if isinstance(data, str) else data, where)
 
 
-DECODED_KEPT = 256  # documents: a process rarely serves more namespaces with schemas
-_DECODED: dict[bytes, dict[str, JSONObject]] = {}
-
-
+@functools.lru_cache(maxsize=256)  # documents: a process rarely serves more namespaces
 def _decode_document(data: bytes, where: str) -> dict[str, JSONObject]:
     raw = decode(data, where)
     version = raw.get("confo_schemas")

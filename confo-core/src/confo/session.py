@@ -52,8 +52,6 @@ class NamespaceState:
         "rejected",
         "revisions",
         "rules",
-        "schemas",
-        "schemas_revision",
         "stored",
         "unsure",
     )
@@ -69,10 +67,8 @@ class NamespaceState:
         # What the store held at those revisions: a change record's "before" (the same dicts
         # as ``configs`` until edited: an edit replaces a dict, never changes it).
         self.stored: dict[str, JSONObject] = dict(snapshot.configs)
-        # The namespace's schemas as last read, and the schema document's revision (writes
+        # The namespace's schemas as last read, with the schema document's revision (writes
         # are conditional on it); stored values they refuse: name -> (revision, error).
-        self.schemas: dict[str, JSONObject] = snapshot.schemas
-        self.schemas_revision: Revision | None = snapshot.schemas_revision
         self.rules = schemas.Rules(namespace, snapshot.schemas, snapshot.schemas_revision)
         self.rejected: dict[str, tuple[Revision, str]] = {}
         # Changed in memory since read or written; a dict keeps the order of the edits, so the
@@ -97,8 +93,6 @@ class NamespaceState:
 
     def take_schemas(self, snapshot: Snapshot) -> None:
         """The namespace's schemas as the store holds them now (read, or just written)."""
-        self.schemas = snapshot.schemas
-        self.schemas_revision = snapshot.schemas_revision
         self.rules = self.rules.follow(snapshot)
 
     def _take_rejected(self, snapshot: Snapshot) -> None:
@@ -248,7 +242,8 @@ class NamespaceState:
         A configuration with unsaved local edits keeps them, and keeps the revision they were
         based on, so that its next persist raises ConflictError rather than losing either side.
         """
-        asked = list(self.configs) if names is None else names
+        # Every name held, a rejected one that never had a valid value (not in configs) too.
+        asked = [*self.configs, *self.rejected] if names is None else names
         gone = [
             name for name in asked if name not in snapshot.configs and name not in snapshot.rejected
         ]
@@ -273,7 +268,14 @@ class NamespaceState:
     def reset(self, snapshot: Snapshot) -> None:
         """Take the store's view whole (``reload``): unsaved edits are dropped; a value the
         store holds that fails its schema leaves the last valid one in the view."""
-        previous = self.configs
+        # The last valid value of each rejected one: what the view held, unless that was an
+        # unsaved edit or delete (dropped by a reload): then what was stored, if that was valid.
+        previous = {name: self.configs[name] for name in self.configs if name not in self.dirty}
+        previous.update(
+            (name, self.stored[name])
+            for name in [*self.dirty, *self.deleted]
+            if name in self.stored and name not in self.rejected
+        )
         self.configs = snapshot.configs
         for name in snapshot.rejected:
             if name in previous:

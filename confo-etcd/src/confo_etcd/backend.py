@@ -208,6 +208,7 @@ class EtcdBackend(Backend):
         names.pop(_key(namespace), None)
         schemas_key = _schemas_key(namespace)
         names.pop(schemas_key, None)
+        names.update({_key(namespace, name): name for name in changes.only_checked()})
         expect = (
             [] if changes.force else [Expect(k, _expected(changes, n)) for k, n in names.items()]
         )
@@ -290,7 +291,7 @@ class EtcdBackend(Backend):
         once: no values travel, one round trip's wait; the keys are read (to name the
         conflicts) only where a compare fails.
         """
-        names = [*changes.put, *changes.delete]
+        names = changes.checked()
         step = self._settings().max_txn_ops
         chunks = [
             {_key(namespace, name): name for name in names[start : start + step]}

@@ -433,7 +433,7 @@ def _check_revisions(root: Path, folder: Path, namespace: str, changes: Changes)
         if changes.force
         else [
             name
-            for name in (*changes.put, *changes.delete)
+            for name in changes.checked()
             if _stored_revision(folder / f"{name}{SUFFIX}") != changes.expects(name)
         ]
     )

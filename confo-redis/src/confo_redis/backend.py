@@ -251,7 +251,7 @@ class RedisBackend(Backend):
 
     def _update(self, namespace: str, changes: Changes, encoded: dict[str, bytes]) -> list[Any]:
         """Replace configurations that exist: the indexes stay as they are."""
-        keys = {name: self._key(namespace, name) for name in encoded}
+        keys = {name: self._key(namespace, name) for name in changes.checked()}
         guard = self._guard(namespace, changes)
 
         def write(pipe: Pipeline) -> None:
@@ -274,7 +274,7 @@ class RedisBackend(Backend):
         self, namespace: str, changes: Changes, encoded: dict[str, bytes]
     ) -> list[Any]:
         """Create, replace and delete configurations, and keep both indexes in step."""
-        keys = {name: self._key(namespace, name) for name in (*encoded, *changes.delete)}
+        keys = {name: self._key(namespace, name) for name in changes.checked()}
         guard = self._guard(namespace, changes)
 
         def write(pipe: Pipeline) -> None:

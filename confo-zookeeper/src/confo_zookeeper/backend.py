@@ -65,7 +65,9 @@ from confo_zookeeper.transactions import (
     Operation,
     OperationKind,
     apply_in_batches,
+    expectation,
     split_for_requests,
+    version_of,
 )
 from confo_zookeeper.watching import StoreWatcher
 
@@ -154,8 +156,6 @@ class ZookeeperBackend(Backend):
                 )
             self._recorded.discard(namespace)
             self._last_record.pop(namespace, None)
-            with suppress(NoNodeError):
-                self._wait(self._client().delete_async(schemas.path(namespace)))
             children = self._children(namespace)
             operations = [Operation("delete", _path(namespace, child)) for child in children]
             operations.append(Operation("delete", path))
@@ -166,6 +166,8 @@ class ZookeeperBackend(Backend):
                     f"Namespace {namespace!r} changed while it was being deleted (another client "
                     "added a configuration). Try again."
                 ) from None
+            with suppress(NoNodeError):  # only once the namespace is gone: writers obey it
+                self._wait(self._client().delete_async(schemas.path(namespace)))
 
     @hookimpl
     def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
@@ -177,8 +179,10 @@ class ZookeeperBackend(Backend):
                 wanted = list(names)
                 if not self._wait(client.exists_async(_path(namespace))):
                     raise self._no_namespace(namespace)
-            document = client.get_async(schemas.path(namespace))
             pending = [client.get_async(_path(namespace, name)) for name in wanted]
+            # After the configurations: a value is then never newer than the schemas it is
+            # screened by (set_schema checks the values stored when it writes).
+            document = client.get_async(schemas.path(namespace))
             snapshot = Snapshot()
             for name, result in zip(wanted, pending, strict=True):
                 try:
@@ -250,6 +254,8 @@ class ZookeeperBackend(Backend):
         ]
         operations += [_conditional(namespace, name, None, changes) for name in changes.delete]
         operations = schemas.write(namespace, changes) + operations
+        for name in changes.only_checked():  # depended on, left as it is
+            operations += expectation(_path(namespace, name), changes.expects(name))
         limit = MAX_REQUEST_BYTES // 3 if changes.record is not None else MAX_REQUEST_BYTES
         if sum(op.size for op in operations) > limit:
             self._check_later_parts(namespace, changes, operations)
@@ -280,7 +286,7 @@ class ZookeeperBackend(Backend):
         names = [name for name in (*changes.put, *changes.delete) if name not in first]
         known = [name for name in names if changes.expects(name) is not None]
         checks = [
-            Operation("check", _path(namespace, name), version=_int(changes.expects(name)))
+            Operation("check", _path(namespace, name), version=version_of(changes.expects(name)))
             for name in known
         ]
         try:
@@ -296,7 +302,7 @@ class ZookeeperBackend(Backend):
         """Read the versions of every configuration involved (or ``only`` these); raise
         ConflictError naming those that differ from what the write expects."""
         client = self._client()
-        names = [*changes.put, *changes.delete] if only is None else only
+        names = changes.checked() if only is None else only
         if changes.force:
             names = []
         document = client.exists_async(schemas.path(namespace))
@@ -483,10 +489,6 @@ def _conditional(namespace: str, name: str, data: bytes | None, changes: Changes
     if data is None:
         return Operation("delete", path, version=expected, config=name)
     return Operation("set", path, data, version=expected, config=name)
-
-
-def _int(revision: Revision | None) -> int:
-    return revision if isinstance(revision, int) else -2  # not a version: can only conflict
 
 
 def _path(namespace: str, config: str | None = None) -> str:

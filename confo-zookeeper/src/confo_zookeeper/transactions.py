@@ -43,6 +43,20 @@ class Operation:
         return len(self.path.encode()) + len(self.data) + OPERATION_OVERHEAD
 
 
+def version_of(revision: Revision | None) -> int:
+    """A revision as a znode version (one from another store can only conflict)."""
+    return revision if isinstance(revision, int) else -2
+
+
+def expectation(path: str, expected: Revision | None) -> list[Operation]:
+    """The operations that fail a multi unless the znode at ``path`` has version ``expected``
+    (None: that it does not exist, as a create and a delete of it: the one way a multi can
+    require a znode to be absent). They leave it as it was."""
+    if expected is None:
+        return [Operation("create", path), Operation("delete", path)]
+    return [Operation("check", path, version=version_of(expected))]
+
+
 def apply_in_batches(
     client: KazooClient,
     operations: list[Operation],

@@ -10,6 +10,7 @@ Part of :class:`~confo.testing.BackendConformance`. A backend whose capabilities
 from __future__ import annotations
 
 import threading
+from collections.abc import Generator, Mapping
 from typing import Any, ClassVar
 
 import pytest
@@ -20,7 +21,9 @@ from confo.errors import (
     SchemaUnavailableError,
 )
 from confo.manager import Confo
-from confo.testing.helpers import stored, unique
+from confo.markers import hookimpl
+from confo.model import Changes
+from confo.testing.helpers import BACKEND, stored, unique
 from confo.testing.raw import RawStore
 from confo.testing.watching import Recorder, until
 
@@ -280,6 +283,60 @@ class SchemaConformance:
             ruled.rollback(bad)
         assert stored(ruled, ns) == {"host": "a", "port": 1}
 
+    def test_a_value_written_while_a_schema_is_set_is_checked_by_it(
+        self, credentials: Mapping[str, Any], ruled: Confo, other: Confo, ns: str
+    ) -> None:
+        other.use_namespace(ns)
+        other.set_schema("db", None)  # no rule for now: the port may be text
+        meanwhile = _PersistFirst(other, "db", {"host": "a", "port": "text"})
+        with Confo() as setter:
+            setter.load_backend(credentials, BACKEND, self.backend_type, plugins=[meanwhile])
+            setter.activate_backend(BACKEND)
+            with pytest.raises(SchemaError, match="as stored now"):
+                setter.set_schema("db", PORT, namespace=ns)  # its first write conflicts
+        assert meanwhile.fired
+        assert other.get_schema("db") is None
+        assert stored(other, ns) == {"host": "a", "port": "text"}
+
+    def test_a_schema_removed_and_set_again_binds_who_read_the_first(
+        self, ruled: Confo, other: Confo, ns: str
+    ) -> None:
+        other.use_namespace(ns)
+        other.get("db")  # holds the first schema document
+        ruled.set_schema("db", None)
+        ruled.set_schema("db", {**PORT, "properties": {"port": {"maximum": 6000}}})
+        other.set("db", "port", 6001)  # fine by the rule other read
+        with pytest.raises(SchemaError, match="maximum"):
+            other.persist()
+        assert stored(ruled, ns) == {"host": "a", "port": 5432}
+
+    def test_a_reload_never_takes_an_unsaved_edit_for_the_last_valid_value(
+        self, ruled: Confo, raw: RawStore, ns: str
+    ) -> None:
+        ruled.set("db", "port", 2)  # never persisted
+        raw.put(ns, "db", b'{"host": 5}')
+        ruled.reload()
+        assert ruled.get("db") == {"host": "a", "port": 5432}
+        assert not ruled.namespace(ns).has_unsaved_changes()
+
+    def test_a_rejected_value_deleted_from_the_store_is_forgotten(
+        self, ruled: Confo, other: Confo, raw: RawStore, ns: str
+    ) -> None:
+        ruled.set_schema("bad", PORT)
+        raw.put(ns, "bad", b'{"port": "x"}')  # never valid: not in the view
+        ruled.reload()
+        assert "bad" in ruled.rejected()
+        other.use_namespace(ns)
+        other.set_schema("bad", None)
+        other.reload()
+        other.delete("bad")
+        other.persist()
+        with ruled.watch(Recorder()):  # a whole read of the namespace, as after a resync
+            until(lambda: "bad" not in ruled.rejected())
+        ruled.set("bad", {"host": "b"})
+        ruled.persist()  # no conflict with the value that is gone
+        assert stored(ruled, ns, "bad") == {"host": "b"}
+
     def test_a_deleted_namespace_takes_its_schemas(self, ruled: Confo, ns: str) -> None:
         ruled.delete_namespace(ns)
         ruled.create_namespace(ns)
@@ -293,3 +350,20 @@ class SchemaConformance:
             ruled.set_schema("bad/name", PORT)
         with pytest.raises(InvalidSchemaError, match="JSON object"):
             ruled.set_schema(unique("c"), "not a schema")  # type: ignore[arg-type]
+
+
+class _PersistFirst:
+    """A wrapper plugin: before the first schema write it sees, ``manager`` persists
+    ``values`` as ``config`` (another writer landing between a read and a write)."""
+
+    def __init__(self, manager: Confo, config: str, values: dict[str, Any]) -> None:
+        self.manager, self.config, self.values = manager, config, values
+        self.fired = False
+
+    @hookimpl(wrapper=True)
+    def confo_write(self, namespace: str, changes: Changes) -> Generator[None, Any, Any]:
+        if changes.schemas is not None and not self.fired:
+            self.fired = True
+            self.manager.namespace(namespace).set(self.config, self.values)
+            self.manager.namespace(namespace).persist()
+        return (yield)

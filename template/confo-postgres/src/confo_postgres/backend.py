@@ -238,6 +238,7 @@ class PostgresBackend(Backend):
             conflicts = [
                 *(n for n in changes.put if not self._put(db, namespace, changes, n, revision)),
                 *(n for n in changes.delete if not self._delete(db, namespace, changes, n)),
+                *(n for n in changes.only_checked() if not _unchanged(db, namespace, changes, n)),
             ]
             if conflicts or schemas:  # raised inside the transaction: it rolls back
                 raise ConflictError(namespace, conflicts, schemas=schemas)
@@ -413,6 +414,16 @@ def _schemas_changed(db: pg8000.native.Connection, namespace: str, changes: Chan
         db.run("SELECT 1 FROM confo_namespaces WHERE name = :ns FOR SHARE", ns=namespace)
     rows = db.run("SELECT revision FROM confo_schemas WHERE namespace = :ns", ns=namespace)
     return (rows[0][0] if rows else None) != changes.schemas_expected
+
+
+def _unchanged(db: pg8000.native.Connection, namespace: str, changes: Changes, name: str) -> bool:
+    """Whether a configuration the write only depends on still has the expected revision."""
+    rows = db.run(
+        "SELECT revision FROM confo_configs WHERE namespace = :ns AND name = :name FOR SHARE",
+        ns=namespace,
+        name=name,
+    )
+    return changes.force or (rows[0][0] if rows else None) == changes.expects(name)
 
 
 def _store_schemas(

@@ -196,7 +196,7 @@ class SqliteBackend(Backend):
         # too where the write was checked against it (a schema set meanwhile must be obeyed).
         query = "SELECT revision FROM configs WHERE namespace = ? AND name = ?"
         conflicts = []
-        for name in [] if changes.force else [*changes.put, *changes.delete]:
+        for name in [] if changes.force else changes.checked():
             row = db.execute(query, (namespace, name)).fetchone()
             if (row[0] if row else None) != changes.expects(name):
                 conflicts.append(name)
