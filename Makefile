@@ -7,7 +7,8 @@ PACKAGES := confo-core confo-file confo-redis confo-zookeeper confo-etcd confo-c
 # The templates for new backends (a local store, a network store): installed, typed and tested
 # with the rest, never published.
 TEMPLATE := template/confo-sqlite template/confo-postgres
-EDITABLE := $(foreach p,$(PACKAGES) $(TEMPLATE),-e ./$(p))
+# confo-core with its extras: the suite tests typed settings (pydantic) too.
+EDITABLE := -e "./confo-core[pydantic,testing]" $(foreach p,$(filter-out confo-core,$(PACKAGES)) $(TEMPLATE),-e ./$(p))
 
 .PHONY: demo test test-fast lint typecheck pytest servers venv bench dist pythons clean
 

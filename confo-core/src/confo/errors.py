@@ -29,12 +29,15 @@ __all__ = [
     "ConfoError",
     "CorruptDataError",
     "CredentialsError",
+    "ExtraNotInstalledError",
     "FieldNotFoundError",
     "FileNotFoundException",
     "HistoryUnavailableError",
+    "InvalidModelError",
     "InvalidNameError",
     "InvalidSchemaError",
     "InvalidValueError",
+    "ModelError",
     "NamespaceExistsException",
     "NamespaceNotFoundError",
     "NamespaceNotLoadedException",
@@ -204,6 +207,44 @@ class SchemaError(ConfoError, ValueError):
         return (_schema_error, (args,))
 
 
+class ModelError(SchemaError):
+    """A configuration does not fit the pydantic model a :class:`~confo.binding.Binding` of it
+    reads it into; nothing was changed. ``model`` names the model, ``rule`` is pydantic's error
+    type (``int_parsing``, ``missing``, ...); the other fields are SchemaError's."""
+
+    def __init__(
+        self,
+        namespace: str,
+        config: str,
+        path: str,
+        rule: str,
+        problem: str,
+        *,
+        model: str,
+        detail: str = "",
+    ) -> None:
+        super().__init__(namespace, config, path, rule, problem, detail=detail)
+        self.model = model
+        self.args = (
+            f"Configuration {config!r} of namespace {namespace!r} does not fit model "
+            f"{model!r}{detail}: {path or '/'}: {problem} ({rule}). Nothing was changed: fix "
+            "the value, or the model.",
+        )
+
+    def __reduce__(self) -> Any:
+        fields = (self.namespace, self.config, self.path, self.rule, self.problem)
+        return (_model_error, (fields, self.model, self._detail))
+
+
+class InvalidModelError(ConfoError, TypeError):
+    """What ``bind()`` was given is not a model it can bind (not a pydantic model class, or
+    one without the defaults ``missing='defaults'`` needs)."""
+
+
+class ExtraNotInstalledError(ConfoError, ImportError):
+    """A feature needs an optional extra of confo-core that is not installed."""
+
+
 class SchemaUnavailableError(ConfoError):
     """The backend keeps no schemas (its capabilities say ``schemas=False``)."""
 
@@ -289,3 +330,8 @@ def _schema_error(args: tuple[str, str, str, str, str, str]) -> SchemaError:
     """Unpickle a SchemaError."""
     *fields, detail = args
     return SchemaError(*fields, detail=detail)
+
+
+def _model_error(fields: tuple[str, str, str, str, str], model: str, detail: str) -> ModelError:
+    """Unpickle a ModelError."""
+    return ModelError(*fields, model=model, detail=detail)

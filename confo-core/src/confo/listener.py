@@ -61,6 +61,8 @@ TICK = 1.0
 """Seconds between the dispatcher's checks for silence while nothing happens."""
 
 Callback = Callable[[WatchEvent], object]
+Seeded = Callable[[Snapshot], object]
+"""Called with the snapshot a new watch starts from (a binding takes its first value)."""
 
 
 class Backoff:
@@ -204,9 +206,12 @@ class StoreListener:
 
     # --- subscribers -------------------------------------------------------------------------
 
-    def subscribe(self, namespace: str, callback: Callback) -> Subscriber:
+    def subscribe(
+        self, namespace: str, callback: Callback, on_seed: Seeded | None = None
+    ) -> Subscriber:
         """Add a watch of ``namespace``, seeded from the store now, so that it delivers what
-        changes from here on (raises what that read raises).
+        changes from here on (raises what that read raises). ``on_seed`` gets the seed's
+        snapshot before any event is delivered.
 
         It is registered before the seed is read, so that a change reported meanwhile is read
         after it: the seed and the dispatcher's reads of a namespace take one lock in turn, and
@@ -222,6 +227,8 @@ class StoreListener:
                 snapshot = self._read(namespace)
                 subscriber.delivered = _values(snapshot)
                 self._session.merge_pushed(namespace, snapshot, None)
+                if on_seed is not None:
+                    on_seed(snapshot)
                 with self._cond:
                     subscriber.seeded = True
                     subscriber.synced_epoch, subscriber.synced_at = epoch, _now()
@@ -509,7 +516,9 @@ class Watching:
         self._listener: StoreListener | None = None
         self._closed = False
 
-    def subscribe(self, namespace: str, callback: Callback) -> Subscriber:
+    def subscribe(
+        self, namespace: str, callback: Callback, on_seed: Seeded | None = None
+    ) -> Subscriber:
         with self._lock:
             if self._closed:
                 raise BackendUnavailableError(
@@ -523,7 +532,7 @@ class Watching:
                 listener.start()  # raises if the listener's connection cannot be made
                 self._listener = listener
             try:
-                return listener.subscribe(namespace, callback)
+                return listener.subscribe(namespace, callback, on_seed)
             except BaseException:
                 if listener.idle():  # made for this watch alone
                     self._listener = None

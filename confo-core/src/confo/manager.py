@@ -29,14 +29,19 @@ from confo.errors import (
 TYPE_CHECKING = False  # not typing's: importing typing is a fifth of the interpreter's start
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from typing import Any, Literal
+    from typing import Any, Literal, TypeVar
 
+    from pydantic import BaseModel
+
+    from confo.binding import Binding
     from confo.history import ChangeRecord
     from confo.loaded import Loaded
     from confo.model import Capabilities
     from confo.namespace import Namespace
     from confo.values import JSONObject
     from confo.watch import Watch, WatchEvent
+
+    M = TypeVar("M", bound=BaseModel)
 
 
 class Confo:
@@ -411,6 +416,23 @@ class Confo:
         """Configurations whose stored value fails its schema, each with the error; the view
         keeps their last valid value (see :meth:`Namespace.rejected`)."""
         return self._namespace_or_current(namespace).rejected()
+
+    def bind(
+        self,
+        model: type[M],
+        config: str,
+        namespace: str | None = None,
+        *,
+        publish_schema: bool = False,
+        missing: Literal["error", "defaults", "wait"] = "error",
+        timeout: float | None = None,
+    ) -> Binding[M]:
+        """A configuration of a namespace (the current one unless given) read into ``model``,
+        a pydantic model class, and kept current: ``.value`` is its frozen instance. See
+        :meth:`Namespace.bind` and docs/typed.md."""
+        return self._namespace_or_current(namespace).bind(
+            model, config, publish_schema=publish_schema, missing=missing, timeout=timeout
+        )
 
     def _namespace_or_current(self, namespace: str | None) -> Namespace:
         if namespace is None:

@@ -20,9 +20,9 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from confo import history, recording, schemas
+from confo import binding, history, recording, schemas
 from confo.aliases import MISSING
 from confo.errors import (
     BackendUnavailableError,
@@ -36,11 +36,18 @@ from confo.errors import (
     SchemaUnavailableError,
 )
 from confo.history import ChangeRecord
-from confo.listener import Watching
+from confo.listener import Callback, Seeded, Watching
 from confo.model import Changes, Revision, Snapshot, WriteResult
 from confo.session import BackendSession, NamespaceState
 from confo.values import JSONObject, checked_copy, checked_object, copy_json
 from confo.watch import Watch, WatchEvent
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from confo.binding import Binding
+
+    M = TypeVar("M", bound=BaseModel)
 
 log = logging.getLogger(__name__)
 
@@ -583,13 +590,60 @@ class Namespace:
 
         :raises PluginError: the backend cannot watch.
         """
+        self._can_watch()
+        return Watch(self._watching, self.name, callback)
+
+    def bind(
+        self,
+        model: type[M],
+        config: str,
+        *,
+        publish_schema: bool = False,
+        missing: Literal["error", "defaults", "wait"] = "error",
+        timeout: float | None = None,
+    ) -> Binding[M]:
+        """``config`` read into ``model`` (a pydantic model class) and kept current by a watch:
+        see :mod:`confo.binding`. ``publish_schema`` stores the model's JSON Schema as the
+        configuration's schema first. A configuration not in the store raises (``missing=
+        "error"``), gives the model's defaults until one is stored (``"defaults"``), or is
+        waited for, up to ``timeout`` seconds (``"wait"``, 10 s unless given).
+
+        :raises ExtraNotInstalledError: pydantic is not installed (``confo-core[pydantic]``).
+        :raises InvalidModelError: ``model`` is not a pydantic model class.
+        :raises ModelError: the stored value does not fit the model (says where and why).
+        :raises SchemaError: it fails its stored schema, or (``publish_schema``) the model's.
+        :raises ConfigurationNotFoundError: ``config`` is not in the store (see ``missing``).
+        """
+        name = self._session.store.check_name("configuration", config)
+        self._can_watch()
+        publish = None
+        if publish_schema:
+
+            def publish(schema: JSONObject) -> None:
+                message = f"schema of model {model.__qualname__} published by bind()"
+                self.set_schema(name, schema, message=message)
+
+        def start_watch(callback: Callback, on_seed: Seeded) -> Watch:
+            return Watch(self._watching, self.name, callback, on_seed)
+
+        return binding.bind(
+            model,
+            namespace=self.name,
+            config=name,
+            store=self._session.store,
+            start_watch=start_watch,
+            publish=publish,
+            missing=missing,
+            timeout=timeout,
+        )
+
+    def _can_watch(self) -> None:
         store = self._session.store
         if not store.can_watch:
             raise PluginError(
                 f"The {store.backend_type!r} backend cannot watch: it implements no confo_watch "
                 "hook. reload() reads what the store holds now."
             )
-        return Watch(self._watching, self.name, callback)
 
     def revision(self, config: str) -> Revision | None:
         """The store's revision of ``config`` as this manager last read or wrote it; None for a

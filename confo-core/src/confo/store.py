@@ -11,14 +11,14 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from confo import schemas
 from confo.credentials import integer, seconds, split_core_options
 from confo.discovery import backend_class
-from confo.errors import BackendUnavailableError, PluginError
+from confo.errors import BackendUnavailableError, PluginError, SchemaError
 from confo.history import DEFAULT_LIMIT, ChangeRecord
-from confo.model import Capabilities, Changes, Snapshot, WatchFeed, WriteResult
+from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name
 from confo.plugins import new_backend, plugin_manager
 from confo.values import JSONObject, copy_json
@@ -27,6 +27,18 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 5.0
 """Seconds ``load_backend`` waits for a store, unless the credentials give ``timeout``."""
+
+
+class LocalCheck(Protocol):
+    """A rule one process holds on one configuration, beside its stored schema: a binding's
+    model (:mod:`confo.binding`). It refuses this process's writes and screens its reads."""
+
+    def refusal(self, values: JSONObject) -> SchemaError | None:
+        """Why ``values`` may not be written; None if they may."""
+
+    def rejection(self, values: JSONObject, revision: Revision) -> str | None:
+        """Why the stored ``values`` (at ``revision``) are kept out of the live view; None if
+        they are taken in."""
 
 
 class Store:
@@ -54,6 +66,10 @@ class Store:
         self._capabilities: Capabilities | None = None
         # Compiled validators of each namespace read, kept while its schemas stay the same.
         self._rules: dict[str, schemas.Rules] = {}
+        # namespace -> config -> its local checks. Replaced whole, never changed in place, so
+        # that reads and writes on other threads use it without a lock.
+        self._checks: dict[str, dict[str, tuple[LocalCheck, ...]]] = {}
+        self._checks_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
@@ -85,6 +101,45 @@ class Store:
         """Let validating plugins refuse ``values`` (InvalidValueError) before they are held."""
         if self._validating:
             self._hook.confo_validate(namespace=namespace, config=config, values=copy_json(values))
+        for check in self._checks.get(namespace, {}).get(config, ()):
+            refused = check.refusal(values)
+            if refused is not None:
+                raise refused
+
+    def add_check(self, namespace: str, config: str, check: LocalCheck) -> None:
+        """Hold ``check`` on ``config``: from now on it refuses writes and screens reads."""
+        with self._checks_lock:
+            held = self._checks.get(namespace, {})
+            ruled = {**held, config: (*held.get(config, ()), check)}
+            self._checks = {**self._checks, namespace: ruled}
+
+    def remove_check(self, namespace: str, config: str, check: LocalCheck) -> None:
+        """Stop holding ``check`` (removing one not held is harmless)."""
+        with self._checks_lock:
+            held = dict(self._checks.get(namespace, {}))
+            left = tuple(c for c in held.get(config, ()) if c is not check)
+            if left:
+                held[config] = left
+            else:
+                held.pop(config, None)
+            checks = {**self._checks, namespace: held}
+            if not held:
+                del checks[namespace]
+            self._checks = checks
+
+    def _screen_locally(self, namespace: str, snapshot: Snapshot) -> None:
+        """Move each value of ``snapshot`` a local check rejects into ``rejected``."""
+        for config, checks in self._checks.get(namespace, {}).items():
+            values = snapshot.configs.get(config)
+            if values is None:
+                continue
+            revision = snapshot.revisions[config]
+            for check in checks:
+                text = check.rejection(values, revision)
+                if text is not None:
+                    del snapshot.configs[config]
+                    snapshot.rejected[config] = (values, revision, text)
+                    break
 
     @contextmanager
     def _call(self) -> Iterator[None]:
@@ -136,6 +191,8 @@ class Store:
             rules = schemas.Rules(namespace, {}, None) if held is None else held
             rules = self._rules[namespace] = rules.follow(snapshot)
             schemas.screen(rules, snapshot)
+        if screen and namespace in self._checks:
+            self._screen_locally(namespace, snapshot)
         return snapshot
 
     def write(self, namespace: str, changes: Changes) -> WriteResult:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from confo.events import WatchEvent
-from confo.listener import Callback, Subscriber, Watching
+from confo.listener import Callback, Seeded, Subscriber, Watching
 
 __all__ = ["Callback", "Watch", "WatchEvent"]
 
@@ -25,10 +25,16 @@ class Watch:
     last knew it was current.
     """
 
-    def __init__(self, watching: Watching, namespace: str, callback: Callback) -> None:
+    def __init__(
+        self,
+        watching: Watching,
+        namespace: str,
+        callback: Callback,
+        on_seed: Seeded | None = None,
+    ) -> None:
         self.namespace = namespace
         self._watching = watching
-        self._subscriber: Subscriber = watching.subscribe(namespace, callback)
+        self._subscriber: Subscriber = watching.subscribe(namespace, callback, on_seed)
         self._stopped = False
 
     def __repr__(self) -> str:

@@ -53,6 +53,7 @@ from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.schemas import SchemaConformance
 from confo.testing.servers import ServerProcess
+from confo.testing.typed import TypedConformance
 from confo.testing.watching import Recorder, WatchConformance, until
 
 ROUND_TRIP: dict[str, Any] = {
@@ -75,6 +76,7 @@ class BackendConformance(
     LostAnswerConformance,
     HistoryConformance,
     SchemaConformance,
+    TypedConformance,
     WatchConformance,
     HostileInputConformance,
 ):

@@ -1,0 +1,403 @@
+"""Typed, live settings: one configuration read into a pydantic model, kept current by a watch.
+
+A :class:`Binding` holds a frozen, validated instance of the model in ``.value`` and replaces
+it whole when the store changes, so a reader gets one value or the next, never fields of both.
+Reading ``.value`` is an attribute read: a value is validated once, when it is read from the
+store, never per read.
+
+The model is also a rule of this process on the configuration (a :class:`~confo.store.
+LocalCheck`): this manager refuses to write a value the model rejects (:class:`ModelError`),
+and a stored value it rejects is handled as one failing its schema: kept out of the live view,
+logged, listed by ``rejected()``, delivered as a ``rejected`` event. With ``publish_schema``,
+the model's JSON Schema becomes the configuration's stored schema, so that other services and
+the command line refuse what this one could not read.
+
+pydantic is imported on the first bind, never by ``import confo``.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+from confo import schemas
+from confo.errors import (
+    ConfigurationNotFoundError,
+    CorruptDataError,
+    ExtraNotInstalledError,
+    InvalidModelError,
+    InvalidValueError,
+    ModelError,
+    SchemaError,
+)
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
+
+    from confo.events import WatchEvent
+    from confo.model import Revision, Snapshot
+    from confo.store import Store
+    from confo.values import JSONObject
+    from confo.watch import Watch
+
+    M = TypeVar("M", bound=BaseModel)
+else:
+    M = TypeVar("M")
+
+log = logging.getLogger(__name__)
+
+Missing = Literal["error", "defaults", "wait"]
+MISSING_CHOICES = ("error", "defaults", "wait")
+DEFAULT_WAIT = 10.0
+"""Seconds ``bind(..., missing="wait")`` waits for a valid value, unless given ``timeout``."""
+CACHED = 4
+"""Validated values kept per binding: the read that screens a value and the event that delivers
+it come one after the other, so the event finds the instance made for the read."""
+
+ChangeCallback = Callable[[Any, Any], object]
+StartWatch = Callable[[Callable[["WatchEvent"], object], Callable[["Snapshot"], object]], "Watch"]
+
+
+def pydantic_module() -> Any:
+    """pydantic, or ExtraNotInstalledError saying which extra to install."""
+    try:
+        import pydantic  # noqa: PLC0415
+    except ImportError:
+        raise ExtraNotInstalledError(
+            "Binding a configuration to a model needs pydantic, which is not installed: "
+            'pip install "confo-core[pydantic]".'
+        ) from None
+    return pydantic
+
+
+def checked_model(model: object) -> type[BaseModel]:
+    """``model`` if it is a pydantic model class, else InvalidModelError saying what it is."""
+    pydantic = pydantic_module()
+    if isinstance(model, type) and issubclass(model, pydantic.BaseModel):
+        if model is pydantic.BaseModel:
+            raise InvalidModelError(
+                "bind() needs a model of your own (a subclass of pydantic.BaseModel with "
+                "fields), not pydantic.BaseModel itself."
+            )
+        return model
+    if isinstance(model, type):
+        what = f"the class {model.__qualname__}"
+    else:  # never its repr: an instance may hold secrets
+        what = f"an instance of {type(model).__qualname__}"
+    raise InvalidModelError(
+        f"bind() needs a pydantic model class (a subclass of pydantic.BaseModel); got {what}. "
+        "Pass the model class itself, e.g. bind(Settings, 'app')."
+    )
+
+
+@functools.cache
+def frozen(model: type[M]) -> type[M]:
+    """``model`` if its instances are frozen, else a frozen subclass of the same name (so that
+    ``isinstance(value, model)`` holds and nobody changes a value every thread shares)."""
+    if model.model_config.get("frozen"):
+        return model
+
+    def __eq__(self: Any, other: object) -> bool:
+        # pydantic compares classes too: an instance equals one of the model it came from.
+        if type(other) not in (made, model):
+            return NotImplemented
+        return bool(
+            self.__dict__ == other.__dict__
+            and self.__pydantic_extra__ == other.__pydantic_extra__  # type: ignore[attr-defined]
+            and self.__pydantic_private__ == other.__pydantic_private__  # type: ignore[attr-defined]
+        )
+
+    def __hash__(self: Any) -> int:
+        return hash((model, *self.__dict__.values()))
+
+    namespace = {
+        "__module__": model.__module__,
+        "__qualname__": model.__qualname__,
+        "__doc__": model.__doc__,
+        "model_config": {"frozen": True},
+        "__eq__": __eq__,
+        "__hash__": __hash__,
+    }
+    metaclass: Any = type(model)  # pydantic's ModelMetaclass: it makes the model's fields
+    made: type[M] = metaclass(model.__name__, (model,), namespace)
+    return made
+
+
+def json_schema(model: type[BaseModel]) -> JSONObject:
+    """The model's JSON Schema (draft 2020-12) as Confo stores it."""
+    schema: JSONObject = {"$schema": schemas.DIALECT, **model.model_json_schema(mode="validation")}
+    return schema
+
+
+def model_error(
+    exc: ValidationError, namespace: str, config: str, model: str, detail: str = ""
+) -> ModelError:
+    """The first of pydantic's errors as a ModelError (the inputs left out: they may hold
+    secrets), with how many more there are."""
+    errors = exc.errors(include_url=False, include_input=False, include_context=False)
+    first = errors[0]
+    path = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in first["loc"])
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ModelError(
+        namespace, config, path, first["type"], first["msg"] + more, model=model, detail=detail
+    )
+
+
+class ModelCheck:
+    """The model as a local check of one configuration, remembering what it made of the last
+    few stored values so that each is validated once."""
+
+    def __init__(self, model: type[BaseModel], namespace: str, config: str) -> None:
+        self.model = frozen(model)
+        self.name = model.__qualname__
+        self.namespace = namespace
+        self.config = config
+        self._validation_error = pydantic_module().ValidationError
+        # revision -> (values, instance or error). Replaced whole: read on other threads.
+        self._made: dict[Any, tuple[JSONObject, Any]] = {}
+
+    def refusal(self, values: JSONObject) -> SchemaError | None:
+        made = self.make(values)
+        return made if isinstance(made, ModelError) else None
+
+    def rejection(self, values: JSONObject, revision: Revision) -> str | None:
+        made = self.instance(values, revision)
+        if not isinstance(made, ModelError):
+            return None
+        return (
+            f"Configuration {self.config!r} of namespace {self.namespace!r} in the store does "
+            f"not fit model {self.name!r} bound in this process: {made.path or '/'}: "
+            f"{made.problem} ({made.rule}). It is kept out of the live view: write a valid "
+            "value, or change the model."
+        )
+
+    def instance(self, values: JSONObject, revision: Revision) -> Any:
+        """The model's instance of the stored ``values``, or the ModelError they raise."""
+        held = self._made.get(revision)
+        if held is not None and held[0] == values:  # a znode made again restarts its version
+            return held[1]
+        made = self.make(values)
+        kept = list(self._made.items())[-(CACHED - 1) :]
+        self._made = {**dict(kept), revision: (values, made)}
+        return made
+
+    def make(self, values: JSONObject) -> Any:
+        try:
+            return self.model.model_validate(values)
+        except self._validation_error as exc:
+            return model_error(exc, self.namespace, self.config, self.name)
+
+
+class Binding(Generic[M]):
+    """A configuration read into a pydantic model, kept current: what ``bind()`` returns.
+
+    ``value`` is the model's frozen instance of the configuration as the store holds it,
+    replaced whole when that changes. It is a plain attribute: read it as often as you like.
+    ``error`` says why the stored value is not the one in ``value`` (it fails the model or its
+    schema), None while they agree. ``healthy`` is the watch's: True while it knows it is
+    current. ``close()`` ends the binding (``value`` keeps its last instance); it is also a
+    context manager.
+    """
+
+    value: M
+
+    def __init__(self, check: ModelCheck, store: Store, missing: str, defaults: M | None) -> None:
+        self._check = check
+        self._store = store
+        self._missing = missing
+        self._defaults = defaults
+        self._callbacks: list[ChangeCallback] = []
+        self._ready = threading.Event()
+        self._watch: Watch | None = None
+        self._closed = False
+        self.error: str | None = None
+        # A seed the model or the schema rejected: its value and that schema.
+        self._refused: tuple[JSONObject, Revision, JSONObject | None] | None = None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "value":
+            raise AttributeError(
+                "Binding.value is read-only: it follows the store. Change the configuration "
+                "with set() and persist(), or with update()."
+            )
+        object.__setattr__(self, name, value)
+
+    def __repr__(self) -> str:  # no values: they may hold secrets
+        state = "closed" if self._closed else "bound"
+        return (
+            f"<Binding {self._check.name} to {self._check.config!r} of namespace "
+            f"{self._check.namespace!r} {state} healthy={self.healthy}>"
+        )
+
+    def __enter__(self) -> Binding[M]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def model(self) -> type[M]:
+        """The model class of ``value`` (a frozen subclass of the one bound, if that one
+        was not frozen)."""
+        model: type[M] = self._check.model
+        return model
+
+    @property
+    def healthy(self) -> bool:
+        """Whether the watch behind the binding knows it is current (see ``Watch``)."""
+        return not self._closed and self._watch is not None and self._watch.healthy
+
+    def on_change(self, callback: ChangeCallback) -> ChangeCallback:
+        """Call ``callback(old, new)`` with the old and the new instance after each change of
+        ``value``, on the watch's thread (keep it short); an exception it raises is logged.
+        Returns ``callback``, so this also works as a decorator."""
+        self._callbacks = [*self._callbacks, callback]
+        return callback
+
+    def close(self) -> None:
+        """Stop following the store, and stop refusing writes the model rejects; ``value``
+        keeps its last instance. Closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._watch is not None:
+            self._watch.stop()
+        self._store.remove_check(self._check.namespace, self._check.config, self._check)
+
+    # --- fed by the watch, on its threads ----------------------------------------------------
+
+    def _seed(self, snapshot: Snapshot) -> None:
+        config = self._check.config
+        values = snapshot.configs.get(config)
+        if values is not None:
+            self._take(self._check.instance(values, snapshot.revisions[config]))
+            return
+        rejected = snapshot.rejected.get(config)
+        if rejected is not None:
+            self.error = rejected[2]
+            self._refused = (rejected[0], rejected[1], snapshot.schemas.get(config))
+        elif self._defaults is not None:
+            self._take(self._defaults)
+
+    def _event(self, event: WatchEvent) -> None:
+        if event.config != self._check.config or self._closed:
+            return
+        if event.kind == "put" and event.value is not None and event.revision is not None:
+            made = self._check.instance(event.value, event.revision)
+            if isinstance(made, ModelError):  # screened before this binding's check was held
+                self.error = str(made)
+                return
+            self._take(made)
+        elif event.kind == "rejected":
+            self.error = event.error
+        elif event.kind == "delete":
+            self._deleted()
+
+    def _deleted(self) -> None:
+        if self._defaults is not None:
+            self._take(self._defaults)
+            return
+        log.warning(
+            "Configuration %r of namespace %r was deleted from the store; its binding to model "
+            "%r keeps the last value.",
+            self._check.config,
+            self._check.namespace,
+            self._check.name,
+        )
+
+    def _take(self, new: M) -> None:
+        self.error = None
+        old = self.__dict__.get("value")
+        if old is new:
+            return
+        object.__setattr__(self, "value", new)
+        self._ready.set()
+        if old is None:
+            return
+        for callback in self._callbacks:
+            try:
+                callback(old, new)
+            except Exception:
+                log.exception("an on_change callback of %r failed", self)
+
+    # --- the start ---------------------------------------------------------------------------
+
+    def _start(self, start_watch: StartWatch, timeout: float) -> None:
+        """Hold the model's check, watch the store, and have a first value as ``missing``
+        says; on failure, close and raise."""
+        check = self._check
+        self._store.add_check(check.namespace, check.config, check)
+        try:
+            self._watch = start_watch(self._event, self._seed)
+            if not self._ready.is_set() and self._missing == "wait":
+                self._ready.wait(timeout)
+            if not self._ready.is_set():
+                raise self._no_value(timeout)
+        except BaseException:
+            self.close()
+            raise
+
+    def _no_value(self, timeout: float) -> Exception:
+        check = self._check
+        if self._refused is not None:
+            values, revision, schema = self._refused
+            made = check.instance(values, revision)
+            if isinstance(made, ModelError):
+                return made
+            try:
+                schemas.check(check.namespace, check.config, schema, values, " in the store")
+            except SchemaError as exc:
+                return exc
+            return CorruptDataError(self.error or "The stored value was rejected.")
+        waited = f" (waited {timeout:g} s)" if self._missing == "wait" else ""
+        return ConfigurationNotFoundError(
+            f"Configuration {check.config!r} of namespace {check.namespace!r} is not in the "
+            f"store{waited}, so model {check.name!r} has no value. Store one first, or bind "
+            "with missing='defaults' (the model's defaults until one is stored) or "
+            "missing='wait'."
+        )
+
+
+def bind(
+    model: object,
+    *,
+    namespace: str,
+    config: str,
+    store: Store,
+    start_watch: StartWatch,
+    publish: Callable[[JSONObject], None] | None,
+    missing: str,
+    timeout: float | None,
+) -> Binding[Any]:
+    """A running :class:`Binding` of ``config`` to ``model`` (see ``Namespace.bind``)."""
+    checked = checked_model(model)
+    if missing not in MISSING_CHOICES:
+        raise InvalidValueError(
+            f"bind(missing={missing!r}) is not one of {', '.join(map(repr, MISSING_CHOICES))}: "
+            "'error' raises if the configuration is not stored, 'defaults' uses the model's "
+            "defaults until it is, 'wait' waits for it."
+        )
+    wait = DEFAULT_WAIT if timeout is None else timeout
+    if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait < 1e6:
+        raise InvalidValueError(f"bind(timeout={timeout!r}) must be a number of seconds >= 0.")
+    check = ModelCheck(checked, namespace, config)
+    defaults = _defaults(check) if missing == "defaults" else None
+    if publish is not None:
+        publish(json_schema(checked))
+    binding: Binding[Any] = Binding(check, store, missing, defaults)
+    binding._start(start_watch, float(wait))
+    return binding
+
+
+def _defaults(check: ModelCheck) -> Any:
+    made = check.make({})
+    if isinstance(made, ModelError):
+        raise InvalidModelError(
+            f"bind(missing='defaults') needs a default for every field of model "
+            f"{check.name!r}; {made.path.lstrip('/') or 'a field'!r} has none. Give it one, or "
+            "bind with missing='error' or missing='wait'."
+        )
+    return made
