@@ -57,6 +57,7 @@ def targets(stores: list[Any], sizes: list[int]) -> list[Target]:
         rows += conflict_targets(store)
         rows += history_targets(store)
         rows += schema_targets(store)
+        rows += typed_targets(store)
         rows += watch_targets(store)
     return rows
 
@@ -81,6 +82,16 @@ def schema_targets(store: Any) -> list[Target]:
     rows = [_at_most(name, reload["with schemas"] / reload["without"], 1.3)]
     name = f"{store.name}: `set()` of one field with a schema within 3x without"
     rows.append(_at_most(name, set_one["with schemas"] / set_one["without"], 3.0))
+    return rows
+
+
+def typed_targets(store: Any) -> list[Target]:
+    found = store.results["typed"]
+    read, latency = found["read"], found["latency"]
+    name = f"{store.name}: `binding.value` read within 1.5x a plain attribute read"
+    rows = [_at_most(name, read["binding.value"] / read["plain attribute"], 1.5)]
+    name = f"{store.name}: a change reaches `binding.value` within 1.5x a plain watch (p50)"
+    rows.append(_at_most(name, latency["binding"]["p50"] / latency["watch"]["p50"], 1.5))
     return rows
 
 
@@ -281,6 +292,7 @@ def _store_section(store: Any, top: int) -> list[str]:
     lines += _conflicts_section(r["conflicts"])
     lines += _history_section(r["history"])
     lines += _schemas_section(r["schemas"])
+    lines += _typed_section(r["typed"])
     lines += _watch_section(r["watch"])
     names, first, get, memory = r["get_namespaces"], r["first_load"], r["get"], r["memory"]
     return [
@@ -314,6 +326,26 @@ def _schemas_section(found: dict[str, Any]) -> list[str]:
         f"{ms(reload['without'])} | **{ratio(reload['with schemas'], reload['without'])}** |",
         f"| `set()` of one field | {ms(set_one['with schemas'])} | {ms(set_one['without'])} | "
         f"**{ratio(set_one['with schemas'], set_one['without'])}** |",
+        "",
+    ]
+
+
+def _typed_section(found: dict[str, Any]) -> list[str]:
+    read, latency = found["read"], found["latency"]
+    watch, bound = latency["watch"], latency["binding"]
+    return [
+        "Typed settings (benchmarks/typed.py): a binding's value against the plain ways to it:",
+        "",
+        "| operation | binding | plain | ratio |",
+        "|---|---:|---:|---:|",
+        f"| read a field (`binding.value.port`; plain: an attribute of a held model) | "
+        f"{ms(read['binding.value'])} | {ms(read['plain attribute'])} | "
+        f"**{ratio(read['binding.value'], read['plain attribute'])}** |",
+        f"| | | `manager.get(config, field)` {ms(read['manager.get'])} | |",
+        f"| persist to new value, p50 (plain: a watch's callback) | {ms(bound['p50'])} | "
+        f"{ms(watch['p50'])} | **{ratio(bound['p50'], watch['p50'])}** |",
+        f"| persist to new value, p99 | {ms(bound['p99'])} | {ms(watch['p99'])} | "
+        f"{ratio(bound['p99'], watch['p99'])} |",
         "",
     ]
 

@@ -24,6 +24,7 @@ import conflicts
 import harness
 import history
 import schemas
+import typed
 import watching
 from baselines import (
     Baseline,
@@ -345,6 +346,10 @@ def main() -> int:
             )
             print("   schemas", flush=True)
             backend.results["schemas"] = schemas.run(
+                backend.name, backend.credentials, smoke=args.smoke
+            )
+            print("   typed settings", flush=True)
+            backend.results["typed"] = typed.run(
                 backend.name, backend.credentials, smoke=args.smoke
             )
             print("   watch", flush=True)

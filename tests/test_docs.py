@@ -19,6 +19,7 @@ HERE = [
     "docs/migration.md",
     "docs/wrappers.md",
     "docs/schemas.md",
+    "docs/typed.md",
     "docs/hostile-input.md",
     "docs/backends/file.md",
     "confo-core/README.md",

@@ -53,7 +53,7 @@ from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.schemas import SchemaConformance
 from confo.testing.servers import ServerProcess
-from confo.testing.typed import TypedConformance
+from confo.testing.typed import TypedConformance, Version
 from confo.testing.watching import Recorder, WatchConformance, until
 
 ROUND_TRIP: dict[str, Any] = {
@@ -482,6 +482,33 @@ class NetworkConformance(NetworkFaultConformance):
                 writer_update(writer, "b", 1)
                 until(lambda: seen.last() == {"a": {"v": 4}, "b": {"v": 1}}, within=45)
                 until(lambda: watcher.get_all() == {"a": {"v": 4}, "b": {"v": 1}})
+
+    def test_a_binding_keeps_its_value_through_a_server_kill_and_follows_after(
+        self, restartable: tuple[ServerProcess, Mapping[str, Any]]
+    ) -> None:
+        server, credentials = restartable
+        with connected(self.backend_type, credentials) as service:
+            service.create_namespace("bound")
+            service.use_namespace("bound")
+            service.set("a", {"v": 1})
+            service.persist()
+            with (
+                service.bind(Version, "a") as bound,
+                connected(self.backend_type, credentials) as writer,
+            ):
+                writer.use_namespace("bound")
+                first = bound.value
+                server.kill()
+                until(lambda: not bound.healthy, within=30)
+                assert bound.value is first  # served while the store is down
+                server.start()
+                eventually(lambda: writer.update("a", lambda _: {"v": "not a version"}))
+                until(lambda: bound.error is not None, within=45)
+                assert bound.value is first
+                writer_update(writer, "a", 2)
+                until(lambda: bound.value.v == 2, within=45)
+                until(lambda: bound.healthy, within=30)
+                assert bound.error is None
 
     def test_watch_loses_nothing_while_its_connection_is_cut(
         self,

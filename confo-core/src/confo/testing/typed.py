@@ -44,6 +44,10 @@ class Pair(BaseModel):
     b: int
 
 
+class Version(BaseModel):
+    v: int
+
+
 class Flags(BaseModel):
     enabled: bool = False
     ratio: float = 0.5
