@@ -204,3 +204,25 @@ def test_without_pydantic_bind_says_which_extra_to_install(tmp_path: Path) -> No
     lines = found.stdout.splitlines()
     assert len(lines) == 2
     assert all('pip install "confo-core[pydantic]"' in line for line in lines)
+
+
+def test_a_validator_that_raises_rejects_the_value_and_is_logged(
+    manager: Confo, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pydantic import field_validator
+
+    class Buggy(BaseModel):
+        host: str
+
+        @field_validator("host")
+        @classmethod
+        def broken(cls, value: str) -> str:
+            if value == "boom":
+                raise KeyError("a bug in the validator")
+            return value
+
+    with manager.bind(Buggy, "db") as db:
+        with pytest.raises(ModelError, match="raised KeyError"):
+            manager.set("db", {"host": "boom"})
+        assert db.value.host == "h"
+    assert "validating with model 'Buggy' raised" in caplog.text

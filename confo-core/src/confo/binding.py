@@ -152,7 +152,7 @@ class ModelCheck:
 
     def __init__(self, model: type[BaseModel], namespace: str, config: str) -> None:
         self.model = frozen(model)
-        self.name = model.__qualname__
+        self.name = model.__name__
         self.namespace = namespace
         self.config = config
         self._validation_error = pydantic_module().ValidationError
@@ -185,10 +185,17 @@ class ModelCheck:
         return made
 
     def make(self, values: JSONObject) -> Any:
+        """The model's instance of ``values``, or the ModelError they raise."""
         try:
             return self.model.model_validate(values)
         except self._validation_error as exc:
             return model_error(exc, self.namespace, self.config, self.name)
+        except Exception as exc:  # a validator's bug must not stop the watch, nor a reload
+            log.exception("validating with model %r raised", self.name)
+            what = f"validating it raised {type(exc).__name__} (logged)"
+            return ModelError(
+                self.namespace, self.config, "", "validator_raised", what, model=self.name
+            )
 
 
 class Binding(Generic[M]):

@@ -620,7 +620,7 @@ class Namespace:
         if publish_schema:
 
             def publish(schema: JSONObject) -> None:
-                message = f"schema of model {model.__qualname__} published by bind()"
+                message = f"schema of model {model.__name__} published by bind()"
                 self.set_schema(name, schema, message=message)
 
         def start_watch(callback: Callback, on_seed: Seeded) -> Watch:
