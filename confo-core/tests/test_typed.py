@@ -226,3 +226,172 @@ def test_a_validator_that_raises_rejects_the_value_and_is_logged(
             manager.set("db", {"host": "boom"})
         assert db.value.host == "h"
     assert "validating with model 'Buggy' raised" in caplog.text
+
+
+@pytest.fixture
+def peer(manager: Confo, tmp_path: Path) -> Iterator[Confo]:
+    """Another service on the same folder, with no model bound."""
+    with Confo() as peer:
+        peer.load_backend({"config_path": str(tmp_path)}, "files", "file")
+        peer.activate_backend("files")
+        peer.use_namespace("app")
+        yield peer
+
+
+class Loose(BaseModel):
+    host: str
+
+
+class Strict(BaseModel):
+    host: str
+    port: int  # the stored db has none
+
+
+def test_edits_made_before_a_bind_must_fit_the_model_to_be_persisted(manager: Confo) -> None:
+    manager.set("db", "port", 0)  # no model yet: a valid edit
+    with manager.bind(Db, "db"):
+        with pytest.raises(ModelError, match="/port"):
+            manager.persist()
+        assert manager.namespace("app").has_unsaved_changes()
+    manager.persist()  # the model no longer holds
+
+
+def test_a_rollback_to_a_value_the_model_rejects_is_refused(manager: Confo) -> None:
+    manager.set("db", "port", 0)
+    manager.persist()
+    bad = manager.history(config="db", limit=1)[0]
+    manager.set("db", "port", 6)
+    manager.persist()
+    with manager.bind(Db, "db") as db:
+        with pytest.raises(ModelError, match="/port"):
+            manager.rollback(bad.id, config="db")
+        assert db.value.port == 6
+    assert manager.get("db", "port") == 6
+
+
+def test_a_failed_bind_leaves_the_view_as_it_was(manager: Confo) -> None:
+    with pytest.raises(ModelError, match="/port"):
+        manager.bind(Strict, "db")
+    assert manager.rejected() == {}
+    assert manager.get("db", "host") == "h"
+
+
+def test_closing_the_one_model_that_refused_a_value_lets_it_in(manager: Confo, peer: Confo) -> None:
+    from confo.testing import Recorder, until
+
+    peer.set("db", {"host": "old", "port": 1})
+    peer.persist()
+    manager.reload()
+    strict = manager.bind(Strict, "db")
+    events = Recorder()
+    with manager.bind(Loose, "db") as loose, manager.watch(events):
+        peer.set("db", {"host": "new"})  # no port: Strict refuses it, Loose would not
+        peer.persist()
+        until(lambda: "db" in manager.rejected())
+        assert loose.value.host == "old"
+        strict.close()
+        until(lambda: loose.value.host == "new")
+        until(lambda: any(e.kind == "put" and e.value == {"host": "new"} for e in events.events))
+    assert manager.rejected() == {}
+    assert manager.get("db") == {"host": "new"}
+
+
+def test_a_value_is_validated_again_when_a_revision_comes_back_with_other_json() -> None:
+    from confo.binding import ModelCheck
+
+    class Exact(BaseModel):
+        model_config = ConfigDict(strict=True)
+        flag: bool
+
+    check = ModelCheck(Exact, "app", "flags")
+    assert check.rejection({"flag": True}, 0) is None
+    assert check.rejection({"flag": 1}, 0) is not None  # equal in Python, not in JSON
+
+
+def test_error_paths_and_messages_never_quote_the_input(manager: Confo) -> None:
+    from typing import Literal
+
+    from pydantic import field_validator
+
+    class A(BaseModel):
+        kind: Literal["a"]
+
+    class B(BaseModel):
+        kind: Literal["b"]
+
+    class Vault(BaseModel):
+        tokens: dict[str, int] = {}
+        pick: A | B = Field(default_factory=lambda: A(kind="a"), discriminator="kind")
+        name: str = "n"
+
+        @field_validator("name")
+        @classmethod
+        def no_secrets(cls, value: str) -> str:
+            if value.startswith("hunter2"):
+                raise ValueError(f"bad name {value}")
+            return value
+
+    with manager.bind(Vault, "vault", missing="defaults"):
+        for bad, path in [
+            ({"tokens": {"hunter2-key": "x"}}, "/tokens/*"),
+            ({"pick": {"kind": "hunter2-tag"}}, "/pick"),
+            ({"name": "hunter2-name"}, "/name"),
+        ]:
+            with pytest.raises(ModelError) as info:
+                manager.set("vault", bad)
+            assert "hunter2" not in str(info.value)
+            assert info.value.path == path
+
+
+def test_a_settings_class_is_refused_by_bind(manager: Confo) -> None:
+    from pydantic_settings import BaseSettings
+
+    class Settings(BaseSettings):
+        host: str = "x"
+
+    with pytest.raises(InvalidModelError, match="ConfoSettingsSource"):
+        manager.bind(Settings, "db")
+
+
+def test_a_bound_value_pickles_as_an_instance_of_the_model(manager: Confo) -> None:
+    with manager.bind(Db, "db") as db:
+        copy = pickle.loads(pickle.dumps(db.value))  # noqa: S301 (our own bytes)
+    assert type(copy) is Db
+    assert copy == db.value
+
+
+def test_waiting_for_a_value_that_comes_rejected_raises_its_error(
+    manager: Confo, peer: Confo
+) -> None:
+    import threading
+    import time
+
+    def store_bad() -> None:
+        time.sleep(0.3)
+        peer.set("limits", {"rate": "fast"})
+        peer.persist()
+
+    writer = threading.Thread(target=store_bad)
+    writer.start()
+    try:
+        with pytest.raises(ModelError, match="/rate"):
+            manager.bind(Limits, "limits", missing="wait", timeout=3)
+    finally:
+        writer.join(10)
+
+
+def test_closing_the_manager_ends_a_bind_that_waits(manager: Confo) -> None:
+    import threading
+    import time
+
+    from confo.errors import BackendUnavailableError
+
+    closer = threading.Timer(0.3, manager.close)
+    closer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(BackendUnavailableError, match="closed"):
+            manager.bind(Limits, "absent", missing="wait", timeout=60)
+    finally:
+        closer.join(10)
+    assert time.monotonic() - started < 30  # not the 60 s asked for (bounded, not a benchmark)

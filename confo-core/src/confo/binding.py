@@ -20,12 +20,15 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from confo import schemas
 from confo.errors import (
+    BackendUnavailableError,
     ConfigurationNotFoundError,
+    ConfoError,
     CorruptDataError,
     ExtraNotInstalledError,
     InvalidModelError,
@@ -33,6 +36,7 @@ from confo.errors import (
     ModelError,
     SchemaError,
 )
+from confo.values import encode
 
 if TYPE_CHECKING:
     from pydantic import BaseModel, ValidationError
@@ -53,6 +57,8 @@ Missing = Literal["error", "defaults", "wait"]
 MISSING_CHOICES = ("error", "defaults", "wait")
 DEFAULT_WAIT = 10.0
 """Seconds ``bind(..., missing="wait")`` waits for a valid value, unless given ``timeout``."""
+WAIT_SLICE = 0.1
+"""Seconds between checks, while ``bind(..., missing="wait")`` waits, that its watch still runs."""
 CACHED = 4
 """Validated values kept per binding: the read that screens a value and the event that delivers
 it come one after the other, so the event finds the instance made for the read."""
@@ -81,6 +87,14 @@ def checked_model(model: object) -> type[BaseModel]:
             raise InvalidModelError(
                 "bind() needs a model of your own (a subclass of pydantic.BaseModel with "
                 "fields), not pydantic.BaseModel itself."
+            )
+        if any(base.__name__ == "BaseSettings" for base in model.__mro__):
+            raise InvalidModelError(
+                f"bind() takes a pydantic BaseModel; {model.__name__} is a pydantic-settings "
+                "BaseSettings, whose validation reads the environment too, so what the store "
+                "holds would not be what the binding holds. Bind a BaseModel with the same "
+                "fields, or read Confo into the settings class with "
+                "confo.typed.ConfoSettingsSource."
             )
         return model
     if isinstance(model, type):
@@ -113,6 +127,11 @@ def frozen(model: type[M]) -> type[M]:
     def __hash__(self: Any) -> int:
         return hash((model, *self.__dict__.values()))
 
+    def __reduce__(self: Any) -> Any:
+        # Pickled as an instance of the model itself: the frozen subclass is made at run time
+        # and cannot be found by name.
+        return (model.model_validate, (self.model_dump(),))
+
     namespace = {
         "__module__": model.__module__,
         "__qualname__": model.__qualname__,
@@ -120,6 +139,7 @@ def frozen(model: type[M]) -> type[M]:
         "model_config": {"frozen": True},
         "__eq__": __eq__,
         "__hash__": __hash__,
+        "__reduce__": __reduce__,
     }
     metaclass: Any = type(model)  # pydantic's ModelMetaclass: it makes the model's fields
     made: type[M] = metaclass(model.__name__, (model,), namespace)
@@ -133,17 +153,68 @@ def json_schema(model: type[BaseModel]) -> JSONObject:
 
 
 def model_error(
-    exc: ValidationError, namespace: str, config: str, model: str, detail: str = ""
+    exc: ValidationError,
+    namespace: str,
+    config: str,
+    model: str,
+    *,
+    names: frozenset[str],
+    detail: str = "",
 ) -> ModelError:
-    """The first of pydantic's errors as a ModelError (the inputs left out: they may hold
-    secrets), with how many more there are."""
+    """The first of pydantic's errors as a ModelError, with how many more there are. Nothing
+    of the input is in it (it may hold secrets): not the value, not a dict key (``names``:
+    the field names the path may show), not a message that would quote them."""
     errors = exc.errors(include_url=False, include_input=False, include_context=False)
     first = errors[0]
-    path = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in first["loc"])
+    path = "".join("/" + _part(part, names) for part in first["loc"])
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    what = QUOTING.get(first["type"], first["msg"])
     return ModelError(
-        namespace, config, path, first["type"], first["msg"] + more, model=model, detail=detail
+        namespace, config, path, first["type"], what + more, model=model, detail=detail
     )
+
+
+QUOTING = {
+    "value_error": "a validator of the model refused it",
+    "assertion_error": "a validator of the model refused it",
+    "union_tag_invalid": "its tag is not one the model knows",
+    "union_tag_not_found": "it has no tag the model can tell its type by",
+}
+"""pydantic's messages of these errors may quote the input: said without it."""
+
+
+def _part(part: str | int, names: frozenset[str]) -> str:
+    """One step of an error's path: a field's name or a list index, ``*`` for a dict key (a
+    key is data, and may be a secret)."""
+    if isinstance(part, int) or part in names or part == "[key]":
+        return str(part).replace("~", "~0").replace("/", "~1")
+    return "*"
+
+
+@functools.cache
+def field_names(model: type[BaseModel]) -> frozenset[str]:
+    """The names and aliases of the fields of ``model`` and of every model inside it."""
+    names: set[str] = set()
+    seen: set[type] = set()
+    todo: list[type[BaseModel]] = [model]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for name, info in current.model_fields.items():
+            names.update(n for n in (name, info.alias, info.validation_alias) if isinstance(n, str))
+            todo.extend(_models_in(info.annotation))
+    return frozenset(names)
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    import typing  # noqa: PLC0415
+
+    pydantic = pydantic_module()
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
 class ModelCheck:
@@ -156,8 +227,10 @@ class ModelCheck:
         self.namespace = namespace
         self.config = config
         self._validation_error = pydantic_module().ValidationError
+        self._names = field_names(model)
+        self.refused_any = False  # whether a stored value was ever kept out by this check
         # revision -> (values, instance or error). Replaced whole: read on other threads.
-        self._made: dict[Any, tuple[JSONObject, Any]] = {}
+        self._made: dict[Any, tuple[bytes, Any]] = {}
 
     def refusal(self, values: JSONObject) -> SchemaError | None:
         made = self.make(values)
@@ -167,6 +240,7 @@ class ModelCheck:
         made = self.instance(values, revision)
         if not isinstance(made, ModelError):
             return None
+        self.refused_any = True
         return (
             f"Configuration {self.config!r} of namespace {self.namespace!r} in the store does "
             f"not fit model {self.name!r} bound in this process: {made.path or '/'}: "
@@ -176,12 +250,13 @@ class ModelCheck:
 
     def instance(self, values: JSONObject, revision: Revision) -> Any:
         """The model's instance of the stored ``values``, or the ModelError they raise."""
+        encoded = encode(values)  # compared encoded: 1 == 1.0 == True, but not to a strict model
         held = self._made.get(revision)
-        if held is not None and held[0] == values:  # a znode made again restarts its version
+        if held is not None and held[0] == encoded:  # a znode made again restarts its version
             return held[1]
         made = self.make(values)
         kept = list(self._made.items())[-(CACHED - 1) :]
-        self._made = {**dict(kept), revision: (values, made)}
+        self._made = {**dict(kept), revision: (encoded, made)}
         return made
 
     def make(self, values: JSONObject) -> Any:
@@ -189,7 +264,7 @@ class ModelCheck:
         try:
             return self.model.model_validate(values)
         except self._validation_error as exc:
-            return model_error(exc, self.namespace, self.config, self.name)
+            return model_error(exc, self.namespace, self.config, self.name, names=self._names)
         except Exception as exc:  # a validator's bug must not stop the watch, nor a reload
             log.exception("validating with model %r raised", self.name)
             what = f"validating it raised {type(exc).__name__} (logged)"
@@ -211,9 +286,17 @@ class Binding(Generic[M]):
 
     value: M
 
-    def __init__(self, check: ModelCheck, store: Store, missing: str, defaults: M | None) -> None:
+    def __init__(
+        self,
+        check: ModelCheck,
+        store: Store,
+        read_again: Callable[[], None],
+        missing: str,
+        defaults: M | None,
+    ) -> None:
         self._check = check
         self._store = store
+        self._read_again = read_again
         self._missing = missing
         self._defaults = defaults
         self._callbacks: list[ChangeCallback] = []
@@ -270,9 +353,14 @@ class Binding(Generic[M]):
         if self._closed:
             return
         self._closed = True
-        if self._watch is not None:
-            self._watch.stop()
-        self._store.remove_check(self._check.namespace, self._check.config, self._check)
+        check = self._check
+        try:
+            if self._watch is not None:
+                self._watch.stop()
+        finally:
+            self._store.remove_check(check.namespace, check.config, check)
+        if check.refused_any:  # a value only this model refused may now be taken in
+            self._read_again()
 
     # --- fed by the watch, on its threads ----------------------------------------------------
 
@@ -300,6 +388,8 @@ class Binding(Generic[M]):
             self._take(made)
         elif event.kind == "rejected":
             self.error = event.error
+            if not self._ready.is_set() and event.value is not None and event.revision:
+                self._refused = (event.value, event.revision, None)
         elif event.kind == "delete":
             self._deleted()
 
@@ -340,12 +430,26 @@ class Binding(Generic[M]):
         try:
             self._watch = start_watch(self._event, self._seed)
             if not self._ready.is_set() and self._missing == "wait":
-                self._ready.wait(timeout)
+                self._wait(timeout)
             if not self._ready.is_set():
                 raise self._no_value(timeout)
         except BaseException:
             self.close()
             raise
+
+    def _wait(self, timeout: float) -> None:
+        """Wait for a first value, up to ``timeout``; a watch ended meanwhile (the backend
+        closed) ends the wait at once."""
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(min(WAIT_SLICE, max(0.0, deadline - time.monotonic()))):
+            if self._watch is not None and not self._watch.running:
+                raise BackendUnavailableError(
+                    f"The watch of namespace {self._check.namespace!r} ended while bind() "
+                    f"waited for configuration {self._check.config!r}: its backend was "
+                    "closed. Load it again, and bind again."
+                )
+            if time.monotonic() >= deadline:
+                return
 
     def _no_value(self, timeout: float) -> Exception:
         check = self._check
@@ -355,8 +459,13 @@ class Binding(Generic[M]):
             if isinstance(made, ModelError):
                 return made
             try:
+                if schema is None:  # refused by a schema while bind() waited: the one now
+                    stored = self._store.read(check.namespace, [], screen=False)
+                    schema = stored.schemas.get(check.config)
                 schemas.check(check.namespace, check.config, schema, values, " in the store")
             except SchemaError as exc:
+                return exc
+            except ConfoError as exc:
                 return exc
             return CorruptDataError(self.error or "The stored value was rejected.")
         waited = f" (waited {timeout:g} s)" if self._missing == "wait" else ""
@@ -375,6 +484,7 @@ def bind(
     config: str,
     store: Store,
     start_watch: StartWatch,
+    read_again: Callable[[], None],
     publish: Callable[[JSONObject], None] | None,
     missing: str,
     timeout: float | None,
@@ -394,7 +504,7 @@ def bind(
     defaults = _defaults(check) if missing == "defaults" else None
     if publish is not None:
         publish(json_schema(checked))
-    binding: Binding[Any] = Binding(check, store, missing, defaults)
+    binding: Binding[Any] = Binding(check, store, read_again, missing, defaults)
     binding._start(start_watch, float(wait))
     return binding
 

@@ -95,6 +95,7 @@ class Subscriber:
         "delivered",
         "listener",
         "namespace",
+        "refused",
         "seeded",
         "synced_at",
         "synced_epoch",
@@ -108,6 +109,7 @@ class Subscriber:
         self.callback = callback
         # The last revision and value delivered (or seeded) for each configuration.
         self.delivered: dict[str, tuple[Revision, JSONObject | None]] = {}
+        self.refused: set[str] = set()  # configurations whose delivered revision was rejected
         self.synced_epoch = -1  # the listener's epoch at the last whole read of the namespace
         self.synced_at: datetime | None = None
 
@@ -226,6 +228,7 @@ class StoreListener:
             with self._session.ordered(namespace), reads.lock:
                 snapshot = self._read(namespace)
                 subscriber.delivered = _values(snapshot)
+                subscriber.refused = set(snapshot.rejected)
                 self._session.merge_pushed(namespace, snapshot, None)
                 if on_seed is not None:
                     on_seed(snapshot)
@@ -239,6 +242,13 @@ class StoreListener:
             self.unsubscribe(subscriber)
             raise
         return subscriber
+
+    def read_again(self, namespace: str, names: Collection[str]) -> None:
+        with self._cond:
+            reads = self._reads.get(namespace)
+            if reads is not None:
+                reads.want(names)
+                self._cond.notify_all()
 
     def _read(self, namespace: str, names: Collection[str] | None = None) -> Snapshot:
         """The namespace as stored; empty if it is gone (its configurations are then deleted,
@@ -548,6 +558,14 @@ class Watching:
         if last:
             listener.stop()
 
+    def read_again(self, namespace: str, names: Collection[str]) -> None:
+        """Have the watches of ``namespace`` read ``names`` again (a local check was removed:
+        what it refused may now be delivered)."""
+        with self._lock:
+            listener = self._listener
+        if listener is not None:
+            listener.read_again(namespace, names)
+
     def stop_all(self) -> None:
         """Stop every watch, for good: the backend is being closed."""
         with self._lock:
@@ -575,21 +593,28 @@ def _differences(
     delivered, namespace = subscriber.delivered, subscriber.namespace
     for name, revision in snapshot.revisions.items():
         before = delivered.get(name)
-        if before is None or before[0] != revision:
+        refused = subscriber.refused
+        # A value refused at a revision may be taken at the same one (the check refusing it
+        # was a binding's model, now closed).
+        taken_now = name in refused and name not in snapshot.rejected
+        if before is None or before[0] != revision or taken_now:
             old = None if before is None else before[1]
             rejected = snapshot.rejected.get(name)
             if rejected is not None:  # the view keeps the last valid value: so does the watch
                 delivered[name] = (revision, old)
+                refused.add(name)
                 value, _, error = rejected
                 events.append(WatchEvent(namespace, name, "rejected", value, revision, old, error))
                 continue
             value = snapshot.configs[name]
             delivered[name] = (revision, value)
+            refused.discard(name)
             events.append(WatchEvent(namespace, name, "put", value, revision, old))
     asked = delivered.keys() if names is None else names
     gone = sorted(name for name in asked if name in delivered and name not in snapshot.revisions)
     for name in gone:
         _, old = delivered.pop(name)
+        subscriber.refused.discard(name)
         events.append(WatchEvent(namespace, name, "delete", None, None, old))
     return events
 

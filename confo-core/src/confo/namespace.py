@@ -28,6 +28,7 @@ from confo.errors import (
     BackendUnavailableError,
     ConfigurationNotFoundError,
     ConflictError,
+    ConfoError,
     FieldNotFoundError,
     InvalidValueError,
     NamespaceNotFoundError,
@@ -222,7 +223,8 @@ class Namespace:
         """
         with self._lock:
             state.check_changes(changes)
-            return self._guarded(changes, state.rules.revision)
+        self._session.store.check_locally(self.name, changes.put)
+        return self._guarded(changes, state.rules.revision)
 
     def _guarded(self, changes: Changes, schemas_revision: Revision | None) -> Changes:
         if not self._session.store.keeps_schemas:
@@ -438,6 +440,7 @@ class Namespace:
                 schemas.check(
                     self.name, name, snapshot.schemas.get(name), values, _refused_back(to)
                 )
+            store.check_locally(self.name, changes.put)
             diff = history.diff(snapshot.configs, changes.put, changes.delete)
             return recording.with_record(
                 store,
@@ -626,16 +629,35 @@ class Namespace:
         def start_watch(callback: Callback, on_seed: Seeded) -> Watch:
             return Watch(self._watching, self.name, callback, on_seed)
 
+        def read_again() -> None:
+            self._read_again(name)
+
         return binding.bind(
             model,
             namespace=self.name,
             config=name,
             store=self._session.store,
             start_watch=start_watch,
+            read_again=read_again,
             publish=publish,
             missing=missing,
             timeout=timeout,
         )
+
+    def _read_again(self, config: str) -> None:
+        """A model that refused ``config``'s stored value no longer holds: the view and every
+        watch read it again, so that a value only that model refused is taken in."""
+        self._watching.read_again(self.name, [config])
+        with self._lock:
+            state = self._session.states.get(self.name)
+            if state is None or config not in state.rejected:
+                return
+        try:
+            with self._session.ordered(self.name):
+                snapshot = self._session.store.read(self.name, [config])
+                self._session.merge_pushed(self.name, snapshot, [config])
+        except ConfoError as exc:  # the next read of it takes it in; closing must not fail
+            log.debug("reading %r again after a binding closed failed: %s", config, exc)
 
     def _can_watch(self) -> None:
         store = self._session.store

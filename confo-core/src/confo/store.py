@@ -101,10 +101,19 @@ class Store:
         """Let validating plugins refuse ``values`` (InvalidValueError) before they are held."""
         if self._validating:
             self._hook.confo_validate(namespace=namespace, config=config, values=copy_json(values))
-        for check in self._checks.get(namespace, {}).get(config, ()):
-            refused = check.refusal(values)
-            if refused is not None:
-                raise refused
+        self.check_locally(namespace, {config: values})
+
+    def check_locally(self, namespace: str, put: Mapping[str, JSONObject]) -> None:
+        """Raise the first refusal of a local check of what ``put`` writes (a persist of edits
+        made before a binding started, a rollback: each must fit the models bound now)."""
+        checks = self._checks.get(namespace)
+        if not checks:
+            return
+        for config, values in put.items():
+            for check in checks.get(config, ()):
+                refused = check.refusal(values)
+                if refused is not None:
+                    raise refused
 
     def add_check(self, namespace: str, config: str, check: LocalCheck) -> None:
         """Hold ``check`` on ``config``: from now on it refuses writes and screens reads."""
