@@ -395,3 +395,16 @@ def test_closing_the_manager_ends_a_bind_that_waits(manager: Confo) -> None:
     finally:
         closer.join(10)
     assert time.monotonic() - started < 30  # not the 60 s asked for (bounded, not a benchmark)
+
+
+def test_mistakes_a_new_user_makes_are_told_the_fix(manager: Confo) -> None:
+    from confo.errors import NamespaceNotFoundError
+
+    with pytest.raises(InvalidModelError, match=r"bind\(Model, 'db'\)"):
+        manager.bind("db", Db)  # type: ignore[arg-type]
+    with pytest.raises(NamespaceNotFoundError, match="'apq'"):
+        manager.bind(Db, "db", namespace="apq")
+    with manager.bind(Db, "db") as db, pytest.raises(InvalidValueError, match="on_change"):
+        db.on_change(5)  # type: ignore[arg-type]
+    with pytest.raises(ModelError, match=r"in the store: .*Fix the stored value, or the model\."):
+        manager.bind(Strict, "db")  # the stored db has no port

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from confo import schemas
 from confo.errors import (
+    STORED,
     BackendUnavailableError,
     ConfigurationNotFoundError,
     ConfoError,
@@ -97,6 +98,11 @@ def checked_model(model: object) -> type[BaseModel]:
                 "confo.typed.ConfoSettingsSource."
             )
         return model
+    if isinstance(model, str):
+        raise InvalidModelError(
+            f"bind() takes the model first, then the configuration: bind(Model, {model!r}), "
+            f"not bind({model!r}, Model)."
+        )
     if isinstance(model, type):
         what = f"the class {model.__qualname__}"
     else:  # never its repr: an instance may hold secrets
@@ -344,6 +350,10 @@ class Binding(Generic[M]):
         """Call ``callback(old, new)`` with the old and the new instance after each change of
         ``value``, on the watch's thread (keep it short); an exception it raises is logged.
         Returns ``callback``, so this also works as a decorator."""
+        if not callable(callback):
+            raise InvalidValueError(
+                f"on_change() takes a function of (old, new), not {type(callback).__name__}."
+            )
         self._callbacks = [*self._callbacks, callback]
         return callback
 
@@ -457,12 +467,13 @@ class Binding(Generic[M]):
             values, revision, schema = self._refused
             made = check.instance(values, revision)
             if isinstance(made, ModelError):
-                return made
+                fields = (made.namespace, made.config, made.path, made.rule, made.problem)
+                return ModelError(*fields, model=made.model, detail=STORED)
             try:
                 if schema is None:  # refused by a schema while bind() waited: the one now
                     stored = self._store.read(check.namespace, [], screen=False)
                     schema = stored.schemas.get(check.config)
-                schemas.check(check.namespace, check.config, schema, values, " in the store")
+                schemas.check(check.namespace, check.config, schema, values, STORED)
             except SchemaError as exc:
                 return exc
             except ConfoError as exc:

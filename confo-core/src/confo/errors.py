@@ -207,6 +207,10 @@ class SchemaError(ConfoError, ValueError):
         return (_schema_error, (args,))
 
 
+STORED = " in the store"
+"""A SchemaError's ``detail`` when what fails is the stored value, not a write."""
+
+
 class ModelError(SchemaError):
     """A configuration does not fit the pydantic model a :class:`~confo.binding.Binding` of it
     reads it into; nothing was changed. ``model`` names the model, ``rule`` is pydantic's error
@@ -225,10 +229,15 @@ class ModelError(SchemaError):
     ) -> None:
         super().__init__(namespace, config, path, rule, problem, detail=detail)
         self.model = model
+        # A bind() refused what the store holds: nothing of this process's was to change.
+        advice = (
+            "Fix the stored value, or the model."
+            if detail == STORED
+            else "Nothing was changed: fix the value, or the model."
+        )
         self.args = (
             f"Configuration {config!r} of namespace {namespace!r} does not fit model "
-            f"{model!r}{detail}: {path or '/'}: {problem} ({rule}). Nothing was changed: fix "
-            "the value, or the model.",
+            f"{model!r}{detail}: {path or '/'}: {problem} ({rule}). {advice}",
         )
 
     def __reduce__(self) -> Any:

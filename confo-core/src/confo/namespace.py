@@ -617,8 +617,10 @@ class Namespace:
         :raises SchemaError: it fails its stored schema, or (``publish_schema``) the model's.
         :raises ConfigurationNotFoundError: ``config`` is not in the store (see ``missing``).
         """
+        binding.checked_model(model)  # first: bind("db", Model) is told the order
         name = self._session.store.check_name("configuration", config)
         self._can_watch()
+        self._session.load(self.name)  # a namespace the store lacks: NamespaceNotFoundError
         publish = None
         if publish_schema:
 

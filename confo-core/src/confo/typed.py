@@ -83,10 +83,13 @@ class ConfoSettingsSource(PydanticBaseSettingsSource):
                 values: dict[str, Any] = self.manager.get(self.config_name)
             else:
                 values = self.manager.namespace(self.namespace).get(self.config_name)
-        except ConfigurationNotFoundError:
+        except ConfigurationNotFoundError as exc:
             if self.missing_ok:
                 return {}
-            raise
+            raise ConfigurationNotFoundError(
+                f"{exc.args[0]} ConfoSettingsSource(..., missing_ok=True) leaves the fields of "
+                "a missing configuration to the other sources."
+            ) from None
         return values
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
