@@ -14,7 +14,12 @@ from typing import Any
 import pytest
 import redis
 
-from confo.errors import BackendUnavailableError, ConflictError, CredentialsError
+from confo.errors import (
+    BackendUnavailableError,
+    ConflictError,
+    CredentialsError,
+    NamespaceNotFoundError,
+)
 from confo.testing import connected, unique
 from confo_redis.testing import RedisServer, SentinelServer
 
@@ -126,7 +131,10 @@ def test_failover_loses_no_acknowledged_persist(group: Group) -> None:
             assert time.monotonic() < deadline, "no persist acknowledged after the failover"
             try:
                 manager.update(f"c{i}", lambda _, i=i: {"v": i})
-            except (BackendUnavailableError, ConflictError):
+            # NamespaceNotFoundError: a pooled connection still reached the old primary, back
+            # empty and not yet a replica (Sentinel's window); nothing is written there, and
+            # what was acknowledged is checked on the new primary below.
+            except (BackendUnavailableError, ConflictError, NamespaceNotFoundError):
                 time.sleep(0.2)
             else:
                 acknowledged[f"c{i}"] = i
