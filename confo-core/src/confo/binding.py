@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, get_args
 
 from confo import schemas
 from confo.errors import (
@@ -55,7 +55,7 @@ else:
 log = logging.getLogger(__name__)
 
 Missing = Literal["error", "defaults", "wait"]
-MISSING_CHOICES = ("error", "defaults", "wait")
+MISSING_CHOICES: tuple[str, ...] = get_args(Missing)
 DEFAULT_WAIT = 10.0
 """Seconds ``bind(..., missing="wait")`` waits for a valid value, unless given ``timeout``."""
 WAIT_SLICE = 0.1
@@ -193,7 +193,7 @@ def _part(part: str | int, names: frozenset[str]) -> str:
     """One step of an error's path: a field's name or a list index, ``*`` for a dict key (a
     key is data, and may be a secret)."""
     if isinstance(part, int) or part in names or part == "[key]":
-        return str(part).replace("~", "~0").replace("/", "~1")
+        return schemas.escape(str(part))
     return "*"
 
 
@@ -392,7 +392,7 @@ class Binding(Generic[M]):
             return
         if event.kind == "put" and event.value is not None and event.revision is not None:
             made = self._check.instance(event.value, event.revision)
-            if isinstance(made, ModelError):  # screened before this binding's check was held
+            if isinstance(made, ModelError):  # screened out before delivery; never a value
                 self.error = str(made)
                 return
             self._take(made)
@@ -474,9 +474,7 @@ class Binding(Generic[M]):
                     stored = self._store.read(check.namespace, [], screen=False)
                     schema = stored.schemas.get(check.config)
                 schemas.check(check.namespace, check.config, schema, values, STORED)
-            except SchemaError as exc:
-                return exc
-            except ConfoError as exc:
+            except ConfoError as exc:  # the SchemaError, or why the schema could not be read
                 return exc
             return CorruptDataError(self.error or "The stored value was rejected.")
         waited = f" (waited {timeout:g} s)" if self._missing == "wait" else ""
@@ -489,7 +487,7 @@ class Binding(Generic[M]):
 
 
 def bind(
-    model: object,
+    model: type[BaseModel],
     *,
     namespace: str,
     config: str,
@@ -500,8 +498,8 @@ def bind(
     missing: str,
     timeout: float | None,
 ) -> Binding[Any]:
-    """A running :class:`Binding` of ``config`` to ``model`` (see ``Namespace.bind``)."""
-    checked = checked_model(model)
+    """A running :class:`Binding` of ``config`` to ``model``, a model :func:`checked_model`
+    took (see ``Namespace.bind``)."""
     if missing not in MISSING_CHOICES:
         raise InvalidValueError(
             f"bind(missing={missing!r}) is not one of {', '.join(map(repr, MISSING_CHOICES))}: "
@@ -511,10 +509,10 @@ def bind(
     wait = DEFAULT_WAIT if timeout is None else timeout
     if isinstance(wait, bool) or not isinstance(wait, (int, float)) or not 0 <= wait < 1e6:
         raise InvalidValueError(f"bind(timeout={timeout!r}) must be a number of seconds >= 0.")
-    check = ModelCheck(checked, namespace, config)
+    check = ModelCheck(model, namespace, config)
     defaults = _defaults(check) if missing == "defaults" else None
     if publish is not None:
-        publish(json_schema(checked))
+        publish(json_schema(model))
     binding: Binding[Any] = Binding(check, store, read_again, missing, defaults)
     binding._start(start_watch, float(wait))
     return binding

@@ -243,12 +243,14 @@ class StoreListener:
             raise
         return subscriber
 
-    def read_again(self, namespace: str, names: Collection[str]) -> None:
+    def read_again(self, namespace: str, names: Collection[str]) -> bool:
         with self._cond:
             reads = self._reads.get(namespace)
-            if reads is not None:
-                reads.want(names)
-                self._cond.notify_all()
+            if reads is None:
+                return False
+            reads.want(names)
+            self._cond.notify_all()
+            return True
 
     def _read(self, namespace: str, names: Collection[str] | None = None) -> Snapshot:
         """The namespace as stored; empty if it is gone (its configurations are then deleted,
@@ -558,13 +560,12 @@ class Watching:
         if last:
             listener.stop()
 
-    def read_again(self, namespace: str, names: Collection[str]) -> None:
+    def read_again(self, namespace: str, names: Collection[str]) -> bool:
         """Have the watches of ``namespace`` read ``names`` again (a local check was removed:
-        what it refused may now be delivered)."""
+        what it refused may now be delivered); False if nothing watches it."""
         with self._lock:
             listener = self._listener
-        if listener is not None:
-            listener.read_again(namespace, names)
+        return listener is not None and listener.read_again(namespace, names)
 
     def stop_all(self) -> None:
         """Stop every watch, for good: the backend is being closed."""

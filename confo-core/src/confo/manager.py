@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
-    from confo.binding import Binding
+    from confo.binding import Binding, Missing
     from confo.history import ChangeRecord
     from confo.loaded import Loaded
     from confo.model import Capabilities
@@ -424,7 +424,7 @@ class Confo:
         namespace: str | None = None,
         *,
         publish_schema: bool = False,
-        missing: Literal["error", "defaults", "wait"] = "error",
+        missing: Missing = "error",
         timeout: float | None = None,
     ) -> Binding[M]:
         """A configuration of a namespace (the current one unless given) read into ``model``,

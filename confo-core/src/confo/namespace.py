@@ -20,7 +20,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from confo import binding, history, recording, schemas
 from confo.aliases import MISSING
@@ -602,7 +602,7 @@ class Namespace:
         config: str,
         *,
         publish_schema: bool = False,
-        missing: Literal["error", "defaults", "wait"] = "error",
+        missing: binding.Missing = "error",
         timeout: float | None = None,
     ) -> Binding[M]:
         """``config`` read into ``model`` (a pydantic model class) and kept current by a watch:
@@ -617,7 +617,7 @@ class Namespace:
         :raises SchemaError: it fails its stored schema, or (``publish_schema``) the model's.
         :raises ConfigurationNotFoundError: ``config`` is not in the store (see ``missing``).
         """
-        binding.checked_model(model)  # first: bind("db", Model) is told the order
+        checked = binding.checked_model(model)  # first: bind("db", Model) is told the order
         name = self._session.store.check_name("configuration", config)
         self._can_watch()
         self._session.load(self.name)  # a namespace the store lacks: NamespaceNotFoundError
@@ -635,7 +635,7 @@ class Namespace:
             self._read_again(name)
 
         return binding.bind(
-            model,
+            checked,
             namespace=self.name,
             config=name,
             store=self._session.store,
@@ -649,7 +649,8 @@ class Namespace:
     def _read_again(self, config: str) -> None:
         """A model that refused ``config``'s stored value no longer holds: the view and every
         watch read it again, so that a value only that model refused is taken in."""
-        self._watching.read_again(self.name, [config])
+        if self._watching.read_again(self.name, [config]):
+            return  # a watch of the namespace reads it, and brings it into the view too
         with self._lock:
             state = self._session.states.get(self.name)
             if state is None or config not in state.rejected:

@@ -87,7 +87,7 @@ def _walk(node: Any, path: str, depth: int, where: str) -> Iterator[tuple[str, d
     if isinstance(node, dict):
         yield path, node
         for key, value in node.items():
-            yield from _walk(value, f"{path}/{_escape(key)}", depth + 1, where)
+            yield from _walk(value, f"{path}/{escape(key)}", depth + 1, where)
     elif isinstance(node, list):
         for index, value in enumerate(node):
             yield from _walk(value, f"{path}/{index}", depth + 1, where)
@@ -264,10 +264,11 @@ def screen(rules: Rules, snapshot: Snapshot) -> None:
 
 
 def _pointer(parts: Any) -> str:
-    return "".join(f"/{_escape(str(part))}" for part in parts)
+    return "".join(f"/{escape(str(part))}" for part in parts)
 
 
-def _escape(key: str) -> str:
+def escape(key: str) -> str:
+    """``key`` as one step of a JSON pointer (RFC 6901)."""
     return key.replace("~", "~0").replace("/", "~1")
 
 
