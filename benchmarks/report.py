@@ -58,6 +58,7 @@ def targets(stores: list[Any], sizes: list[int]) -> list[Target]:
         rows += history_targets(store)
         rows += schema_targets(store)
         rows += typed_targets(store)
+        rows += lastgood_targets(store)
         rows += watch_targets(store)
     return rows
 
@@ -92,6 +93,18 @@ def typed_targets(store: Any) -> list[Target]:
     rows = [_at_most(name, read["binding.value"] / read["plain attribute"], 1.5)]
     name = f"{store.name}: a change reaches `binding.value` within 1.5x a plain watch (p50)"
     rows.append(_at_most(name, latency["binding"]["p50"] / latency["watch"]["p50"], 1.5))
+    return rows
+
+
+def lastgood_targets(store: Any) -> list[Target]:
+    found = store.results["lastgood"]
+    reload = found["reload"]
+    name = f"{store.name}: `reload()` of {found['n']:,} with `cache_dir` within 1.2x without"
+    rows = [_at_most(name, reload["with cache"] / reload["without"], 1.2)]
+    offline = found.get("offline")
+    if offline is not None:
+        name = f"{store.name}: offline start: first `get()` within 50 ms of `load_backend`"
+        rows.append(_at_most(name, offline["offline"] * 1e3, 50.0, " ms"))
     return rows
 
 
@@ -293,6 +306,7 @@ def _store_section(store: Any, top: int) -> list[str]:
     lines += _history_section(r["history"])
     lines += _schemas_section(r["schemas"])
     lines += _typed_section(r["typed"])
+    lines += _lastgood_section(r["lastgood"])
     lines += _watch_section(r["watch"])
     names, first, get, memory = r["get_namespaces"], r["first_load"], r["get"], r["memory"]
     return [
@@ -348,6 +362,26 @@ def _typed_section(found: dict[str, Any]) -> list[str]:
         f"{ratio(bound['p99'], watch['p99'])} |",
         "",
     ]
+
+
+def _lastgood_section(found: dict[str, Any]) -> list[str]:
+    reload, offline = found["reload"], found.get("offline")
+    lines = [
+        "Last known good (benchmarks/lastgood.py): the cache's price for the caller, and an "
+        "offline start:",
+        "",
+        "| operation | with the cache | without | ratio |",
+        "|---|---:|---:|---:|",
+        f"| `reload()` of {found['n']:,} | {ms(reload['with cache'])} | "
+        f"{ms(reload['without'])} | **{ratio(reload['with cache'], reload['without'])}** |",
+    ]
+    if offline is not None:
+        lines.append(
+            f"| `load_backend` returned to first `get()` (offline; without: connected) | "
+            f"{ms(offline['offline'])} | {ms(offline['connected'])} | "
+            f"{ratio(offline['offline'], offline['connected'])} |"
+        )
+    return [*lines, ""]
 
 
 def _validators_section(found: dict[str, float]) -> list[str]:

@@ -23,6 +23,7 @@ import cli
 import conflicts
 import harness
 import history
+import lastgood
 import schemas
 import typed
 import watching
@@ -350,6 +351,10 @@ def main() -> int:
             )
             print("   typed settings", flush=True)
             backend.results["typed"] = typed.run(
+                backend.name, backend.credentials, smoke=args.smoke
+            )
+            print("   last known good", flush=True)
+            backend.results["lastgood"] = lastgood.run(
                 backend.name, backend.credentials, smoke=args.smoke
             )
             print("   watch", flush=True)

@@ -28,6 +28,7 @@ HERE = [
 ELSEWHERE = {
     "docs/plugins.md": "tests/test_install.py",
     "docs/backends/redis.md": "confo-redis/tests/test_redis_docs.py",
+    "docs/last-known-good.md": "confo-redis/tests/test_redis_docs.py",
     "docs/backends/zookeeper.md": "confo-zookeeper/tests/test_zookeeper_docs.py",
     "docs/backends/etcd.md": "confo-etcd/tests/test_etcd_docs.py",
     "confo-redis/README.md": "confo-redis/tests/test_redis_docs.py",

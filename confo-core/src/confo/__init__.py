@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from confo.markers import hookimpl
     from confo.model import Changes, Revision, Snapshot, WriteResult
     from confo.namespace import Namespace
+    from confo.offline import Source
     from confo.watch import Watch
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Namespace",
     "Revision",
     "Snapshot",
+    "Source",
     "Watch",
     "WatchEvent",
     "WriteResult",
@@ -58,6 +60,7 @@ _HOME = {
     "Namespace": "confo.namespace",
     "Revision": "confo.model",
     "Snapshot": "confo.model",
+    "Source": "confo.offline",
     "Watch": "confo.watch",
     "WatchEvent": "confo.events",
     "WriteResult": "confo.model",

@@ -13,7 +13,7 @@ from typing import Any
 
 from confo.errors import CredentialsError
 
-CORE_OPTIONS = frozenset({"timeout", "history_limit"})
+CORE_OPTIONS = frozenset({"timeout", "history_limit", "cache_dir", "max_staleness"})
 """Credentials Confo itself handles, for every backend: taken out before a backend sees the
 rest, so that a backend refusing keys it does not know need not know these."""
 
@@ -163,3 +163,20 @@ def integer(credentials: Mapping[str, Any], key: str, backend: str, default: int
             f"Credential {key!r} of the {backend} backend must be a whole number, not {value!r}."
         )
     return int(value)
+
+
+def folder(credentials: Mapping[str, Any], key: str, backend: str) -> str | None:
+    """The folder path under ``key`` (a str or a path; made when first needed), or None."""
+    value = credentials.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise CredentialsError(
+            f"Credential {key!r} of the {backend} backend must be the path of a folder, "
+            f"not {value!r}."
+        )
+    path = os.fsdecode(value)
+    problem = text_problem(path)
+    if problem:
+        raise CredentialsError(f"Credential {key!r} of the {backend} backend {problem}.")
+    return path

@@ -48,6 +48,7 @@ __all__ = [
     "SchemaError",
     "SchemaUnavailableError",
     "StoreLimitError",
+    "StoreOfflineError",
     "StoreURLError",
     "ZookeeperHostNotFoundException",
     "ZookeeperPortNotFoundException",
@@ -119,6 +120,12 @@ class ZookeeperPortNotFoundException(CredentialsError):
 
 class BackendUnavailableError(ConfoError, ConnectionError):
     """The store could not be reached, or went away during a call."""
+
+
+class StoreOfflineError(BackendUnavailableError):
+    """The backend was loaded offline, from its cache (the ``cache_dir`` credential), and has
+    not reached its store since: reads serve the cache, writes are refused until it reconnects
+    (it tries in the background). See docs/last-known-good.md."""
 
 
 class BackendAuthenticationError(ConfoError, PermissionError):

@@ -27,7 +27,6 @@ the listener is back, so a fleet of services does not hammer a store that restar
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -35,7 +34,13 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from confo.errors import BackendUnavailableError, ConfoError, NamespaceNotFoundError
+from confo.backoff import Backoff
+from confo.errors import (
+    BackendUnavailableError,
+    ConfoError,
+    NamespaceNotFoundError,
+    StoreOfflineError,
+)
 from confo.events import WatchEvent
 from confo.model import Revision, Snapshot
 from confo.recording import RecordFinder
@@ -63,27 +68,6 @@ TICK = 1.0
 Callback = Callable[[WatchEvent], object]
 Seeded = Callable[[Snapshot], object]
 """Called with the snapshot a new watch starts from (a binding takes its first value)."""
-
-
-class Backoff:
-    """Exponential back-off with jitter: about 0.1 s doubling up to 10 s, jitter included.
-
-    Each pause is drawn between half and all of its step, so that services that lost the same
-    store come back spread out. ``reset()`` once a connection has held for a while.
-    """
-
-    def __init__(self, base: float = 0.1, cap: float = 10.0) -> None:
-        self.base = base
-        self.cap = cap
-        self._step = 0
-
-    def next(self) -> float:
-        delay = min(self.cap, self.base * 2**self._step)
-        self._step = min(self._step + 1, 30)
-        return random.uniform(delay / 2, delay)  # noqa: S311 (jitter, not cryptography)
-
-    def reset(self) -> None:
-        self._step = 0
 
 
 class Subscriber:
@@ -177,12 +161,18 @@ class StoreListener:
     def start(self) -> None:
         """Connect the listener's own instance of the backend, start both threads, and wait a
         little for the listener to be in place: a watch seeded before that is read whole
-        again once it is (a resync), which on a large namespace costs a second read."""
-        self._twin = self._store.twin()
+        again once it is (a resync), which on a large namespace costs a second read.
+
+        A backend loaded offline connects its listener in the background instead, with the
+        listener's back-off, and its watches start from what the view or the cache holds."""
+        offline = self._store.offline
+        if not offline:
+            self._twin = self._store.twin()
         self._listener.start()
         self._dispatcher.start()
-        with self._cond:
-            self._cond.wait_for(lambda: self._connected or self._stopping.is_set(), IN_PLACE)
+        if not offline:
+            with self._cond:
+                self._cond.wait_for(lambda: self._connected or self._stopping.is_set(), IN_PLACE)
 
     def stop(self) -> None:
         """End both threads, within :data:`STOP_WITHIN` seconds, and close the connection."""
@@ -193,10 +183,12 @@ class StoreListener:
         for thread in (self._listener, self._dispatcher):
             if thread.is_alive() and thread is not threading.current_thread():
                 thread.join(max(0.0, deadline - time.monotonic()))
-        if self._twin is not None:
+        with self._cond:
+            twin = self._twin
+        if twin is not None:
             # Closed even if the hook has not returned yet: that ends a call stuck on a
             # frozen connection (the hook's contract allows for it).
-            self._twin.close()
+            twin.close()
 
     @property
     def running(self) -> bool:
@@ -226,16 +218,21 @@ class StoreListener:
             epoch = self._epoch
         try:
             with self._session.ordered(namespace), reads.lock:
-                snapshot = self._read(namespace)
+                try:
+                    snapshot, synced = self._read(namespace), True
+                except StoreOfflineError:  # begin from the last known good values
+                    snapshot, synced = self._session.seen_offline(namespace), False
                 subscriber.delivered = _values(snapshot)
                 subscriber.refused = set(snapshot.rejected)
-                self._session.merge_pushed(namespace, snapshot, None)
+                if synced:
+                    self._session.merge_pushed(namespace, snapshot, None)
                 if on_seed is not None:
                     on_seed(snapshot)
                 with self._cond:
                     subscriber.seeded = True
-                    subscriber.synced_epoch, subscriber.synced_at = epoch, _now()
-                    if self._epoch != epoch:  # a resync came during the seed: read again
+                    if synced:
+                        subscriber.synced_epoch, subscriber.synced_at = epoch, _now()
+                    if self._epoch != epoch or not synced:  # read it (again) once it can be
                         reads.want(None)
                         self._cond.notify_all()
         except BaseException:
@@ -251,6 +248,15 @@ class StoreListener:
             reads.want(names)
             self._cond.notify_all()
             return True
+
+    def read_all_again(self) -> None:
+        """Read every watched namespace whole, now (the backend reconnected after an offline
+        start: its reads would otherwise wait for their back-off)."""
+        with self._cond:
+            for reads in self._reads.values():
+                reads.want(None)
+                reads.retry_at = 0.0
+            self._cond.notify_all()
 
     def _read(self, namespace: str, names: Collection[str] | None = None) -> Snapshot:
         """The namespace as stored; empty if it is gone (its configurations are then deleted,
@@ -365,11 +371,13 @@ class StoreListener:
     # --- the listener thread -----------------------------------------------------------------
 
     def _listen(self) -> None:
-        assert self._twin is not None
         backoff = Backoff()
         while not self._stopping.is_set():
             try:
-                self._twin.watch(self, self._stopping)
+                twin = self._twin or self._connect_twin()
+                if twin is None:
+                    return
+                twin.watch(self, self._stopping)
                 if self._stopping.is_set():
                     return
                 raise BackendUnavailableError("the backend's watch ended by itself")
@@ -382,6 +390,17 @@ class StoreListener:
                 if held > HELD:  # it had held a while: start the back-off anew
                     backoff.reset()
                 self._stopping.wait(backoff.next())
+
+    def _connect_twin(self) -> Store | None:
+        """The listener's own connection, made on its thread (a backend loaded offline); None
+        if the listener is stopping, which then closes it."""
+        twin = self._store.twin()
+        with self._cond:
+            if not self._stopping.is_set():
+                self._twin = twin
+                return twin
+        twin.close()
+        return None
 
     # --- the dispatcher thread ---------------------------------------------------------------
 
@@ -566,6 +585,13 @@ class Watching:
         with self._lock:
             listener = self._listener
         return listener is not None and listener.read_again(namespace, names)
+
+    def read_all_again(self) -> None:
+        """Have every watch read its namespace whole, now (see ``StoreListener``)."""
+        with self._lock:
+            listener = self._listener
+        if listener is not None:
+            listener.read_all_again()
 
     def stop_all(self) -> None:
         """Stop every watch, for good: the backend is being closed."""

@@ -11,8 +11,14 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from confo.errors import CredentialsError, NamespaceNotLoadedException
+from confo.errors import (
+    ConfoError,
+    CredentialsError,
+    NamespaceNotFoundError,
+    NamespaceNotLoadedException,
+)
 from confo.listener import Watching
+from confo.model import Snapshot
 from confo.names import check_name
 from confo.namespace import Namespace
 from confo.session import BackendSession, NamespaceState
@@ -53,6 +59,37 @@ class Loaded:
         self.session = BackendSession(store, lock)
         self.watching = Watching(self.session)
         self.handles: dict[str, Namespace] = {}
+        if store.offline:
+            store.on_reconnect(self._follow_the_store)
+
+    def _follow_the_store(self) -> None:
+        """The backend reached its store after an offline start: every namespace held is read
+        again into its view (edits made offline are kept, conflict-safe), and every watch
+        reads its namespace again, with an event for each configuration that differs."""
+        session = self.session
+        for namespace in session.held_namespaces():
+            try:
+                with session.ordered(namespace):
+                    try:
+                        snapshot = session.store.read(namespace)
+                    except NamespaceNotFoundError:  # deleted meanwhile: so are its values
+                        snapshot = Snapshot()
+                    session.merge_pushed(namespace, snapshot, None)
+            except ConfoError as exc:  # down again already: the next read tries again
+                log.warning(
+                    "Backend %r is back, but reading namespace %r failed (%s): the view keeps "
+                    "the cached values until it is read again.",
+                    session.store.name,
+                    namespace,
+                    exc,
+                )
+        self.watching.read_all_again()
+
+    def close(self) -> None:
+        """Stop the watches, save what the cache still has to, and close the connection."""
+        self.watching.stop_all()
+        self.session.close()
+        self.store.close()
 
     @property
     def store(self) -> Store:

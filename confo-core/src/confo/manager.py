@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from confo.loaded import Loaded
     from confo.model import Capabilities
     from confo.namespace import Namespace
+    from confo.offline import Source
     from confo.values import JSONObject
     from confo.watch import Watch, WatchEvent
 
@@ -79,10 +80,15 @@ class Confo:
 
         ``plugins`` are extra pluggy plugins (hook wrappers) loaded with this backend only.
 
+        With the ``cache_dir`` credential, every namespace read is also saved there, and a
+        store that cannot be reached loads the backend *offline* if that cache can serve:
+        reads serve the cache, writes raise StoreOfflineError, and it reconnects in the
+        background (see :meth:`source` and docs/last-known-good.md).
+
         :raises BackendExistsError: a backend is already loaded under ``name``.
         :raises BackendNotInstalledError: no installed distribution provides ``backend_type``.
         :raises BackendUnavailableError, BackendAuthenticationError, CredentialsError: from the
-            backend's connect.
+            backend's connect (unavailable: nor could its cache serve).
         """
         from confo.loaded import Loaded, check_request, connect  # noqa: PLC0415 (see above)
 
@@ -118,6 +124,14 @@ class Confo:
             session = self._session() if name is None else self._session_named(name)
         return session.store.capabilities()
 
+    def source(self, name: str | None = None) -> Source:
+        """Where a loaded backend's values (the active one's unless named) come from now:
+        ``.kind`` is ``"store"``, or ``"cache"`` while it is offline; ``.read_at`` says when
+        they were read from the store. See :class:`confo.offline.Source`."""
+        with self._lock:
+            session = self._session() if name is None else self._session_named(name)
+        return session.store.source()
+
     def get_backends(self) -> dict[str, Any]:
         """``{'all_backends': [names, most recently loaded first], 'active_backend': name}``."""
         with self._lock:
@@ -136,8 +150,7 @@ class Confo:
             del self._sessions[name]
             if self._active == name:
                 self._active = None
-        session.watching.stop_all()
-        session.store.close()
+        session.close()
 
     def close(self) -> None:
         """Close every backend. The manager stays usable: load a backend again to go on."""

@@ -35,6 +35,7 @@ from confo.errors import (
     PartialWriteError,
     PluginError,
     SchemaUnavailableError,
+    StoreOfflineError,
 )
 from confo.history import ChangeRecord
 from confo.listener import Callback, Seeded, Watching
@@ -214,6 +215,7 @@ class Namespace:
                     changes = self._changes(state, config, force)
             with self._lock:
                 state.written(changes, result.revisions, changes.delete)
+            self._session.remember(self.name)
 
     def _checked(self, state: NamespaceState, changes: Changes) -> Changes:
         """``changes`` checked against the schemas held, and conditional on them where the
@@ -276,6 +278,8 @@ class Namespace:
                 state.written(changes, exc.written, exc.deleted)
                 state.sent_unknown(changes, {*exc.written, *exc.deleted})
             raise
+        except StoreOfflineError:
+            raise  # refused before anything was sent: nothing is unsure
         except BackendUnavailableError:
             with self._lock:
                 state.sent_unknown(changes)
@@ -387,6 +391,7 @@ class Namespace:
                     for name, config in checked.items():
                         state.absorb(name, config, result.revisions[name])
                     state.take_schemas(known)
+            self._session.remember(self.name)
 
     def history(self, config: str | None = None, limit: int = 50) -> list[ChangeRecord]:
         """The newest ``limit`` change records of this namespace (only those touching
@@ -576,14 +581,20 @@ class Namespace:
                 state.absorb(name, values, result.revisions[name])
             for name in changes.delete:
                 state.absorb_deleted(name)
+        self._session.remember(self.name)
 
     def reload(self) -> None:
-        """Replace the in-memory view with what the store holds now; unsaved edits are lost."""
+        """Replace the in-memory view with what the store holds now; unsaved edits are lost.
+
+        :raises StoreOfflineError: the backend was loaded offline and has not reconnected;
+            the view keeps what it holds.
+        """
         state = self._session.load(self.name)
         with self._session.ordered(self.name):  # never between a write and its bookkeeping
             snapshot = self._session.store.read(self.name)
             with self._lock:
                 state.reset(snapshot)
+        self._session.remember(self.name)
 
     def watch(self, callback: Callable[[WatchEvent], object]) -> Watch:
         """Call ``callback`` on a background thread with a :class:`~confo.watch.WatchEvent` for

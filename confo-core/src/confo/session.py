@@ -22,10 +22,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable
 from typing import TYPE_CHECKING
 
 from confo import history, schemas
+from confo.cache import CacheWriter
+from confo.errors import StoreOfflineError
 from confo.history import Diff, default_author
 from confo.model import Changes, Revision, Snapshot
 from confo.values import JSONObject
@@ -110,6 +113,23 @@ class NamespaceState:
 
     def has_unsaved_changes(self) -> bool:
         return bool(self.dirty or self.deleted)
+
+    def known_good(self) -> Snapshot:
+        """What the store holds, as far as this manager knows, with only values that passed
+        their schema: for a rejected one, the last valid value the view kept (if any). What a
+        cache saves, and what a watch started offline begins from."""
+        configs: dict[str, JSONObject] = {}
+        revisions: dict[str, Revision] = {}
+        for name, revision in self.revisions.items():
+            if name not in self.rejected:
+                value = self.stored.get(name)
+            elif name in self.dirty or name in self.deleted:
+                value = None  # the view holds an edit, not the last valid stored value
+            else:
+                value = self.configs.get(name)
+            if value is not None:
+                configs[name], revisions[name] = value, revision
+        return Snapshot(configs, revisions, self.rules.schemas, self.rules.revision)
 
     def holds(self, name: str) -> bool:
         """Whether ``name`` is here, or deleted here with the store still to be told."""
@@ -303,16 +323,53 @@ class BackendSession:
         self.states: dict[str, NamespaceState] = {}
         self.current: str | None = None
         self._orders: dict[str, threading.Lock] = {}
+        cache = store.cache
+        self._saver = None if cache is None else CacheWriter(cache)
 
     def load(self, namespace: str) -> NamespaceState:
-        """The namespace's state, read from the store first unless held; the read is unlocked."""
+        """The namespace's state, read from the store first unless held (from the cache while
+        the backend is offline); the read is unlocked."""
         with self.lock:
             state = self.states.get(namespace)
             if state is not None:
                 return state
-        snapshot = self.store.read(namespace)
+        try:
+            snapshot, fresh = self.store.read(namespace), True
+        except StoreOfflineError:
+            snapshot, fresh = self.store.read_cached(namespace), False
         with self.lock:  # another thread may have loaded it meanwhile: keep theirs (and edits)
-            return self.states.setdefault(namespace, NamespaceState(snapshot, namespace))
+            state = self.states.setdefault(namespace, NamespaceState(snapshot, namespace))
+        if fresh:
+            self.remember(namespace)
+        return state
+
+    def remember(self, namespace: str) -> None:
+        """The namespace was just read from (or written to) the store: with a cache, save what
+        this manager now knows of it, off the caller's path."""
+        if self._saver is not None:
+            self._saver.want(namespace, time.time(), lambda: self._known_good(namespace))
+
+    def _known_good(self, namespace: str) -> Snapshot | None:
+        with self.lock:
+            state = self.states.get(namespace)
+            return None if state is None else state.known_good()
+
+    def seen_offline(self, namespace: str) -> Snapshot:
+        """What a watch started while the backend is offline begins from: the view's store
+        values if the namespace is held, else the cache's copy.
+
+        :raises StoreOfflineError: it is neither held nor cached.
+        """
+        with self.lock:
+            state = self.states.get(namespace)
+            if state is not None:
+                return state.known_good()
+        return self.store.read_cached(namespace)
+
+    def close(self) -> None:
+        """Write what the cache still has to save (briefly), and save nothing more."""
+        if self._saver is not None:
+            self._saver.close()
 
     def held(self, namespace: str) -> NamespaceState | None:
         """The state if this manager holds the namespace; call with the lock held."""
@@ -331,6 +388,8 @@ class BackendSession:
             state = self.states.get(namespace)
             if state is not None:
                 state.follow(snapshot, names)
+        if state is not None:
+            self.remember(namespace)
 
     def use(self, namespace: str) -> None:
         with self.lock:

@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from confo import schemas
-from confo.credentials import integer, seconds, split_core_options
+from confo.cache import SnapshotCache
+from confo.credentials import folder, integer, seconds, split_core_options
 from confo.discovery import backend_class
-from confo.errors import BackendUnavailableError, PluginError, SchemaError
+from confo.errors import BackendUnavailableError, ConfoError, PluginError, SchemaError
 from confo.history import DEFAULT_LIMIT, ChangeRecord
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name
+from confo.offline import Offline, Source
 from confo.plugins import new_backend, plugin_manager
 from confo.values import JSONObject, copy_json
 
@@ -70,20 +74,111 @@ class Store:
         # that reads and writes on other threads use it without a lock.
         self._checks: dict[str, dict[str, tuple[LocalCheck, ...]]] = {}
         self._checks_lock = threading.Lock()
+        # Last known good (the cache_dir credential): the cache, and while the backend is
+        # offline, its state; callbacks run once it has reconnected.
+        self.cache: SnapshotCache | None = None
+        self._offline: Offline | None = None
+        self._reconnected: list[Callable[[], object]] = []
+        self._answered_at = time.time()
 
     def __repr__(self) -> str:
         return f"<Store {self.name!r} type={self.backend_type!r} backend={self.backend!r}>"
 
-    def connect(self, credentials: Mapping[str, Any]) -> None:
-        """Connect with ``credentials``: the core's options (``timeout``) are read here, and
-        the backend gets the rest."""
+    def connect(self, credentials: Mapping[str, Any], *, offline: bool = True) -> None:
+        """Connect with ``credentials``: the core's options (``timeout``, ``cache_dir``...) are
+        read here, and the backend gets the rest. With ``cache_dir`` (and ``offline``), a store
+        that cannot be reached while the cache can serve loads the backend offline.
+
+        :raises BackendUnavailableError: the store cannot be reached (nor the cache serve).
+        """
         self._credentials = credentials
         core, own = split_core_options(credentials)
         timeout = seconds(core, "timeout", self.backend_type, DEFAULT_TIMEOUT)
         self.history_limit = integer(core, "history_limit", self.backend_type, DEFAULT_LIMIT)
-        with self._io:
-            self._hook.confo_connect(credentials=own, timeout=timeout)
+        cache_dir = folder(core, "cache_dir", self.backend_type)
+        if cache_dir is not None:
+            staleness = seconds(core, "max_staleness", self.backend_type, float("inf"))
+            self.cache = SnapshotCache(cache_dir, self.backend_type, own, staleness)
+        try:
+            with self._io:
+                self._hook.confo_connect(credentials=own, timeout=timeout)
+        except BackendUnavailableError as exc:
+            if self.cache is None or not offline:
+                raise
+            self._go_offline(self.cache, exc)
+            return
+        self._answered_at = time.time()
         log.debug("connected backend %r (%s)", self.name, self.backend_type)
+
+    def _go_offline(self, cache: SnapshotCache, exc: BackendUnavailableError) -> None:
+        """Serve the cache, if it can, and reconnect in the background; else raise ``exc``."""
+        newest = cache.newest()
+        if newest is None:
+            raise BackendUnavailableError(
+                f"{exc} Its cache in {cache.folder} holds no usable namespace either (see "
+                "any warning above), so it cannot be loaded offline."
+            ) from exc
+        self._close_backend()  # the client that failed: a fresh one reconnects
+        self._offline = Offline(self.name, str(exc), newest.read_at, str(cache.folder))
+        log.warning("%s", self._offline.source())
+        self._offline.reconnect(self._reconnect)
+
+    def _reconnect(self) -> bool:
+        """One attempt to reach the store of a backend loaded offline; True once it has."""
+        fresh = Store(self.name, self.backend_type, self._plugins)
+        try:
+            fresh.connect(self._credentials, offline=False)
+        except ConfoError as exc:
+            fresh.close()
+            log.debug("backend %r: still offline (%s)", self.name, exc)
+            return False
+        with self._io:
+            if self._closed:
+                fresh.close()
+                return True
+            self.backend, self._pm, self._hook = fresh.backend, fresh._pm, fresh._hook
+            self._offline, self._answered_at = None, time.time()
+        log.warning("Backend %r reached its store again: it no longer serves its cache.", self.name)
+        for callback in self._reconnected:
+            try:
+                callback()
+            except Exception:  # one follower's bug must not keep the others behind
+                log.exception("following backend %r after its reconnect failed", self.name)
+        return True
+
+    @property
+    def offline(self) -> bool:
+        """Whether the backend was loaded offline and has not reached its store since."""
+        return self._offline is not None
+
+    def on_reconnect(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` (on the reconnecting thread) once an offline backend is back."""
+        self._reconnected.append(callback)
+
+    def source(self) -> Source:
+        """Where the backend's values come from now (see :class:`~confo.offline.Source`)."""
+        offline = self._offline
+        if offline is not None:
+            return offline.source()
+        answered = datetime.fromtimestamp(self._answered_at, timezone.utc)
+        return Source("store", answered, self.name)
+
+    def read_cached(self, namespace: str) -> Snapshot:
+        """The namespace as the cache of a backend loaded offline holds it (screened by the
+        local checks held now).
+
+        :raises StoreOfflineError: the cache holds no usable copy of it.
+        """
+        offline, cache = self._offline, self.cache
+        if offline is None or cache is None:
+            raise BackendUnavailableError(f"Backend {self.name!r} is not offline.")
+        cached = cache.load(namespace)
+        if cached is None:
+            raise offline.not_cached(namespace)
+        offline.served(namespace, cached.read_at)
+        if namespace in self._checks:
+            self._screen_locally(namespace, cached.snapshot)
+        return cached.snapshot
 
     def credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
         """The backend's credentials for a store URL, or None if it does not read such URLs."""
@@ -151,14 +246,18 @@ class Store:
                     break
 
     @contextmanager
-    def _call(self) -> Iterator[None]:
-        """One store call at a time, and none after close."""
+    def _call(self, namespace: str | None = None, *, offline: bool = False) -> Iterator[None]:
+        """One store call at a time, none after close, and none while offline (unless it
+        needs no store: ``offline``)."""
         with self._io:
             if self._closed:
                 raise BackendUnavailableError(
                     f"Backend {self.name!r} is closed. Load it again with load_backend()."
                 )
+            if self._offline is not None and not offline:
+                raise self._offline.error(namespace)
             yield
+            self._answered_at = time.time()
 
     def list_namespaces(self) -> list[str]:
         with self._call():
@@ -166,11 +265,11 @@ class Store:
         return names
 
     def create_namespace(self, namespace: str) -> None:
-        with self._call():
+        with self._call(namespace):
             self._hook.confo_create_namespace(namespace=namespace)
 
     def delete_namespace(self, namespace: str) -> None:
-        with self._call():
+        with self._call(namespace):
             self._hook.confo_delete_namespace(namespace=namespace)
 
     def read(
@@ -180,7 +279,7 @@ class Store:
         schemas. With ``screen``, a value that fails its schema is moved out of ``configs``
         into ``rejected`` (its revision stays): what the live view must never take in."""
         wanted = None if names is None else list(names)
-        with self._call():
+        with self._call(namespace):
             result = self._hook.confo_read(namespace=namespace, names=wanted)
         snapshot: Snapshot = self._required(result, "read")
         if wanted is not None and len(snapshot.configs) > len(wanted):
@@ -216,7 +315,7 @@ class Store:
                 expected=dict(changes.expected),
                 schemas=None if changes.schemas is None else copy_json(changes.schemas),
             )
-        with self._call():
+        with self._call(namespace):
             result = self._hook.confo_write(namespace=namespace, changes=changes)
         written: WriteResult = self._required(result, "write")
         return written
@@ -227,7 +326,7 @@ class Store:
 
     def capabilities(self) -> Capabilities:
         """What the backend promises (see :class:`~confo.model.Capabilities`)."""
-        with self._call():
+        with self._call(offline=True):  # a declaration: no store needed
             declared: Capabilities | None = self._hook.confo_capabilities()
         if declared is None:
             return Capabilities(watch="latest" if self.can_watch else "none")
@@ -251,7 +350,7 @@ class Store:
 
     def history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
         """The newest ``limit`` records of the namespace older than ``before``, newest first."""
-        with self._call():
+        with self._call(namespace):
             found = self._hook.confo_history(namespace=namespace, limit=limit, before=before)
         records: list[ChangeRecord] = self._required(found, "history")
         return records
@@ -260,7 +359,7 @@ class Store:
         """Another connection to the same store, with the same plugins: for a watch."""
         twin = Store(self.name, self.backend_type, self._plugins)
         try:
-            twin.connect(self._credentials)
+            twin.connect(self._credentials, offline=False)
         except BaseException:
             twin.close()
             raise
@@ -275,12 +374,19 @@ class Store:
         self._hook.confo_watch(feed=feed, stopping=stopping)
 
     def close(self) -> None:
+        offline = self._offline
+        if offline is not None:
+            offline.stop()
+        with self._io:
+            if self._closed:
+                return
+            self._closed = True
+            if self._offline is None:  # offline, its client was closed already
+                self._close_backend()
+
+    def _close_backend(self) -> None:
         try:
-            with self._io:
-                if self._closed:
-                    return
-                self._closed = True
-                self._hook.confo_close()
+            self._hook.confo_close()
         except Exception as exc:  # closing must not stop the caller, nor hide an earlier error
             log.warning("closing backend %r failed: %r", self.name, exc)
 

@@ -20,6 +20,7 @@ from confo.testing.contract import ContractConformance
 from confo.testing.faults import NetworkFaultConformance
 from confo.testing.helpers import connected, eventually, unique
 from confo.testing.history import HistoryConformance
+from confo.testing.lastgood import CacheConformance, OfflineConformance
 from confo.testing.outcomes import LoseAnswers, LostAnswerConformance
 from confo.testing.privilege import ReadOnlyConformance
 from confo.testing.proxy import TCPProxy
@@ -38,6 +39,7 @@ from confo.testing.watching import Recorder, WatchConformance, until
 
 __all__ = [
     "BackendConformance",
+    "CacheConformance",
     "ConflictConformance",
     "ContractConformance",
     "HistoryConformance",
@@ -45,6 +47,7 @@ __all__ = [
     "LostAnswerConformance",
     "NetworkConformance",
     "NetworkFaultConformance",
+    "OfflineConformance",
     "RawStore",
     "ReadOnlyConformance",
     "Recorder",

@@ -48,6 +48,7 @@ from confo.testing.faults import NetworkFaultConformance
 from confo.testing.helpers import BACKEND, connected, eventually, unique
 from confo.testing.history import HistoryConformance
 from confo.testing.hostile import HostileInputConformance
+from confo.testing.lastgood import CacheConformance, OfflineConformance
 from confo.testing.outcomes import LostAnswerConformance
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
@@ -77,6 +78,7 @@ class BackendConformance(
     HistoryConformance,
     SchemaConformance,
     TypedConformance,
+    CacheConformance,
     WatchConformance,
     HostileInputConformance,
 ):
@@ -432,7 +434,7 @@ HUNG_SLACK = 4.0
 (the machines running the suite are shared and noisy)."""
 
 
-class NetworkConformance(NetworkFaultConformance):
+class NetworkConformance(NetworkFaultConformance, OfflineConformance):
     """Tests for backends that talk to a server: fail fast, survive an outage, and a watch that
     loses nothing across a server killed and restarted or a connection cut.
 

@@ -11,6 +11,7 @@ import logging
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -69,10 +70,11 @@ class SecretsConformance:
         """(credentials whose password is the canary, the canary)."""
         raise NotImplementedError("a backend that takes a password provides this fixture")
 
-    def test_no_password_reaches_a_log_a_repr_or_an_error(
-        self, secret_credentials: tuple[Mapping[str, Any], str]
+    def test_no_password_reaches_a_log_a_repr_an_error_or_the_cache(
+        self, secret_credentials: tuple[Mapping[str, Any], str], tmp_path: Path
     ) -> None:
         credentials, secret = secret_credentials
+        credentials = {**credentials, "cache_dir": str(tmp_path / "cache")}
         wrong_secret = secret + "-wrong"
         wrong = {
             key: wrong_secret if value == secret else value for key, value in credentials.items()
@@ -105,5 +107,9 @@ class SecretsConformance:
             else:
                 pytest.fail("a wrong password was accepted")
         assert lines, "nothing was logged: the test proved nothing"
+        cached = [path for path in (tmp_path / "cache").rglob("*") if path.is_file()]
+        assert cached, "nothing was cached: the test proved nothing about the cache"
+        shown += [str(path) for path in cached]
+        shown += [path.read_bytes().decode() for path in cached]
         leaks = [text for text in lines + shown if secret in text]
         assert not leaks, f"{len(leaks)} leaks, the first: {leaks[0][:300]}"
