@@ -45,7 +45,7 @@ from confo.manager import Confo
 from confo.testing.conflicts import ConflictConformance
 from confo.testing.contract import ContractConformance
 from confo.testing.faults import NetworkFaultConformance
-from confo.testing.helpers import BACKEND, connected, eventually, unique
+from confo.testing.helpers import BACKEND, HUNG_SLACK, connected, eventually, unique
 from confo.testing.history import HistoryConformance
 from confo.testing.hostile import HostileInputConformance
 from confo.testing.lastgood import CacheConformance, OfflineConformance
@@ -427,11 +427,6 @@ class BackendConformance(
             "server": "smtp.example.com",
             "name": "Zoë",
         }
-
-
-HUNG_SLACK = 4.0
-"""Seconds a call against a silent server may take beyond its timeout: a bound, not a benchmark
-(the machines running the suite are shared and noisy)."""
 
 
 class NetworkConformance(NetworkFaultConformance, OfflineConformance):

@@ -12,6 +12,9 @@ from confo.manager import Confo
 
 BACKEND = "under_test"
 """The name the suite loads the backend under."""
+HUNG_SLACK = 4.0
+"""Seconds a call against a silent server may take beyond its timeout: a bound, not a benchmark
+(the machines running the suite are shared and noisy)."""
 
 
 def connected(backend_type: str, credentials: Mapping[str, Any], name: str = BACKEND) -> Confo:

@@ -14,6 +14,8 @@ import json
 import logging
 import shutil
 import stat
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,13 +26,45 @@ import pytest
 from confo.cache import SnapshotCache
 from confo.credentials import split_core_options
 from confo.errors import BackendUnavailableError, ConflictError, StoreOfflineError
-from confo.testing.helpers import connected, unique
+from confo.testing.helpers import HUNG_SLACK, connected, unique
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
 from confo.testing.typed import Version
 from confo.testing.watching import Recorder, until
 
 PORT = {"type": "object", "properties": {"port": {"type": "integer"}}}
+
+# A service of its own, started while its store is down: what it serves offline, what a write
+# gets, and (once the test lets it go on) what it sees when the store is back.
+SERVICE = """
+import json, sys, time
+from confo.errors import StoreOfflineError
+from confo.manager import Confo
+backend, credentials, namespace = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
+manager = Confo()
+manager.load_backend(credentials, "service", backend)
+manager.activate_backend("service")
+manager.use_namespace(namespace)
+events = []
+watch = manager.watch(lambda event: events.append([event.config, event.kind, event.value]))
+manager.set("mine", {"v": "offline edit"})
+try:
+    manager.persist()
+    refused = None
+except StoreOfflineError as exc:
+    refused = str(exc)
+print(json.dumps({"source": str(manager.source()), "values": manager.get_all(),
+                  "refused": refused}), flush=True)
+sys.stdin.readline()
+deadline = time.monotonic() + 45
+while (manager.source().kind != "store" or not watch.healthy) and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(0.5)  # the events of the catch-up read are delivered just after it is healthy
+print(json.dumps({"source": str(manager.source()), "events": sorted(events),
+                  "values": manager.get_all()}), flush=True)
+manager.persist()  # the edit made offline, now that the store answers
+manager.close()
+"""
 
 
 def cache_of(credentials: Mapping[str, Any], backend_type: str) -> SnapshotCache:
@@ -215,6 +249,83 @@ class OfflineConformance:
             until(lambda: bound.value.v == 5)
             watch.stop()
             bound.close()
+
+    def test_a_store_that_never_answers_loads_offline_within_the_timeout(
+        self, through: Mapping[str, Any], proxy: TCPProxy
+    ) -> None:
+        """A frozen path (connections accepted, no byte through) is an outage too: loaded
+        offline once ``timeout`` has passed, and back to the store once it thaws."""
+        name = self._prepare(through, {"db": {"v": 1}})
+        proxy.freeze()
+        started = time.monotonic()
+        with connected(self.backend_type, through) as service:
+            assert time.monotonic() - started < 2 + HUNG_SLACK  # bounded, not a benchmark
+            assert service.source().kind == "cache"
+            service.use_namespace(name)
+            assert service.get("db") == {"v": 1}
+            proxy.thaw()
+            until(lambda: service.source().kind == "store", within=45)
+            service.set("db", {"v": 2})
+            service.persist()
+
+    def test_a_new_process_starts_while_the_server_is_down_and_catches_up(
+        self,
+        restartable: tuple[Any, Mapping[str, Any]],
+        routed: Callable[[Mapping[str, Any], int], Mapping[str, Any]],
+        tmp_path: Path,
+    ) -> None:
+        """The real server killed (not only cut off); a separate process starts offline, is
+        refused a write, and once the server is back sees what changed meanwhile."""
+        server, credentials = restartable
+        with TCPProxy(server.port) as proxy:
+            through = {**routed(credentials, proxy.port), "cache_dir": str(tmp_path / "c")}
+            name = self._prepare(through, {"db": {"v": 1}, "gone": {"v": 1}, "same": {"v": 1}})
+            server.kill()  # SIGKILL, as a crash would
+            service = subprocess.Popen(
+                [sys.executable, "-c", SERVICE, self.backend_type, json.dumps(through), name],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            assert service.stdin is not None
+            assert service.stdout is not None
+            try:
+                offline = json.loads(service.stdout.readline() or "null") or {}
+                assert offline.get("source", "").startswith("cache"), service.stderr.read()
+                assert offline["values"] == {
+                    "db": {"v": 1},
+                    "gone": {"v": 1},
+                    "same": {"v": 1},
+                    "mine": {"v": "offline edit"},
+                }
+                assert "offline" in offline["refused"]
+                proxy.cut()  # the server comes back, but not for the service yet
+                server.start()
+                with connected(self.backend_type, credentials) as writer:
+                    writer.use_namespace(name)
+                    writer.set("db", {"v": 2})
+                    writer.delete("gone")
+                    writer.persist()
+                proxy.restore()
+                service.stdin.write("go\n")
+                service.stdin.flush()
+                back = json.loads(service.stdout.readline() or "null") or {}
+                assert back.get("source", "").startswith("store"), service.stderr.read()
+                assert back["events"] == [["db", "put", {"v": 2}], ["gone", "delete", None]]
+                assert back["values"] == {
+                    "db": {"v": 2},
+                    "same": {"v": 1},
+                    "mine": {"v": "offline edit"},
+                }
+                assert service.wait(timeout=30) == 0, service.stderr.read()
+                with connected(self.backend_type, credentials) as reader:
+                    reader.use_namespace(name)
+                    assert reader.get("mine") == {"v": "offline edit"}
+            finally:
+                if service.poll() is None:
+                    service.kill()
+                    service.wait()
 
     def test_a_cache_that_cannot_serve_is_refused_and_loading_fails_as_without(
         self,
