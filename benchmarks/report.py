@@ -59,6 +59,7 @@ def targets(stores: list[Any], sizes: list[int]) -> list[Target]:
         rows += schema_targets(store)
         rows += typed_targets(store)
         rows += lastgood_targets(store)
+        rows += aio_targets(store)
         rows += watch_targets(store)
     return rows
 
@@ -105,6 +106,22 @@ def lastgood_targets(store: Any) -> list[Target]:
     if offline is not None:
         name = f"{store.name}: offline start: first `get()` within 50 ms of `load_backend`"
         rows.append(_at_most(name, offline["offline"] * 1e3, 50.0, " ms"))
+    return rows
+
+
+def aio_targets(store: Any) -> list[Target]:
+    found = store.results["aio"]
+    rows = []
+    for op in ("persist", "reload"):
+        timed = found["calls"][op]
+        name = f"{store.name}: awaited `{op}()` within 1.2x the sync call"
+        rows.append(_at_most(name, timed["awaited"] / timed["sync"], 1.2))
+    large = f"{found['large']:,}"
+    name = f"{store.name}: the loop's longest gap, persist and reload of {large}, under 60 ms"
+    rows.append(_at_most(name, found["gap"] * 1e3, 60.0, " ms"))
+    latency = found["latency"]
+    name = f"{store.name}: async watch latency within 1.5x the sync watch (p50)"
+    rows.append(_at_most(name, latency["async"] / latency["sync"], 1.5))
     return rows
 
 
@@ -307,6 +324,7 @@ def _store_section(store: Any, top: int) -> list[str]:
     lines += _schemas_section(r["schemas"])
     lines += _typed_section(r["typed"])
     lines += _lastgood_section(r["lastgood"])
+    lines += _aio_section(r["aio"])
     lines += _watch_section(r["watch"])
     names, first, get, memory = r["get_namespaces"], r["first_load"], r["get"], r["memory"]
     return [
@@ -382,6 +400,26 @@ def _lastgood_section(found: dict[str, Any]) -> list[str]:
             f"{ratio(offline['offline'], offline['connected'])} |"
         )
     return [*lines, ""]
+
+
+def _aio_section(found: dict[str, Any]) -> list[str]:
+    persist, reload = found["calls"]["persist"], found["calls"]["reload"]
+    latency = found["latency"]
+    return [
+        "asyncio (benchmarks/aio.py): `AsyncConfo` against the sync manager doing the same work:",
+        "",
+        "| operation | awaited | sync | ratio |",
+        "|---|---:|---:|---:|",
+        f"| `persist()` of 100 changed, of {found['n']:,} | {ms(persist['awaited'])} | "
+        f"{ms(persist['sync'])} | **{ratio(persist['awaited'], persist['sync'])}** |",
+        f"| `reload()` of {found['n']:,} | {ms(reload['awaited'])} | {ms(reload['sync'])} | "
+        f"**{ratio(reload['awaited'], reload['sync'])}** |",
+        f"| watch latency, p50 (persist called to event in hand) | {ms(latency['async'])} | "
+        f"{ms(latency['sync'])} | **{ratio(latency['async'], latency['sync'])}** |",
+        f"| the loop's longest gap while a persist and a reload of {found['large']:,} run | "
+        f"{ms(found['gap'])} | | |",
+        "",
+    ]
 
 
 def _validators_section(found: dict[str, float]) -> list[str]:

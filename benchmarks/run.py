@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aio
 import cli
 import conflicts
 import harness
@@ -357,6 +358,8 @@ def main() -> int:
             backend.results["lastgood"] = lastgood.run(
                 backend.name, backend.credentials, smoke=args.smoke
             )
+            print("   asyncio", flush=True)
+            backend.results["aio"] = aio.run(backend.name, backend.credentials, smoke=args.smoke)
             print("   watch", flush=True)
             backend.results["watch"] = watching.run(
                 backend.name, backend.credentials, smoke=args.smoke

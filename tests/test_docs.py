@@ -20,6 +20,7 @@ HERE = [
     "docs/wrappers.md",
     "docs/schemas.md",
     "docs/typed.md",
+    "docs/async.md",
     "docs/hostile-input.md",
     "docs/backends/file.md",
     "confo-core/README.md",

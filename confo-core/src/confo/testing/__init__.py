@@ -14,6 +14,7 @@ except ImportError:  # pragma: no cover - exercised in a venv without pytest
         "extra: pip install 'confo-core[testing]'"
     ) from None
 
+from confo.testing.asyncmode import AsyncConformance
 from confo.testing.conflicts import ConflictConformance
 from confo.testing.conformance import BackendConformance, NetworkConformance, TLSConformance
 from confo.testing.contract import ContractConformance
@@ -38,6 +39,7 @@ from confo.testing.servers import (
 from confo.testing.watching import Recorder, WatchConformance, until
 
 __all__ = [
+    "AsyncConformance",
     "BackendConformance",
     "CacheConformance",
     "ConflictConformance",

@@ -42,6 +42,7 @@ from confo.errors import (
     NamespaceNotLoadedException,
 )
 from confo.manager import Confo
+from confo.testing.asyncmode import AsyncConformance
 from confo.testing.conflicts import ConflictConformance
 from confo.testing.contract import ContractConformance
 from confo.testing.faults import NetworkFaultConformance
@@ -79,6 +80,7 @@ class BackendConformance(
     SchemaConformance,
     TypedConformance,
     CacheConformance,
+    AsyncConformance,
     WatchConformance,
     HostileInputConformance,
 ):

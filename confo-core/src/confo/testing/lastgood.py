@@ -290,6 +290,7 @@ class OfflineConformance:
             )
             assert service.stdin is not None
             assert service.stdout is not None
+            assert service.stderr is not None
             try:
                 offline = json.loads(service.stdout.readline() or "null") or {}
                 assert offline.get("source", "").startswith("cache"), service.stderr.read()
