@@ -23,10 +23,13 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from confo.aliases import MISSING
+from confo.errors import ConflictError
 from confo.manager import Confo
+from confo.namespace import UPDATE_ATTEMPTS, back_off_delay
+from confo.values import copy_json
 from confo.watch import Watch
 
 if TYPE_CHECKING:
@@ -42,6 +45,7 @@ if TYPE_CHECKING:
     M = TypeVar("M", bound=BaseModel)
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 THREADS = 4
 """Store calls an :class:`AsyncConfo` runs at once (each backend still makes one at a time)."""
@@ -68,17 +72,17 @@ class AsyncConfo:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def _run(self, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    async def _run(self, call: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``call`` on a thread of the pool; cancelled, it waits for the call to end first."""
         return await self._undone_if_cancelled(None, call, *args, **kwargs)
 
     async def _undone_if_cancelled(
         self,
         undo: Callable[[T], object] | None,
-        call: Callable[..., T],
+        call: Callable[P, T],
         /,
-        *args: Any,
-        **kwargs: Any,
+        *args: P.args,
+        **kwargs: P.kwargs,
     ) -> T:
         """Like :meth:`_run`; and if cancelled after ``call`` succeeded, ``undo`` its result
         (a watch or a binding started for nobody must not run on)."""
@@ -167,18 +171,24 @@ class AsyncConfo:
         message: str | None = None,
     ) -> JSONObject:
         """See :meth:`Confo.update`. ``fn`` may be a coroutine function: it then runs on the
-        event loop (a plain one runs on the store call's thread), once per attempt."""
-        loop = asyncio.get_running_loop()
-
-        def apply(current: JSONObject) -> JSONObject:
-            result = fn(current)
-            if inspect.isawaitable(result):
-                return asyncio.run_coroutine_threadsafe(_awaited(result), loop).result()
-            return result
-
-        return await self._run(
-            self.sync.update, config, apply, namespace, attempts=attempts, message=message
-        )
+        event loop, between the read and the conditional write, with no thread held while it
+        runs (so it may await this manager too); a plain one runs on the loop as well."""
+        handle = self.sync._namespace_or_current(namespace)  # memory only: no store read
+        name = self.sync.check_name("configuration", config)
+        tries = UPDATE_ATTEMPTS if attempts is None else attempts
+        for number in range(tries):
+            snapshot = await self._run(handle.read_for_update, name)
+            new = fn(copy_json(snapshot.configs.get(name, {})))
+            if inspect.isawaitable(new):
+                new = await new
+            changes = await self._run(handle.update_changes, name, snapshot, new, message)
+            try:
+                result = await self._run(handle.write_changes, changes)
+            except ConflictError:
+                await asyncio.sleep(back_off_delay(number))
+                continue
+            return handle.updated(changes, result)
+        raise ConflictError(handle.name, [name], f" (update() gave up after {tries} tries)")
 
     async def history(
         self, namespace: str | None = None, config: str | None = None, limit: int = 50
@@ -234,6 +244,11 @@ class AsyncConfo:
             timeout=timeout,
         )
 
+    async def close_binding(self, binding: Binding[Any]) -> None:
+        """Stop a binding from :meth:`bind` without blocking the loop (its ``close()`` waits
+        for the watch's threads to end)."""
+        await self._run(binding.close)
+
     def watch(self, namespace: str | None = None) -> AsyncWatch:
         """Every change of a namespace (the current one unless given), as an async iterator.
 
@@ -281,8 +296,10 @@ class AsyncWatch:
     def __init__(self, config: AsyncConfo, namespace: str | None) -> None:
         self._config = config
         self._namespace = namespace
-        self._queue: asyncio.Queue[WatchEvent] = asyncio.Queue()
+        # Events, and None once closed: a task waiting for the next event then ends too.
+        self._queue: asyncio.Queue[WatchEvent | None] = asyncio.Queue()
         self._running: Watch | None = None
+        self._starting = asyncio.Lock()  # two tasks asking at once start one watch
         self._closed = False
 
     def __repr__(self) -> str:
@@ -290,22 +307,26 @@ class AsyncWatch:
 
     async def start(self) -> AsyncWatch:
         """Start the watch now (once): what the store holds from here on is delivered."""
-        if self._running is None and not self._closed:
-            loop = asyncio.get_running_loop()
-            queue = self._queue
-
-            def hand_over(event: WatchEvent) -> None:  # on the watch's thread
-                with suppress(RuntimeError):  # the loop closed: nobody is left to read it
-                    loop.call_soon_threadsafe(queue.put_nowait, event)
-
-            def begin() -> None:
-                # Kept even if the caller is cancelled meanwhile: the caller stops it then.
-                self._running = self._config.sync.watch(hand_over, self._namespace)
-                if self._closed:
-                    self._running.stop()
-
-            await self._config._run(begin)
+        async with self._starting:
+            if self._running is None and not self._closed:
+                await self._begin()
         return self
+
+    async def _begin(self) -> None:
+        loop = asyncio.get_running_loop()
+        queue = self._queue
+
+        def hand_over(event: WatchEvent) -> None:  # on the watch's thread
+            with suppress(RuntimeError):  # the loop closed: nobody is left to read it
+                loop.call_soon_threadsafe(queue.put_nowait, event)
+
+        def begin() -> None:
+            # Kept even if the caller is cancelled meanwhile: the caller stops it then.
+            self._running = self._config.sync.watch(hand_over, self._namespace)
+            if self._closed:
+                self._running.stop()
+
+        await self._config._run(begin)
 
     @property
     def healthy(self) -> bool:
@@ -314,9 +335,11 @@ class AsyncWatch:
 
     async def aclose(self) -> None:
         """Stop the watch: no thread or connection of it is left (stopping twice is harmless)."""
-        self._closed = True
+        if not self._closed:
+            self._closed = True
+            self._queue.put_nowait(None)
         running, self._running = self._running, None
-        if running is not None:
+        if running is not None and running.running:  # closing the manager stopped it already
             await self._config._run(running.stop)
 
     async def __aenter__(self) -> AsyncWatch:
@@ -344,10 +367,14 @@ class AsyncWatch:
             raise StopAsyncIteration
         try:
             await self.start()
-            return await asyncio.wait_for(self._queue.get(), timeout)
+            event = await asyncio.wait_for(self._queue.get(), timeout)
         except asyncio.CancelledError:
             await _outlast(asyncio.ensure_future(self.aclose()))
             raise
+        if event is None:
+            self._queue.put_nowait(None)  # for any other task waiting
+            raise StopAsyncIteration
+        return event
 
     def __del__(self) -> None:
         running = self._running
@@ -364,10 +391,6 @@ async def _outlast(future: asyncio.Future[Any]) -> None:
             continue
         except Exception:
             return
-
-
-async def _awaited(result: Awaitable[T]) -> T:
-    return await result
 
 
 def _close(binding: Binding[Any]) -> None:

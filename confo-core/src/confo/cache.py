@@ -13,9 +13,9 @@ namespace id is a digest of its name, so any name makes a safe file name.
 Each file is written whole to a temporary file in the same folder, flushed to the disk, and
 renamed over the old one: readers, other processes of the service, a crash or a SIGKILL in the
 middle never leave a torn file in its place, at worst a stray temporary file that readers never
-open and later writers remove. A file is one header line and a body. The header (JSON) names the
-format and its version, the store id, the namespace, when it was read, and the SHA-256 of the
-body; the body (JSON) holds the values, their revisions and the namespace's schemas. A file that
+open and later writers remove. A file is three lines. The header (JSON) names the format and its
+version, the store id, the namespace and when it was read; the body (JSON) holds the values,
+their revisions and the namespace's schemas; the last line is the SHA-256 of the two. A file that
 fails any check (truncated, corrupt, another store's, a newer format, older than
 ``max_staleness``) is ignored with a warning: never served, never a crash.
 """
@@ -128,14 +128,16 @@ class SnapshotCache:
                 "store": self.store,
                 "namespace": namespace,
                 "read_at": read_at.isoformat(),
-                "sha256": hashlib.sha256(body).hexdigest(),
             }
         )
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        content = header + b"\n" + body
+        checksum = b"sha256:" + hashlib.sha256(content).hexdigest().encode()
+        self.folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=".tmp-", dir=self.folder)  # mode 0600
         try:
             with os.fdopen(descriptor, "wb") as out:
-                out.write(header + b"\n" + body)
+                out.write(content + b"\n" + checksum + b"\n")
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temporary, self.path(namespace))
@@ -194,7 +196,8 @@ class SnapshotCache:
         return max(found, key=lambda cached: cached.read_at, default=None)
 
     def _parse(self, data: bytes, namespace: str | None) -> Cached:
-        line, newline, body = data.partition(b"\n")
+        content, _, trailer = data.removesuffix(b"\n").rpartition(b"\n")
+        line, newline, body = content.partition(b"\n")
         header = _json_object(line, "its header")
         if header.get("format") != FORMAT:
             raise UnusableCacheFile("it is not a Confo cache file.")
@@ -207,7 +210,7 @@ class SnapshotCache:
             raise UnusableCacheFile("it holds another store's values.")
         if namespace is not None and header.get("namespace") != namespace:
             raise UnusableCacheFile("it holds another namespace.")
-        if not newline or hashlib.sha256(body).hexdigest() != header.get("sha256"):
+        if not newline or trailer != b"sha256:" + hashlib.sha256(content).hexdigest().encode():
             raise UnusableCacheFile("its checksum does not match (truncated or corrupt).")
         read_at = _read_at(header.get("read_at"))
         snapshot = _snapshot(_json_object(body, "its body"))
@@ -228,18 +231,19 @@ class CacheWriter:
     def __init__(self, cache: SnapshotCache) -> None:
         self.cache = cache
         self._cond = threading.Condition()
-        # namespace -> (when read, what to save: called on the writer thread; None: nothing)
-        self._pending: dict[str, tuple[float, Callable[[], Snapshot | None]]] = {}
+        # namespace -> what to save and when it was read (called on the writer thread)
+        self._pending: dict[str, Callable[[], tuple[Snapshot, float] | None]] = {}
         self._thread: threading.Thread | None = None
         self._closed = False
         self._swept = False
 
-    def want(self, namespace: str, read_at: float, take: Callable[[], Snapshot | None]) -> None:
-        """Save what ``take()`` returns for ``namespace``, read from the store at ``read_at``."""
+    def want(self, namespace: str, take: Callable[[], tuple[Snapshot, float] | None]) -> None:
+        """Save what ``take()`` returns for ``namespace``: what to save, and when it was read
+        from the store (a time.time()); None: nothing."""
         with self._cond:
             if self._closed:
                 return
-            self._pending[namespace] = (read_at, take)
+            self._pending[namespace] = take
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name=f"confo-cache {self.cache.folder.name}", daemon=True
@@ -268,13 +272,14 @@ class CacheWriter:
                     self._thread = None
                     return
                 jobs, self._pending = self._pending, {}
-            for namespace, (read_at, take) in jobs.items():
-                self._save(namespace, read_at, take)
+            for namespace, take in jobs.items():
+                self._save(namespace, take)
 
-    def _save(self, namespace: str, read_at: float, take: Callable[[], Snapshot | None]) -> None:
+    def _save(self, namespace: str, take: Callable[[], tuple[Snapshot, float] | None]) -> None:
         try:
-            snapshot = take()
-            if snapshot is not None:
+            taken = take()
+            if taken is not None:
+                snapshot, read_at = taken
                 self.cache.save(namespace, snapshot, datetime.fromtimestamp(read_at, timezone.utc))
         except Exception as exc:  # a full disk must not end the thread, nor reach the caller
             log.warning(

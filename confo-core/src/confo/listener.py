@@ -218,10 +218,7 @@ class StoreListener:
             epoch = self._epoch
         try:
             with self._session.ordered(namespace), reads.lock:
-                try:
-                    snapshot, synced = self._read(namespace), True
-                except StoreOfflineError:  # begin from the last known good values
-                    snapshot, synced = self._session.seen_offline(namespace), False
+                snapshot, synced = self._seed(namespace)
                 subscriber.delivered = _values(snapshot)
                 subscriber.refused = set(snapshot.rejected)
                 if synced:
@@ -239,6 +236,15 @@ class StoreListener:
             self.unsubscribe(subscriber)
             raise
         return subscriber
+
+    def _seed(self, namespace: str) -> tuple[Snapshot, bool]:
+        """What a new watch begins from, and whether it is the store's (else the last known
+        good values of a backend loaded offline: read once it can be)."""
+        try:
+            return self._read(namespace), True
+        except StoreOfflineError:
+            seen = self._session.seen_offline(namespace)
+            return (self._read(namespace), True) if seen is None else (seen, False)
 
     def read_again(self, namespace: str, names: Collection[str]) -> bool:
         with self._cond:
@@ -474,7 +480,9 @@ class StoreListener:
                 for subscriber in subscribers
                 for event in _differences(subscriber, snapshot, names)
             ]
-            self._session.merge_pushed(namespace, snapshot, names)
+            with self._cond:  # told of every change so far: the whole view is current
+                current = self._connected and not self._silent and epoch == self._epoch
+            self._session.merge_pushed(namespace, snapshot, names, current=current)
         self._read_done(reads, subscribers, names is None, epoch)
         return events
 

@@ -11,14 +11,9 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from confo.errors import (
-    ConfoError,
-    CredentialsError,
-    NamespaceNotFoundError,
-    NamespaceNotLoadedException,
-)
+from confo.backoff import Backoff
+from confo.errors import ConfoError, CredentialsError, NamespaceNotLoadedException
 from confo.listener import Watching
-from confo.model import Snapshot
 from confo.names import check_name
 from confo.namespace import Namespace
 from confo.session import BackendSession, NamespaceState
@@ -63,27 +58,30 @@ class Loaded:
             store.on_reconnect(self._follow_the_store)
 
     def _follow_the_store(self) -> None:
-        """The backend reached its store after an offline start: every namespace held is read
-        again into its view (edits made offline are kept, conflict-safe), and every watch
-        reads its namespace again, with an event for each configuration that differs."""
-        session = self.session
-        for namespace in session.held_namespaces():
-            try:
-                with session.ordered(namespace):
-                    try:
-                        snapshot = session.store.read(namespace)
-                    except NamespaceNotFoundError:  # deleted meanwhile: so are its values
-                        snapshot = Snapshot()
-                    session.merge_pushed(namespace, snapshot, None)
-            except ConfoError as exc:  # down again already: the next read tries again
-                log.warning(
-                    "Backend %r is back, but reading namespace %r failed (%s): the view keeps "
-                    "the cached values until it is read again.",
-                    session.store.name,
-                    namespace,
-                    exc,
-                )
+        """The backend reached its store after an offline start: every namespace held from
+        the cache is read again into its view (edits made offline are kept, conflict-safe),
+        retried with back-off while reads fail, and every watch reads its namespace again,
+        with an event for each configuration that differs."""
         self.watching.read_all_again()
+        backoff = Backoff()
+        warned: set[str] = set()
+        while not self.store.closed:
+            for namespace in self.session.from_cache():
+                try:
+                    self.session.refresh(namespace)
+                except ConfoError as exc:
+                    if namespace not in warned:
+                        warned.add(namespace)
+                        log.warning(
+                            "Backend %r is back, but reading namespace %r failed (%s): its "
+                            "view keeps the cached values, and it is read again shortly.",
+                            self.store.name,
+                            namespace,
+                            exc,
+                        )
+            if not self.session.from_cache():
+                return
+            self.store.wait_closed(backoff.next())
 
     def close(self) -> None:
         """Stop the watches, save what the cache still has to, and close the connection."""

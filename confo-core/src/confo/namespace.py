@@ -311,31 +311,55 @@ class Namespace:
         :raises InvalidValueError: ``fn`` returned something that is not a JSON object.
         """
         name = self._session.store.check_name("configuration", config)
-        store = self._session.store
 
         def attempt() -> Changes:
-            snapshot = store.read(self.name, [name], screen=False)  # fn may mend a bad value
-            current = snapshot.configs.get(name, {})
-            new = checked_object(fn(copy_json(current)), f"configuration {name!r} from update()")
-            store.validate(self.name, name, new)
-            schemas.check(self.name, name, snapshot.schemas.get(name), new)
-            return recording.with_record(
-                store,
-                self._guarded(
-                    Changes({name: new}, set(), {name: snapshot.revisions.get(name)}),
-                    snapshot.schemas_revision,
-                ),
-                history.diff(snapshot.configs, {name: new}, ()),
-                author=self._session.author(),
-                message=message,
-            )
+            snapshot = self.read_for_update(name)
+            new = fn(copy_json(snapshot.configs.get(name, {})))
+            return self.update_changes(name, snapshot, new, message)
 
         # A lost answer is not recorded as unsure: update() claims nothing of the view until it
         # knows, and the next update() reads what the store holds anyway.
         done = self._until_written("update", [name], attempts, attempt)
         assert done is not None  # an update always has something to write
-        changes, result = done
+        return self.updated(*done)
+
+    # update() in steps, for a caller that computes the new value elsewhere (confo.aio awaits
+    # a coroutine between them, on its event loop, with no thread held meanwhile).
+
+    def read_for_update(self, config: str) -> Snapshot:
+        """``config`` as stored now, unscreened (``fn`` may mend a value its schema refuses)."""
+        return self._session.store.read(self.name, [config], screen=False)
+
+    def update_changes(
+        self, config: str, snapshot: Snapshot, new: object, message: str | None
+    ) -> Changes:
+        """The conditional, recorded write of ``new`` over what ``snapshot`` read.
+
+        :raises InvalidValueError, SchemaError: ``new`` may not be written; nothing is.
+        """
+        store = self._session.store
+        checked = checked_object(new, f"configuration {config!r} from update()")
+        store.validate(self.name, config, checked)
+        schemas.check(self.name, config, snapshot.schemas.get(config), checked)
+        return recording.with_record(
+            store,
+            self._guarded(
+                Changes({config: checked}, set(), {config: snapshot.revisions.get(config)}),
+                snapshot.schemas_revision,
+            ),
+            history.diff(snapshot.configs, {config: checked}, ()),
+            author=self._session.author(),
+            message=message,
+        )
+
+    def write_changes(self, changes: Changes) -> WriteResult:
+        """Write what :meth:`update_changes` built. :raises ConflictError: changed meanwhile."""
+        return self._session.store.write(self.name, changes)
+
+    def updated(self, changes: Changes, result: WriteResult) -> JSONObject:
+        """Take a written update into the view; a copy of the value written."""
         self._absorb(changes, result)
+        (name,) = changes.put
         written: JSONObject = copy_json(changes.put[name])
         return written
 
@@ -728,7 +752,11 @@ def _refused_back(to: str) -> str:
     )
 
 
-def _back_off(attempt: int) -> None:
+def back_off_delay(attempt: int) -> float:
     """After a conflict: a jittered pause, doubling with each attempt up to BACKOFF_CAP."""
     delay = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
-    time.sleep(random.uniform(0, delay))  # noqa: S311 (jitter, not cryptography)
+    return random.uniform(0, delay)  # noqa: S311 (jitter, not cryptography)
+
+
+def _back_off(attempt: int) -> None:
+    time.sleep(back_off_delay(attempt))

@@ -19,7 +19,7 @@ from typing import Literal
 
 from confo.backoff import Backoff
 from confo.cache import describe_age
-from confo.errors import StoreOfflineError
+from confo.errors import BackendAuthenticationError, ConfoError, StoreOfflineError
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,18 @@ class Offline:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def still(self, exc: Exception) -> None:
+        """A reconnect attempt failed with ``exc``: the reason shown from now on. A refused
+        login (the password changed during the outage?) is worth a warning, once."""
+        reason = str(exc) if isinstance(exc, ConfoError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, BackendAuthenticationError) and reason != self.reason:
+            log.warning("Backend %r, reconnecting: %s", self.backend, reason)
+        elif not isinstance(exc, ConfoError):
+            log.warning("Backend %r, reconnecting, failed unexpectedly: %s", self.backend, reason)
+        else:
+            log.debug("backend %r: still offline (%s)", self.backend, reason)
+        self.reason = reason
 
     def served(self, namespace: str, read_at: datetime) -> None:
         """The cache served ``namespace``, as read from the store at ``read_at``."""

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from confo import history, schemas
 from confo.cache import CacheWriter
-from confo.errors import StoreOfflineError
+from confo.errors import NamespaceNotFoundError, StoreOfflineError
 from confo.history import Diff, default_author
 from confo.model import Changes, Revision, Snapshot
 from confo.values import JSONObject
@@ -51,7 +51,9 @@ class NamespaceState:
         "configs",
         "deleted",
         "dirty",
+        "from_cache",
         "namespace",
+        "read_at",
         "rejected",
         "revisions",
         "rules",
@@ -59,8 +61,15 @@ class NamespaceState:
         "unsure",
     )
 
-    def __init__(self, snapshot: Snapshot, namespace: str = "") -> None:
+    def __init__(
+        self, snapshot: Snapshot, namespace: str = "", read_at: float | None = None
+    ) -> None:
         self.namespace = namespace
+        # When the whole view was last known to be what the store holds (a whole read, or a
+        # current watch's read): the time a cache of it is saved with. From a cache: not
+        # since (``from_cache``), until the store is read again.
+        self.read_at = time.time() if read_at is None else read_at
+        self.from_cache = read_at is not None
         self.configs: dict[str, JSONObject] = snapshot.configs
         # The store's revision of each configuration as last read or written here; a name
         # without one was not in the store as far as this manager knows. A value the store
@@ -255,13 +264,20 @@ class NamespaceState:
             held.pop(name, None)
         self.deleted.discard(name)
 
-    def follow(self, snapshot: Snapshot, names: Collection[str] | None) -> None:
+    def follow(
+        self, snapshot: Snapshot, names: Collection[str] | None, *, current: bool = False
+    ) -> None:
         """Take what a watch read from the store: ``snapshot`` holds the current value of every
         name in ``names`` that still exists (of every configuration, with ``names`` None).
+        ``current``: the watch knows of no other change, so the whole view is current now.
 
         A configuration with unsaved local edits keeps them, and keeps the revision they were
         based on, so that its next persist raises ConflictError rather than losing either side.
         """
+        if names is None:
+            self.read_at, self.from_cache = time.time(), False
+        elif current and not self.from_cache:
+            self.read_at = time.time()
         # Every name held, a rejected one that never had a valid value (not in configs) too.
         asked = [*self.configs, *self.rejected] if names is None else names
         gone = [
@@ -297,6 +313,7 @@ class NamespaceState:
             if name in self.stored and name not in self.rejected
         )
         self.configs = snapshot.configs
+        self.read_at, self.from_cache = time.time(), False
         for name in snapshot.rejected:
             if name in previous:
                 self.configs[name] = previous[name]
@@ -334,29 +351,50 @@ class BackendSession:
             if state is not None:
                 return state
         try:
-            snapshot, fresh = self.store.read(namespace), True
+            loaded = NamespaceState(self.store.read(namespace), namespace)
         except StoreOfflineError:
-            snapshot, fresh = self.store.read_cached(namespace), False
+            cached = self.store.read_cached(namespace)
+            if cached is None:  # reconnected meanwhile
+                loaded = NamespaceState(self.store.read(namespace), namespace)
+            else:
+                loaded = NamespaceState(cached.snapshot, namespace, cached.read_at.timestamp())
         with self.lock:  # another thread may have loaded it meanwhile: keep theirs (and edits)
-            state = self.states.setdefault(namespace, NamespaceState(snapshot, namespace))
-        if fresh:
+            state = self.states.setdefault(namespace, loaded)
+        if not state.from_cache:
             self.remember(namespace)
+        elif not self.store.offline:  # reconnected meanwhile: its follower may have missed it
+            self.refresh(namespace)
         return state
+
+    def from_cache(self) -> list[str]:
+        """The namespaces held as the cache had them, not read from the store since."""
+        with self.lock:
+            return [name for name, state in self.states.items() if state.from_cache]
+
+    def refresh(self, namespace: str) -> None:
+        """Read the namespace whole into its view (edits kept), in turn with its persists."""
+        with self.ordered(namespace):
+            try:
+                snapshot = self.store.read(namespace)
+            except NamespaceNotFoundError:  # deleted meanwhile: so are its values
+                snapshot = Snapshot()
+            self.merge_pushed(namespace, snapshot, None)
 
     def remember(self, namespace: str) -> None:
         """The namespace was just read from (or written to) the store: with a cache, save what
         this manager now knows of it, off the caller's path."""
         if self._saver is not None:
-            self._saver.want(namespace, time.time(), lambda: self._known_good(namespace))
+            self._saver.want(namespace, lambda: self._known_good(namespace))
 
-    def _known_good(self, namespace: str) -> Snapshot | None:
+    def _known_good(self, namespace: str) -> tuple[Snapshot, float] | None:
         with self.lock:
             state = self.states.get(namespace)
-            return None if state is None else state.known_good()
+            return None if state is None else (state.known_good(), state.read_at)
 
-    def seen_offline(self, namespace: str) -> Snapshot:
+    def seen_offline(self, namespace: str) -> Snapshot | None:
         """What a watch started while the backend is offline begins from: the view's store
-        values if the namespace is held, else the cache's copy.
+        values if the namespace is held, else the cache's copy; None if the backend has
+        reconnected meanwhile (read the store).
 
         :raises StoreOfflineError: it is neither held nor cached.
         """
@@ -364,7 +402,8 @@ class BackendSession:
             state = self.states.get(namespace)
             if state is not None:
                 return state.known_good()
-        return self.store.read_cached(namespace)
+        cached = self.store.read_cached(namespace)
+        return None if cached is None else cached.snapshot
 
     def close(self) -> None:
         """Write what the cache still has to save (briefly), and save nothing more."""
@@ -381,13 +420,19 @@ class BackendSession:
         return self.states.setdefault(namespace, state)
 
     def merge_pushed(
-        self, namespace: str, snapshot: Snapshot, names: Collection[str] | None
+        self,
+        namespace: str,
+        snapshot: Snapshot,
+        names: Collection[str] | None,
+        *,
+        current: bool = False,
     ) -> None:
-        """What a watch read, into the namespace's state if this manager holds it."""
+        """What a watch read, into the namespace's state if this manager holds it
+        (``current``: see :meth:`NamespaceState.follow`)."""
         with self.lock:
             state = self.states.get(namespace)
             if state is not None:
-                state.follow(snapshot, names)
+                state.follow(snapshot, names, current=current)
         if state is not None:
             self.remember(namespace)
 

@@ -16,10 +16,10 @@ from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from confo import schemas
-from confo.cache import SnapshotCache
+from confo.cache import Cached, SnapshotCache
 from confo.credentials import folder, integer, seconds, split_core_options
 from confo.discovery import backend_class
-from confo.errors import BackendUnavailableError, ConfoError, PluginError, SchemaError
+from confo.errors import BackendUnavailableError, PluginError, SchemaError
 from confo.history import DEFAULT_LIMIT, ChangeRecord
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name
@@ -66,6 +66,7 @@ class Store:
         self._validating = bool(self._hook.confo_validate.get_hookimpls())
         self._io = threading.Lock()
         self._closed = False
+        self._closing = threading.Event()
         self.history_limit = DEFAULT_LIMIT
         self._capabilities: Capabilities | None = None
         # Compiled validators of each namespace read, kept while its schemas stay the same.
@@ -125,19 +126,22 @@ class Store:
 
     def _reconnect(self) -> bool:
         """One attempt to reach the store of a backend loaded offline; True once it has."""
+        offline = self._offline
         fresh = Store(self.name, self.backend_type, self._plugins)
         try:
             fresh.connect(self._credentials, offline=False)
-        except ConfoError as exc:
+        except Exception as exc:  # any failure is another try later; say why it is offline
             fresh.close()
-            log.debug("backend %r: still offline (%s)", self.name, exc)
+            if offline is not None:
+                offline.still(exc)
             return False
         with self._io:
             if self._closed:
                 fresh.close()
                 return True
             self.backend, self._pm, self._hook = fresh.backend, fresh._pm, fresh._hook
-            self._offline, self._answered_at = None, time.time()
+            # Declared by the client that failed to connect: ask the connected one again.
+            self._offline, self._capabilities, self._answered_at = None, None, time.time()
         log.warning("Backend %r reached its store again: it no longer serves its cache.", self.name)
         for callback in self._reconnected:
             try:
@@ -145,6 +149,14 @@ class Store:
             except Exception:  # one follower's bug must not keep the others behind
                 log.exception("following backend %r after its reconnect failed", self.name)
         return True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def wait_closed(self, seconds: float) -> bool:
+        """Wait up to ``seconds`` for the backend to be closed; whether it is."""
+        return self._closing.wait(seconds)
 
     @property
     def offline(self) -> bool:
@@ -163,22 +175,22 @@ class Store:
         answered = datetime.fromtimestamp(self._answered_at, timezone.utc)
         return Source("store", answered, self.name)
 
-    def read_cached(self, namespace: str) -> Snapshot:
+    def read_cached(self, namespace: str) -> Cached | None:
         """The namespace as the cache of a backend loaded offline holds it (screened by the
-        local checks held now).
+        local checks held now); None if the backend is not offline (any more).
 
         :raises StoreOfflineError: the cache holds no usable copy of it.
         """
         offline, cache = self._offline, self.cache
         if offline is None or cache is None:
-            raise BackendUnavailableError(f"Backend {self.name!r} is not offline.")
+            return None
         cached = cache.load(namespace)
         if cached is None:
             raise offline.not_cached(namespace)
         offline.served(namespace, cached.read_at)
         if namespace in self._checks:
             self._screen_locally(namespace, cached.snapshot)
-        return cached.snapshot
+        return cached
 
     def credentials_from_url(self, url: str, password: str | None) -> dict[str, Any] | None:
         """The backend's credentials for a store URL, or None if it does not read such URLs."""
@@ -381,6 +393,7 @@ class Store:
             if self._closed:
                 return
             self._closed = True
+            self._closing.set()
             if self._offline is None:  # offline, its client was closed already
                 self._close_backend()
 

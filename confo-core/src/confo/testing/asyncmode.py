@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from confo.aio import AsyncConfo
+from confo.aio import THREADS, AsyncConfo, AsyncWatch
 from confo.errors import ConflictError, SchemaError
 from confo.events import WatchEvent
 from confo.testing.helpers import connected, unique
@@ -30,7 +30,8 @@ def run(test: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 
 def threads_of(backend: str) -> list[str]:
-    """The running threads of a backend loaded as ``backend`` (its watch's, its cache's)."""
+    """The running threads of a backend loaded as ``backend``: its watch's listener and
+    dispatcher, its reconnect (these tests use no cache, whose thread is named by folder)."""
     return [thread.name for thread in threading.enumerate() if backend in thread.name]
 
 
@@ -115,8 +116,16 @@ class AsyncConformance:
                     await asyncio.gather(*(config.update("n", bump) for _ in range(5)))
                     await config.update("n", plain_bump)
                     rival.join()
+
+                async def asks_the_manager(current: dict[str, Any]) -> dict[str, Any]:
+                    await config.get_namespaces()  # a store call of its own, inside update()
+                    return {"n": current.get("n", 0) + 1}
+
+                # More at once than the pool has threads: none may hold one while fn runs.
+                updates = (config.update("n", asks_the_manager) for _ in range(THREADS + 2))
+                await asyncio.wait_for(asyncio.gather(*updates), 60)
                 await config.reload()
-                assert config.get("n") == {"n": 11}
+                assert config.get("n") == {"n": 11 + THREADS + 2}
                 assert ran_on == {threading.current_thread().name}
 
         run(test)
@@ -154,6 +163,17 @@ class AsyncConformance:
                     assert (await events.next(timeout=30)).value == {"v": "later"}
                     await events.aclose()
                     await _until(lambda: not threads_of(backend))
+                    # Two tasks asking at once start one watch; aclose() from a third ends
+                    # both of their loops.
+                    shared = config.watch()
+                    readers = [asyncio.ensure_future(_all_events(shared)) for _ in range(2)]
+                    await _until(lambda: len(threads_of(backend)) >= 2)
+                    await asyncio.sleep(0.3)
+                    started = set(threads_of(backend))
+                    await shared.aclose()
+                    assert await asyncio.wait_for(asyncio.gather(*readers), 10) == [[], []]
+                    assert len(started) == 2, started  # one listener: its two threads
+                    await _until(lambda: not threads_of(backend))
                     # A task iterating a watch, cancelled: the watch stops as well, whether
                     # it was still starting or already waiting for an event.
                     for delay in (0.0, 0.5):
@@ -180,16 +200,15 @@ class AsyncConformance:
                 task.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await task
+                # The store call ran to its end before the cancellation landed: written
+                # whole, and the manager knows it (nothing pending, nothing unsure).
                 handle = config.sync.namespace(ns)
+                assert not handle.has_unsaved_changes()
                 with connected(self.backend_type, credentials) as reader:
                     reader.use_namespace(ns)
-                    stored = reader.get_all()
-                if handle.has_unsaved_changes():  # it did not happen: nothing of it is stored
-                    assert stored == {}
-                    await config.persist()
-                else:  # it happened, all of it, and the manager took it as its own
-                    assert len(stored) == LARGE
-                    await config.persist()  # nothing left to send, nothing conflicts
+                    assert len(reader.get_all()) == LARGE
+                config.set("c0000", {"v": "after"})
+                await config.persist()  # based on the revisions it wrote: no conflict
 
         run(test)
 
@@ -220,8 +239,12 @@ class AsyncConformance:
                 took = time.monotonic() - started
                 running = False
                 await ticking
-                during = [tick for tick in ticks if tick > started]
-                assert len(during) >= took / 0.1 - 1, (len(during), took)
+                ended = started + took
+                during = [tick for tick in ticks if started < tick < ended]
+                # A loop blocked by the calls could not tick until they returned.
+                assert during, f"no tick in {took:.3f}s of store calls: the loop was blocked"
+                gaps = [b - a for a, b in zip([started, *during], [*during, ended], strict=True)]
+                assert max(gaps) < max(0.5, took / 2), (max(gaps), took)
 
         run(test)
 
@@ -236,7 +259,8 @@ class AsyncConformance:
                 assert bound.value.v == 1
                 await config.update("version", lambda _: {"v": 2})
                 await _until(lambda: bound.value.v == 2, within=30)
-                bound.close()
+                await config.close_binding(bound)
+                await _until(lambda: not threads_of(backend))
 
         run(test)
 
@@ -248,6 +272,10 @@ async def _until(condition: Callable[[], bool], within: float = 10.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"not true within {within}s: {condition}")
         await asyncio.sleep(0.02)
+
+
+async def _all_events(events: AsyncWatch) -> list[WatchEvent]:
+    return [event async for event in events]
 
 
 async def _next_event(config: AsyncConfo) -> WatchEvent:

@@ -26,6 +26,8 @@ import pytest
 from confo.cache import SnapshotCache
 from confo.credentials import split_core_options
 from confo.errors import BackendUnavailableError, ConflictError, StoreOfflineError
+from confo.manager import Confo
+from confo.markers import hookimpl
 from confo.testing.helpers import HUNG_SLACK, connected, unique
 from confo.testing.proxy import TCPProxy
 from confo.testing.raw import RawStore
@@ -84,6 +86,20 @@ def saved(cache: SnapshotCache, namespace: str, configs: Mapping[str, Any]) -> N
     until(holds)
 
 
+class FailReads:
+    """A wrapper plugin: the next ``failures`` reads of the store fail as an outage would."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    @hookimpl(wrapper=True)
+    def confo_read(self, namespace: str, names: Any) -> Any:
+        if self.failures > 0:
+            self.failures -= 1
+            raise BackendUnavailableError("injected: the store dropped this read")
+        return (yield)
+
+
 class CacheConformance:
     """What a backend loaded with ``cache_dir`` saves: every backend runs these."""
 
@@ -104,20 +120,22 @@ class CacheConformance:
             writer.set("db", {"v": 1})
             writer.persist()
             with connected(self.backend_type, cached) as service:
-                service.use_namespace(name)  # use
+                # Each way a namespace is read from the store saves it: use, reload, a watch's
+                # read, and what a persist leaves.
+                service.use_namespace(name)
                 saved(cache, name, {"db": {"v": 1}})
                 writer.set("db", {"v": 2})
                 writer.persist()
-                service.reload()  # reload
+                service.reload()
                 saved(cache, name, {"db": {"v": 2}})
                 seen = Recorder()
-                with service.watch(seen):  # watch
+                with service.watch(seen):
                     writer.set("extra", {"v": 3})
                     writer.persist()
                     until(lambda: seen.last().get("extra") == {"v": 3})
                     saved(cache, name, {"db": {"v": 2}, "extra": {"v": 3}})
                 service.set("db", {"v": 4})
-                service.persist()  # what a persist leaves in the store
+                service.persist()
                 saved(cache, name, {"db": {"v": 4}, "extra": {"v": 3}})
         path = cache.path(name)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -249,6 +267,29 @@ class OfflineConformance:
             until(lambda: bound.value.v == 5)
             watch.stop()
             bound.close()
+
+    def test_a_read_failing_right_after_the_reconnect_is_tried_again(
+        self, through: Mapping[str, Any], credentials: Mapping[str, Any], proxy: TCPProxy
+    ) -> None:
+        name = self._prepare(through, {"db": {"v": 1}})
+        proxy.cut()
+        failing = FailReads()
+        service = Confo()
+        service.load_backend(through, "service", self.backend_type, plugins=[failing])
+        service.activate_backend("service")
+        try:
+            service.use_namespace(name)
+            with connected(self.backend_type, credentials) as writer:
+                writer.use_namespace(name)
+                writer.set("db", {"v": 2})
+                writer.persist()
+            failing.failures = 3  # the first reads once back fail: the view must still follow
+            proxy.restore()
+            until(lambda: service.source().kind == "store", within=45)
+            until(lambda: service.get("db") == {"v": 2}, within=45)
+            assert failing.failures == 0
+        finally:
+            service.close()
 
     def test_a_store_that_never_answers_loads_offline_within_the_timeout(
         self, through: Mapping[str, Any], proxy: TCPProxy
