@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 DEMO_VENV ?= .venv-demo
 BIN := $(VENV)/bin
-PACKAGES := confo-core confo-file confo-redis confo-zookeeper confo-etcd confo-cli
+PACKAGES := confo-core confo-file confo-redis confo-zookeeper confo-etcd confo-cli confo-web
 # The templates for new backends (a local store, a network store): installed, typed and tested
 # with the rest, never published.
 TEMPLATE := template/confo-sqlite template/confo-postgres

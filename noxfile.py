@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import nox
 
-PACKAGES = ["confo-core", "confo-file", "confo-redis", "confo-zookeeper", "confo-etcd", "confo-cli"]
+PACKAGES = [
+    "confo-core",
+    "confo-file",
+    "confo-redis",
+    "confo-zookeeper",
+    "confo-etcd",
+    "confo-cli",
+    "confo-web",
+]
 # The templates for new backends (a local store, a network store): tested, not published.
 TEMPLATES = ["template/confo-sqlite", "template/confo-postgres"]
 

@@ -209,6 +209,7 @@ def write_report(
     stores: list[Any],
     imports: dict[str, Any],
     command_line: dict[str, Any],
+    web: dict[str, Any],
     machine: str,
     sizes: list[int],
     markdown: Path,
@@ -216,10 +217,12 @@ def write_report(
     elapsed: float,
 ) -> None:
     lines = _header(machine, elapsed)
-    lines += _targets_section([*targets(stores, sizes), *cli_targets(command_line)], imports)
+    rows = [*targets(stores, sizes), *cli_targets(command_line), *console_targets(web)]
+    lines += _targets_section(rows, imports)
     for store in stores:
         lines += _store_section(store, sizes[-1])
     lines += _cli_section(command_line)
+    lines += _console_section(web)
     lines += _validators_section(validators)
     if NOTES.exists():
         lines += [NOTES.read_text(encoding="utf-8").rstrip(), ""]
@@ -259,6 +262,34 @@ def cli_targets(found: dict[str, Any]) -> list[Target]:
         name = f"`confo cp` of {found['configs']:,}, {pair}: within 1.5x raw bulk read + write"
         rows.append(_at_most(name, t["confo"] / t["raw"], 1.5))
     return rows
+
+
+def console_targets(found: dict[str, Any]) -> list[Target]:
+    page, live = found["page"], found["live"]
+    name = f"console: a namespace page of {found['n']:,} configurations within 200 ms"
+    rows = [_at_most(name, page["page"] * 1e3, 200.0, " ms")]
+    name = "console: a change persisted elsewhere shown in an open page within 1 s (slowest)"
+    rows.append(_at_most(name, live["max"], 1.0, " s"))
+    return rows
+
+
+def _console_section(found: dict[str, Any]) -> list[str]:
+    page, live = found["page"], found["live"]
+    return [
+        "## The web console (confo-web, file backend)",
+        "",
+        "benchmarks/console.py: the page of a namespace, served by the app in-process, against",
+        "the reload from the store it starts with; and a persist from another manager until the",
+        "event reaches an open page's stream (uvicorn on 127.0.0.1).",
+        "",
+        "| operation | console | floor | ratio |",
+        "|---|---:|---:|---:|",
+        f"| namespace page, {found['n']:,} configurations | {ms(page['page'])} | reload "
+        f"{ms(page['reload'])} | {ratio(page['page'], page['reload'])} |",
+        f"| a change elsewhere to the open page, p50 | {ms(live['p50'])} | | |",
+        f"| the same, slowest | {ms(live['max'])} | | |",
+        "",
+    ]
 
 
 def _cli_section(found: dict[str, Any]) -> list[str]:

@@ -22,6 +22,7 @@ from typing import Any
 import aio
 import cli
 import conflicts
+import console
 import harness
 import history
 import lastgood
@@ -364,6 +365,8 @@ def main() -> int:
             backend.results["watch"] = watching.run(
                 backend.name, backend.credentials, smoke=args.smoke
             )
+        print("== console", flush=True)
+        web = console.run(smoke=args.smoke)
         print("== command line", flush=True)
         command_line = cli.run(stores, smoke=args.smoke)
     write_report(
@@ -371,6 +374,7 @@ def main() -> int:
         stores=stores,
         imports=import_cost(),
         command_line=command_line,
+        web=web,
         machine=machine(),
         sizes=sizes,
         markdown=args.out / "benchmarks.md",

@@ -25,7 +25,15 @@ from confo_redis.testing import RedisServer
 # Builds every wheel once, and fresh venvs: a generous bound, and one worker for the module.
 pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("distributions")]
 
-PACKAGES = ["confo-core", "confo-file", "confo-redis", "confo-zookeeper", "confo-etcd", "confo-cli"]
+PACKAGES = [
+    "confo-core",
+    "confo-file",
+    "confo-redis",
+    "confo-zookeeper",
+    "confo-etcd",
+    "confo-cli",
+    "confo-web",
+]
 
 
 @pytest.fixture(scope="session")

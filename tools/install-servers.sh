@@ -12,8 +12,10 @@ compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || need+=(postgresql)
 command -v java >/dev/null || need+=(default-jre-headless)
 # docs/cli.md pipes the command's JSON into jq, as its readers will.
 command -v jq >/dev/null || need+=(jq)
+# The console's end-to-end tests drive a real headless Chromium (confo-web/tests).
+command -v chromium >/dev/null && command -v chromedriver >/dev/null || need+=(chromium chromium-driver)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "servers: etcd, ZooKeeper, Redis and PostgreSQL (and jq) are installed"
+  echo "servers: etcd, ZooKeeper, Redis and PostgreSQL (and jq, Chromium) are installed"
   exit 0
 fi
 sudo=""

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from confo.cache import SnapshotCache
-from confo.errors import FileNotFoundException
+from confo.errors import CredentialsError, FileNotFoundException
 from confo.manager import Confo
 from confo.model import Snapshot
 
@@ -160,6 +160,51 @@ def test_a_file_of_a_newer_format_or_renamed_by_hand_is_not_served(
     assert cache.load("app") is None
     assert "another namespace" in caplog.text
     assert cache.newest() is None  # and it is not served under its own name either
+
+
+def test_the_store_id_is_the_store_not_how_it_is_reached(tmp_path: Path) -> None:
+    """A port as text or number, a tuned timeout, a rotated password: one store, one cache."""
+    cache = SnapshotCache(tmp_path, "redis", {"redis_host": "h", "redis_port": 6379})
+    cache.save("app", Snapshot({"db": {"v": 1}}, {"db": "r1"}), datetime.now(timezone.utc))
+    same = {"redis_host": "h", "redis_port": "6379", "operation_timeout": 3, "redis_password": "x"}
+    assert SnapshotCache(tmp_path, "redis", same).load("app") is not None
+    other = {"redis_host": "h", "redis_port": 6380}
+    assert SnapshotCache(tmp_path, "redis", other).load("app") is None
+
+
+def test_cache_credentials_that_cannot_work_are_refused_at_load(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "root").mkdir()
+    root = str(tmp_path / "root")
+    for wrong, said in (
+        ({"cache_dir": str(tmp_path / "a-file")}, "not a folder"),
+        ({"max_staleness": 60}, "needs 'cache_dir'"),
+        ({"cache_dir": str(tmp_path / "c"), "max_staleness": "an hour"}, "number of seconds"),
+    ):
+        with pytest.raises(CredentialsError, match=said):
+            Confo().load_backend({"config_path": root, **wrong}, "files", "file")
+
+
+EXITS_AT_ONCE = """
+import sys
+from confo.manager import Confo
+manager = Confo()
+manager.load_backend({"config_path": sys.argv[1], "cache_dir": sys.argv[2]}, "files", "file")
+manager.activate_backend("files")
+manager.use_namespace("app")
+print(len(manager.get_all()))
+"""
+
+
+def test_a_process_that_exits_without_closing_still_saves_its_cache(tmp_path: Path) -> None:
+    (tmp_path / "root").mkdir()
+    _store(tmp_path / "root", configs=3)
+    cache = tmp_path / "cache"
+    run = [sys.executable, "-c", EXITS_AT_ONCE, str(tmp_path / "root"), str(cache)]
+    assert subprocess.run(run, capture_output=True, text=True, check=True).stdout.strip() == "3"
+    found = SnapshotCache(cache, "file", {"config_path": str(tmp_path / "root")}).load("app")
+    assert found is not None
+    assert len(found.snapshot.configs) == 3
 
 
 def test_the_file_backend_does_not_start_offline_on_a_missing_folder(tmp_path: Path) -> None:

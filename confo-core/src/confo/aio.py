@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -38,7 +39,8 @@ if TYPE_CHECKING:
     from confo.binding import Binding, Missing
     from confo.events import WatchEvent
     from confo.history import ChangeRecord
-    from confo.model import Capabilities
+    from confo.model import Capabilities, Changes
+    from confo.namespace import Namespace
     from confo.offline import Source
     from confo.values import JSONObject
 
@@ -62,6 +64,7 @@ class AsyncConfo:
         """The manager underneath: the same state, for code that is not async."""
         self._threads = threads
         self._pool: ThreadPoolExecutor | None = None
+        self._watches: weakref.WeakSet[AsyncWatch] = weakref.WeakSet()
 
     def __repr__(self) -> str:
         return f"<AsyncConfo of {self.sync!r}>"
@@ -113,12 +116,16 @@ class AsyncConfo:
         await self._run(self.sync.load_backend, credentials, name, backend_type, plugins=plugins)
 
     async def close_backend(self, name: str) -> None:
+        for watch in [w for w in self._watches if w.backend == name]:  # their readers end too
+            await watch.aclose()
         await self._run(self.sync.close_backend, name)
 
     async def close(self) -> None:
         """Close every backend (watches included) and end the pool's threads. The manager
         stays usable: load a backend again to go on."""
         try:
+            for watch in list(self._watches):  # their readers' loops end too
+                await watch.aclose()
             await self._run(self.sync.close)
         finally:
             pool, self._pool = self._pool, None
@@ -183,11 +190,10 @@ class AsyncConfo:
                 new = await new
             changes = await self._run(handle.update_changes, name, snapshot, new, message)
             try:
-                result = await self._run(handle.write_changes, changes)
+                # Written and taken into the view in one call: a cancellation lands after both.
+                return await self._run(_written, handle, changes)
             except ConflictError:
                 await asyncio.sleep(back_off_delay(number))
-                continue
-            return handle.updated(changes, result)
         raise ConflictError(handle.name, [name], f" (update() gave up after {tries} tries)")
 
     async def history(
@@ -257,7 +263,9 @@ class AsyncConfo:
         config.watch():`` alone starts it with the first event asked for and stops it when the
         iterator is dropped (``break``, an error, a cancelled task). See :class:`AsyncWatch`.
         """
-        return AsyncWatch(self, namespace)
+        watch = AsyncWatch(self, namespace)
+        self._watches.add(watch)
+        return watch
 
     # --- memory: plain methods ---------------------------------------------------------------
 
@@ -296,6 +304,7 @@ class AsyncWatch:
     def __init__(self, config: AsyncConfo, namespace: str | None) -> None:
         self._config = config
         self._namespace = namespace
+        self.backend = config.sync.get_backends()["active_backend"]
         # Events, and None once closed: a task waiting for the next event then ends too.
         self._queue: asyncio.Queue[WatchEvent | None] = asyncio.Queue()
         self._running: Watch | None = None
@@ -322,9 +331,11 @@ class AsyncWatch:
 
         def begin() -> None:
             # Kept even if the caller is cancelled meanwhile: the caller stops it then.
-            self._running = self._config.sync.watch(hand_over, self._namespace)
+            running = self._config.sync.watch(hand_over, self._namespace)
             if self._closed:
-                self._running.stop()
+                running.stop()
+            else:
+                self._running = running
 
         await self._config._run(begin)
 
@@ -339,7 +350,7 @@ class AsyncWatch:
             self._closed = True
             self._queue.put_nowait(None)
         running, self._running = self._running, None
-        if running is not None and running.running:  # closing the manager stopped it already
+        if running is not None:  # stopping twice is harmless
             await self._config._run(running.stop)
 
     async def __aenter__(self) -> AsyncWatch:
@@ -395,3 +406,7 @@ async def _outlast(future: asyncio.Future[Any]) -> None:
 
 def _close(binding: Binding[Any]) -> None:
     binding.close()
+
+
+def _written(handle: Namespace, changes: Changes) -> JSONObject:
+    return handle.updated(changes, handle.write_changes(changes))

@@ -22,12 +22,14 @@ fails any check (truncated, corrupt, another store's, a newer format, older than
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import logging
 import os
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -45,6 +47,11 @@ FORMAT = "confo-cache"
 VERSION = 1
 SECRET_WORDS = ("pass", "secret", "token", "auth", "credential")
 """Credentials named with any of these are left out of the store id (and of the cache)."""
+TUNING_WORDS = ("timeout", "interval", "poll", "retr", "wait", "heartbeat")
+"""Credentials named with any of these tune the client, not say which store: left out of the
+store id too, so that tuning one does not lose the cache."""
+FUTURE_SLACK = 300.0
+"""Seconds a cache file's read_at may lie ahead of this clock (another host's) and be used."""
 STRAY_AFTER = 600.0
 """Seconds after which a temporary file is taken for one a killed writer left, and removed."""
 IDLE = 2.0
@@ -57,9 +64,9 @@ def store_id(backend_type: str, credentials: Mapping[str, Any]) -> str:
     """What tells one store from another: a digest of the backend type and the credentials
     without secrets. Two processes of a service that reach one store share it."""
     kept = {
-        str(key): value
+        str(key): str(value)  # a port given as "6379" or 6379 is one store
         for key, value in credentials.items()
-        if not any(word in str(key).lower() for word in SECRET_WORDS)
+        if not any(word in str(key).lower() for word in (*SECRET_WORDS, *TUNING_WORDS))
     }
     text = orjson.dumps([backend_type, kept], option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.sha256(text).hexdigest()[:24]
@@ -168,8 +175,8 @@ class SnapshotCache:
             data = path.read_bytes()
         except FileNotFoundError:
             return None
-        except OSError as exc:
-            log.warning("Ignoring cache file %s: it cannot be read (%s).", path, exc)
+        except (OSError, MemoryError) as exc:
+            log.warning("Ignoring cache file %s: it cannot be read (%r).", path, exc)
             return None
         try:
             return self._parse(data, namespace)
@@ -188,7 +195,7 @@ class SnapshotCache:
         for path in paths:
             try:
                 cached = self._parse(path.read_bytes(), None)
-            except (OSError, UnusableCacheFile) as exc:
+            except (OSError, MemoryError, UnusableCacheFile) as exc:
                 log.warning("Ignoring cache file %s: %s", path, exc)
                 continue
             if self.path(cached.namespace) == path:  # else: renamed by hand, not ours
@@ -215,6 +222,12 @@ class SnapshotCache:
         read_at = _read_at(header.get("read_at"))
         snapshot = _snapshot(_json_object(body, "its body"))
         cached = Cached(str(header.get("namespace")), snapshot, read_at)
+        ahead = cached.read_at.timestamp() - time.time()
+        if ahead > FUTURE_SLACK:
+            raise UnusableCacheFile(
+                f"its read_at lies {describe_age(ahead)} in the future (a clock set back?), so "
+                "its age cannot be told."
+            )
         if self.max_staleness is not None and cached.age() > self.max_staleness:
             raise UnusableCacheFile(
                 f"it was read {describe_age(cached.age())} ago, longer than max_staleness "
@@ -226,9 +239,12 @@ class SnapshotCache:
 class CacheWriter:
     """Saves namespaces to a :class:`SnapshotCache` on a thread of its own, off the caller's
     path. Saves of one namespace coalesce: the latest view is written, once. The thread ends
-    when idle for :data:`IDLE` seconds, and the next save starts another."""
+    when idle for :data:`IDLE` seconds, and the next save starts another. What is pending when
+    the interpreter exits is written first (within :data:`CLOSE_WITHIN`), closed or not: a
+    script that exits right after reading still leaves its cache."""
 
     def __init__(self, cache: SnapshotCache) -> None:
+        _LIVE.add(self)
         self.cache = cache
         self._cond = threading.Condition()
         # namespace -> what to save and when it was read (called on the writer thread)
@@ -289,6 +305,15 @@ class CacheWriter:
                 self.cache.folder,
                 exc,
             )
+
+
+_LIVE: weakref.WeakSet[CacheWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for writer in list(_LIVE):
+        writer.close()
 
 
 def describe_age(seconds: float) -> str:

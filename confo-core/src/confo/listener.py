@@ -218,11 +218,12 @@ class StoreListener:
             epoch = self._epoch
         try:
             with self._session.ordered(namespace), reads.lock:
+                began = time.time()
                 snapshot, synced = self._seed(namespace)
                 subscriber.delivered = _values(snapshot)
                 subscriber.refused = set(snapshot.rejected)
                 if synced:
-                    self._session.merge_pushed(namespace, snapshot, None)
+                    self._session.merge_pushed(namespace, snapshot, None, read_at=began)
                 if on_seed is not None:
                     on_seed(snapshot)
                 with self._cond:
@@ -472,6 +473,7 @@ class StoreListener:
         if reads is None:  # no longer watched
             return []
         with self._session.ordered(namespace), reads.lock:
+            began = time.time()
             snapshot = self._read(namespace, names)
             with self._cond:
                 subscribers = [s for s in self._subscribers.get(namespace, ()) if s.seeded]
@@ -480,11 +482,22 @@ class StoreListener:
                 for subscriber in subscribers
                 for event in _differences(subscriber, snapshot, names)
             ]
-            with self._cond:  # told of every change so far: the whole view is current
-                current = self._connected and not self._silent and epoch == self._epoch
-            self._session.merge_pushed(namespace, snapshot, names, current=current)
+            current = self._current(began, names, epoch)
+            self._session.merge_pushed(namespace, snapshot, names, read_at=current)
         self._read_done(reads, subscribers, names is None, epoch)
         return events
+
+    def _current(self, began: float, names: set[str] | None, epoch: int) -> float | None:
+        """Until when the namespace's whole view is known current after a read that began at
+        ``began``: then, for a whole read; for a read of some names, the last sign of life
+        (every change before it was told) if the listener is connected and has missed
+        nothing since its last resync; else None (not known)."""
+        if names is None:
+            return began
+        with self._cond:
+            if not self._connected or self._silent or epoch != self._epoch:
+                return None
+            return min(began, self._alive_at.timestamp())
 
     def _read_done(
         self, reads: _Reads, subscribers: list[Subscriber], whole: bool, epoch: int

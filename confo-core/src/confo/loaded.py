@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from confo.backoff import Backoff
-from confo.errors import ConfoError, CredentialsError, NamespaceNotLoadedException
+from confo.errors import CredentialsError, NamespaceNotLoadedException
 from confo.listener import Watching
 from confo.names import check_name
 from confo.namespace import Namespace
@@ -69,7 +69,7 @@ class Loaded:
             for namespace in self.session.from_cache():
                 try:
                     self.session.refresh(namespace)
-                except ConfoError as exc:
+                except Exception as exc:  # a wrapper's bug too: the view must not stay behind
                     if namespace not in warned:
                         warned.add(namespace)
                         log.warning(

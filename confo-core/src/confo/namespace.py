@@ -15,6 +15,7 @@ false conflict. While the store still holds what the lost write expected, the wr
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 import time
@@ -311,6 +312,11 @@ class Namespace:
         :raises InvalidValueError: ``fn`` returned something that is not a JSON object.
         """
         name = self._session.store.check_name("configuration", config)
+        if inspect.iscoroutinefunction(fn) or inspect.isasyncgenfunction(fn):
+            raise InvalidValueError(
+                f"update() of {name!r} got {fn.__name__!r}, a coroutine function: the sync "
+                "manager cannot await it. Use confo.aio.AsyncConfo.update, or a plain function."
+            )
 
         def attempt() -> Changes:
             snapshot = self.read_for_update(name)
@@ -615,9 +621,10 @@ class Namespace:
         """
         state = self._session.load(self.name)
         with self._session.ordered(self.name):  # never between a write and its bookkeeping
+            began = time.time()
             snapshot = self._session.store.read(self.name)
             with self._lock:
-                state.reset(snapshot)
+                state.reset(snapshot, began)
         self._session.remember(self.name)
 
     def watch(self, callback: Callable[[WatchEvent], object]) -> Watch:

@@ -98,8 +98,10 @@ class Offline:
     def error(self, namespace: str | None = None) -> StoreOfflineError:
         """The error of a store call made while offline: what is wrong, how old the cache is,
         and what happens next."""
+        with self._lock:
+            cached = namespace is not None and namespace in self._served
         read_at = self.read_at(namespace)
-        what = "its cache" if namespace is None else f"namespace {namespace!r} from its cache"
+        what = f"namespace {namespace!r} from its cache" if cached else "its cache"
         return StoreOfflineError(
             f"Backend {self.backend!r} is offline: its store could not be reached "
             f"({self.reason}), so it serves {what} in {self.folder}, read "

@@ -62,14 +62,20 @@ class NamespaceState:
     )
 
     def __init__(
-        self, snapshot: Snapshot, namespace: str = "", read_at: float | None = None
+        self,
+        snapshot: Snapshot,
+        namespace: str = "",
+        *,
+        read_at: float | None = None,
+        from_cache: bool = False,
     ) -> None:
         self.namespace = namespace
-        # When the whole view was last known to be what the store holds (a whole read, or a
-        # current watch's read): the time a cache of it is saved with. From a cache: not
-        # since (``from_cache``), until the store is read again.
+        # When the whole view was last known to be what the store holds: when the read that
+        # made it began (a whole read, or a current watch's), never later. It is the time a
+        # cache of it is saved with, which max_staleness trusts. ``from_cache``: it came from
+        # the cache, and the store has not been read whole since.
         self.read_at = time.time() if read_at is None else read_at
-        self.from_cache = read_at is not None
+        self.from_cache = from_cache
         self.configs: dict[str, JSONObject] = snapshot.configs
         # The store's revision of each configuration as last read or written here; a name
         # without one was not in the store as far as this manager knows. A value the store
@@ -265,19 +271,19 @@ class NamespaceState:
         self.deleted.discard(name)
 
     def follow(
-        self, snapshot: Snapshot, names: Collection[str] | None, *, current: bool = False
+        self, snapshot: Snapshot, names: Collection[str] | None, *, read_at: float | None = None
     ) -> None:
         """Take what a watch read from the store: ``snapshot`` holds the current value of every
         name in ``names`` that still exists (of every configuration, with ``names`` None).
-        ``current``: the watch knows of no other change, so the whole view is current now.
+        ``read_at``: when the read began, given if the whole view is then known current (a
+        whole read, or a watch that was told of every change until then).
 
         A configuration with unsaved local edits keeps them, and keeps the revision they were
         based on, so that its next persist raises ConflictError rather than losing either side.
         """
-        if names is None:
-            self.read_at, self.from_cache = time.time(), False
-        elif current and not self.from_cache:
-            self.read_at = time.time()
+        if read_at is not None and (names is None or not self.from_cache):
+            self.read_at = max(self.read_at, read_at)
+            self.from_cache = self.from_cache and names is not None
         # Every name held, a rejected one that never had a valid value (not in configs) too.
         asked = [*self.configs, *self.rejected] if names is None else names
         gone = [
@@ -301,7 +307,7 @@ class NamespaceState:
                 self.stored.pop(name, None)
         self._take_rejected(snapshot)
 
-    def reset(self, snapshot: Snapshot) -> None:
+    def reset(self, snapshot: Snapshot, read_at: float) -> None:
         """Take the store's view whole (``reload``): unsaved edits are dropped; a value the
         store holds that fails its schema leaves the last valid one in the view."""
         # The last valid value of each rejected one: what the view held, unless that was an
@@ -313,7 +319,7 @@ class NamespaceState:
             if name in self.stored and name not in self.rejected
         )
         self.configs = snapshot.configs
-        self.read_at, self.from_cache = time.time(), False
+        self.read_at, self.from_cache = read_at, False
         for name in snapshot.rejected:
             if name in previous:
                 self.configs[name] = previous[name]
@@ -350,20 +356,33 @@ class BackendSession:
             state = self.states.get(namespace)
             if state is not None:
                 return state
+        began = time.time()
         try:
-            loaded = NamespaceState(self.store.read(namespace), namespace)
+            loaded = NamespaceState(self.store.read(namespace), namespace, read_at=began)
         except StoreOfflineError:
             cached = self.store.read_cached(namespace)
             if cached is None:  # reconnected meanwhile
-                loaded = NamespaceState(self.store.read(namespace), namespace)
+                began = time.time()
+                loaded = NamespaceState(self.store.read(namespace), namespace, read_at=began)
             else:
-                loaded = NamespaceState(cached.snapshot, namespace, cached.read_at.timestamp())
+                loaded = NamespaceState(
+                    cached.snapshot,
+                    namespace,
+                    read_at=cached.read_at.timestamp(),
+                    from_cache=True,
+                )
         with self.lock:  # another thread may have loaded it meanwhile: keep theirs (and edits)
             state = self.states.setdefault(namespace, loaded)
         if not state.from_cache:
             self.remember(namespace)
         elif not self.store.offline:  # reconnected meanwhile: its follower may have missed it
-            self.refresh(namespace)
+            try:
+                self.refresh(namespace)
+            except Exception:
+                with self.lock:  # not left on the cache for good: the next use reads it
+                    if self.states.get(namespace) is state and not state.has_unsaved_changes():
+                        del self.states[namespace]
+                raise
         return state
 
     def from_cache(self) -> list[str]:
@@ -374,11 +393,12 @@ class BackendSession:
     def refresh(self, namespace: str) -> None:
         """Read the namespace whole into its view (edits kept), in turn with its persists."""
         with self.ordered(namespace):
+            began = time.time()
             try:
                 snapshot = self.store.read(namespace)
             except NamespaceNotFoundError:  # deleted meanwhile: so are its values
                 snapshot = Snapshot()
-            self.merge_pushed(namespace, snapshot, None)
+            self.merge_pushed(namespace, snapshot, None, read_at=began)
 
     def remember(self, namespace: str) -> None:
         """The namespace was just read from (or written to) the store: with a cache, save what
@@ -425,14 +445,14 @@ class BackendSession:
         snapshot: Snapshot,
         names: Collection[str] | None,
         *,
-        current: bool = False,
+        read_at: float | None = None,
     ) -> None:
         """What a watch read, into the namespace's state if this manager holds it
-        (``current``: see :meth:`NamespaceState.follow`)."""
+        (``read_at``: see :meth:`NamespaceState.follow`)."""
         with self.lock:
             state = self.states.get(namespace)
             if state is not None:
-                state.follow(snapshot, names, current=current)
+                state.follow(snapshot, names, read_at=read_at)
         if state is not None:
             self.remember(namespace)
 

@@ -7,6 +7,7 @@ manager, so wrapper plugins loaded with it see every call.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
@@ -19,7 +20,7 @@ from confo import schemas
 from confo.cache import Cached, SnapshotCache
 from confo.credentials import folder, integer, seconds, split_core_options
 from confo.discovery import backend_class
-from confo.errors import BackendUnavailableError, PluginError, SchemaError
+from confo.errors import BackendUnavailableError, CredentialsError, PluginError, SchemaError
 from confo.history import DEFAULT_LIMIT, ChangeRecord
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name
@@ -96,10 +97,7 @@ class Store:
         core, own = split_core_options(credentials)
         timeout = seconds(core, "timeout", self.backend_type, DEFAULT_TIMEOUT)
         self.history_limit = integer(core, "history_limit", self.backend_type, DEFAULT_LIMIT)
-        cache_dir = folder(core, "cache_dir", self.backend_type)
-        if cache_dir is not None:
-            staleness = seconds(core, "max_staleness", self.backend_type, float("inf"))
-            self.cache = SnapshotCache(cache_dir, self.backend_type, own, staleness)
+        self.cache = _cache(core, own, self.backend_type)
         try:
             with self._io:
                 self._hook.confo_connect(credentials=own, timeout=timeout)
@@ -115,9 +113,14 @@ class Store:
         """Serve the cache, if it can, and reconnect in the background; else raise ``exc``."""
         newest = cache.newest()
         if newest is None:
+            why = (
+                "holds no usable namespace either (see the warnings above)"
+                if cache.folder.is_dir()
+                else "holds nothing of this store (no namespace was read with these "
+                "credentials and cache_dir set)"
+            )
             raise BackendUnavailableError(
-                f"{exc} Its cache in {cache.folder} holds no usable namespace either (see "
-                "any warning above), so it cannot be loaded offline."
+                f"{exc} Its cache in {cache.folder} {why}, so it cannot be loaded offline."
             ) from exc
         self._close_backend()  # the client that failed: a fresh one reconnects
         self._offline = Offline(self.name, str(exc), newest.read_at, str(cache.folder))
@@ -142,7 +145,7 @@ class Store:
             self.backend, self._pm, self._hook = fresh.backend, fresh._pm, fresh._hook
             # Declared by the client that failed to connect: ask the connected one again.
             self._offline, self._capabilities, self._answered_at = None, None, time.time()
-        log.warning("Backend %r reached its store again: it no longer serves its cache.", self.name)
+        log.info("Backend %r reached its store again: it no longer serves its cache.", self.name)
         for callback in self._reconnected:
             try:
                 callback()
@@ -410,3 +413,26 @@ class Store:
                 "which Confo needs."
             )
         return result
+
+
+def _cache(core: Mapping[str, Any], own: Mapping[str, Any], backend: str) -> SnapshotCache | None:
+    """The cache the ``cache_dir`` credential asks for (None without it).
+
+    :raises CredentialsError: ``cache_dir`` is not a folder, or ``max_staleness`` comes
+        without it.
+    """
+    cache_dir = folder(core, "cache_dir", backend)
+    if cache_dir is None:
+        if core.get("max_staleness") is not None:
+            raise CredentialsError(
+                f"Credential 'max_staleness' of the {backend} backend needs 'cache_dir': it "
+                "says how old a cached namespace may be, and there is no cache without it."
+            )
+        return None
+    if os.path.exists(cache_dir) and not os.path.isdir(cache_dir):
+        raise CredentialsError(
+            f"Credential 'cache_dir' of the {backend} backend names {cache_dir!r}, which is not "
+            "a folder. Give a folder (it is made if missing)."
+        )
+    staleness = seconds(core, "max_staleness", backend, float("inf"))
+    return SnapshotCache(cache_dir, backend, own, staleness)

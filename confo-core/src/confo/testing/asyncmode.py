@@ -18,6 +18,7 @@ import pytest
 from confo.aio import THREADS, AsyncConfo, AsyncWatch
 from confo.errors import ConflictError, SchemaError
 from confo.events import WatchEvent
+from confo.markers import hookimpl
 from confo.testing.helpers import connected, unique
 from confo.testing.typed import Version
 
@@ -186,6 +187,38 @@ class AsyncConformance:
 
         run(test)
 
+    def test_closing_ends_the_loops_of_watch_readers_and_a_cancelled_update_is_known(
+        self, credentials: Mapping[str, Any]
+    ) -> None:
+        backend, ns = unique("aio"), unique("aio")
+
+        async def test() -> None:
+            config = await self._opened(credentials, backend, ns)
+            slow = SlowWrites()
+            await config.close_backend(backend)
+            await config.load_backend(credentials, backend, self.backend_type, plugins=[slow])
+            config.activate_backend(backend)
+            await config.use_namespace(ns)
+            # Cancelled while its write is in flight: the write lands, and the view knows it.
+            slow.delay = 0.3
+            updating = asyncio.ensure_future(config.update("db", lambda _: {"v": 1}))
+            await _until(lambda: slow.writing)
+            updating.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await updating
+            slow.delay = 0.0
+            assert config.get("db") == {"v": 1}
+            config.set("db", {"v": 2})
+            await config.persist()  # based on the revision the update wrote: no conflict
+            # A reader waiting for events when the manager closes: its loop ends.
+            reader = asyncio.ensure_future(_all_events(config.watch()))
+            await _until(lambda: len(threads_of(backend)) >= 2)
+            await config.close()
+            assert await asyncio.wait_for(reader, 10) == []
+            await _until(lambda: not threads_of(backend) and not pool_threads())
+
+        run(test)
+
     def test_a_cancelled_persist_ended_and_the_manager_knows_how(
         self, credentials: Mapping[str, Any]
     ) -> None:
@@ -263,6 +296,20 @@ class AsyncConformance:
                 await _until(lambda: not threads_of(backend))
 
         run(test)
+
+
+class SlowWrites:
+    """A wrapper plugin that makes each write take ``delay`` seconds (set ``writing``)."""
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.writing = False
+
+    @hookimpl(wrapper=True)
+    def confo_write(self, namespace: str, changes: Any) -> Any:
+        self.writing = True
+        time.sleep(self.delay)
+        return (yield)
 
 
 async def _until(condition: Callable[[], bool], within: float = 10.0) -> None:

@@ -1,0 +1,438 @@
+"""The console's pages: Starlette routes over a loaded :class:`~confo.manager.Confo`.
+
+Pages are rendered on the server (Jinja2, autoescaped); ``static/console.js`` adds the schema
+check as you type, live updates (server-sent events) and revealing a secret. Store calls run
+on Starlette's thread pool, so a slow store never blocks the event loop. Every value shown, in
+any page, event or export, passes through :func:`confo_web.masking.masked` first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import anyio
+from sse_starlette.sse import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from confo.errors import (
+    ConfigurationNotFoundError,
+    ConflictError,
+    ConfoError,
+    NamespaceNotFoundError,
+    SchemaError,
+)
+from confo.events import WatchEvent
+from confo.manager import Confo
+from confo.namespace import Namespace
+from confo.values import JSONObject
+from confo_web.masking import is_secret, masked, redacted, revealed, unmasked
+from confo_web.security import COOKIE, Guard, GuardMiddleware, Refused
+
+HERE = Path(__file__).parent
+T = TypeVar("T")
+
+
+@dataclass
+class Edit:
+    """What the editor shows: the text being edited, the revision it is based on, and what
+    the store holds (masked) when it differs."""
+
+    text: str
+    base: str
+    error: str | None = None
+    theirs: str | None = None
+
+
+def pretty(value: Any) -> str:
+    return json.dumps(masked(value), indent=2, ensure_ascii=False)
+
+
+def diff_lines(before: Any, after: Any) -> list[tuple[str, str]]:
+    """(css class, line) of a unified diff of two values, masked, as pretty JSON."""
+    old = [] if before is None else pretty(before).splitlines()
+    new = [] if after is None else pretty(after).splitlines()
+    lines = list(difflib.unified_diff(old, new, "before", "after", lineterm="", n=2))[2:]
+    kind = {"+": "added", "-": "removed", "@": "hunk"}
+    return [(kind.get(line[:1], "same"), line) for line in lines]
+
+
+def secret_paths(value: Any, path: tuple[str, ...] = ()) -> list[list[str]]:
+    """Where ``value`` holds secret fields (to offer revealing each)."""
+    found: list[list[str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = (*path, str(key))
+            found += [list(here)] if is_secret(str(key)) else secret_paths(item, here)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += secret_paths(item, (*path, str(index)))
+    return found
+
+
+class Console:
+    """The routes of one console, over ``manager`` (a backend loaded and active)."""
+
+    def __init__(self, manager: Confo, *, label: str, guard: Guard) -> None:
+        self.manager = manager
+        self.label = label  # the store's URL, its password redacted
+        self.guard = guard
+        self.templates = Jinja2Templates(directory=HERE / "templates")
+
+    async def run(self, call: Callable[..., T], *args: Any) -> T:
+        return await run_in_threadpool(call, *args)
+
+    def page(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        context.update(
+            store=self.label, read_only=self.guard.read_only, csrf=self.guard.csrf, path=request
+        )
+        return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+    def _fresh(self, namespace: str) -> Namespace:
+        """A handle on ``namespace`` holding what the store holds now."""
+        handle = self.manager.namespace(namespace)
+        handle.reload()
+        return handle
+
+    # --- pages ---------------------------------------------------------------------------
+
+    async def namespaces(self, request: Request) -> Response:
+        found = await self.run(self.manager.get_namespaces)
+        return self.page(request, "namespaces.html", names=sorted(found["all_namespaces"]))
+
+    async def namespace(self, request: Request) -> Response:
+        name = request.path_params["ns"]
+        new = request.query_params.get("name")
+        if new:  # the "new configuration" form
+            return RedirectResponse(f"/ns/{quote(name)}/c/{quote(new)}", 303)
+        handle = await self.run(self._fresh, name)
+        configs = handle.get_all()
+        rows = [
+            (config, json.dumps(masked(values), ensure_ascii=False), handle.revision(config))
+            for config, values in sorted(configs.items())
+        ]
+        return self.page(request, "namespace.html", ns=name, rows=rows)
+
+    async def editor(
+        self, request: Request, edit: Edit | None = None, status: int = 200
+    ) -> Response:
+        ns, config = request.path_params["ns"], request.path_params["config"]
+        handle = await self.run(self._fresh, ns)
+        stored = handle.get(config, default=None)
+        if edit is None:
+            base = handle.revision(config)
+            edit = Edit(
+                pretty(stored if stored is not None else {}), "" if base is None else str(base)
+            )
+        schema = await self.run(handle.get_schema, config)
+        return self.page(
+            request,
+            "editor.html",
+            status,
+            ns=ns,
+            config=config,
+            edit=edit,
+            new=stored is None,
+            schema=None if schema is None else json.dumps(schema, indent=2),
+            secrets=secret_paths(stored) if stored is not None else [],
+        )
+
+    def _parsed(self, text: str) -> JSONObject:
+        """The editor's text as a configuration. :raises ValueError: saying where and why."""
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"Not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+            ) from None
+        if not isinstance(value, dict):
+            raise ValueError("A configuration is a JSON object: {...}.")
+        return value
+
+    async def check(self, request: Request) -> Response:
+        """As you type: is the text JSON, an object, and does it pass the schema?"""
+        form = await request.form()
+        ns, config = request.path_params["ns"], request.path_params["config"]
+        handle = await self.run(self.manager.namespace, ns)
+        stored, value = handle.get(config, default=None), None
+        try:
+            value = self._parsed(str(form.get("value", "")))
+            await self.run(self._validate, handle, config, unmasked(value, stored))
+        except (ValueError, SchemaError) as exc:
+            return JSONResponse({"ok": False, "error": redacted(str(exc), stored, value)})
+        return JSONResponse({"ok": True, "error": None})
+
+    def _validate(self, handle: Namespace, config: str, value: JSONObject) -> None:
+        from confo import schemas  # noqa: PLC0415
+
+        schemas.check(handle.name, config, handle.get_schema(config), value)
+
+    async def review(self, request: Request) -> Response:
+        """The diff between what the store holds and the edit, before anything is saved."""
+        form = await self.guard.writing(request)
+        ns, config = request.path_params["ns"], request.path_params["config"]
+        text, base = str(form.get("value", "")), str(form.get("base", ""))
+        handle = await self.run(self._fresh, ns)
+        stored, value = handle.get(config, default=None), None
+        try:
+            value = self._parsed(text)
+            new = unmasked(value, stored)
+            await self.run(self._validate, handle, config, new)
+        except (ValueError, SchemaError) as exc:
+            error = redacted(str(exc), stored, value)
+            return await self.editor(request, Edit(text, base, error), 400)
+        return self.page(
+            request,
+            "review.html",
+            ns=ns,
+            config=config,
+            text=text,
+            base=base,
+            lines=diff_lines(stored, new),
+            unchanged=stored == new,
+        )
+
+    async def save(self, request: Request) -> Response:
+        """Write the edit if the store still holds what it was based on; else show theirs,
+        keeping yours."""
+        form = await self.guard.writing(request)
+        ns, config = request.path_params["ns"], request.path_params["config"]
+        text, base = str(form.get("value", "")), str(form.get("base", ""))
+        message = str(form.get("message", "")).strip() or None
+        value: Any = None
+        try:
+            value = self._parsed(text)
+            await self.run(self._save, ns, config, value, base, message)
+        except _Stale as stale:
+            note = (
+                "Someone changed this configuration in the store since you opened it. "
+                "Yours is kept below; theirs is on the right. Save again to replace theirs."
+            )
+            return await self.editor(request, Edit(text, stale.revision, note, stale.theirs), 409)
+        except (ValueError, ConfoError) as exc:
+            stored = await self.run(self._stored, ns, config)
+            error = redacted(str(exc), stored, value if isinstance(value, dict) else None)
+            return await self.editor(request, Edit(text, base, error), 400)
+        return RedirectResponse(f"/ns/{ns}?saved={config}", 303)
+
+    def _stored(self, ns: str, config: str) -> Any:
+        return self.manager.namespace(ns).get(config, default=None)
+
+    def _save(
+        self, ns: str, config: str, value: JSONObject, base: str, message: str | None
+    ) -> None:
+        handle = self._fresh(ns)
+        stored = handle.get(config, default=None)
+        revision = handle.revision(config)
+        if ("" if revision is None else str(revision)) != base:
+            raise _Stale("" if revision is None else str(revision), pretty(stored))
+        handle.set(config, unmasked(value, stored))
+        try:
+            handle.persist(config, message=message)
+        except ConflictError:
+            handle.reload()
+            now = handle.revision(config)
+            raise _Stale(
+                "" if now is None else str(now), pretty(handle.get(config, default=None))
+            ) from None
+
+    async def history(self, request: Request) -> Response:
+        ns = request.path_params["ns"]
+        config = request.query_params.get("config") or None
+        handle = await self.run(self.manager.namespace, ns)
+        records = await self.run(handle.history, config, 50)
+        shown = [
+            (
+                record,
+                [
+                    (name, diff_lines(change["before"], change["after"]))
+                    for name, change in sorted(record.changes.items())
+                ],
+            )
+            for record in records
+        ]
+        return self.page(request, "history.html", ns=ns, config=config, records=shown)
+
+    async def rollback(self, request: Request) -> Response:
+        """GET: what a rollback to a record would write, and a button to confirm; POST: do it."""
+        ns, to = request.path_params["ns"], request.path_params["record"]
+        handle = await self.run(self.manager.namespace, ns)
+        if request.method == "POST":
+            form = await self.guard.writing(request)
+            message = str(form.get("message", "")).strip() or None
+            await self.run(lambda: handle.rollback(to, message=message))
+            return RedirectResponse(f"/ns/{ns}/history?rolled_back={to}", 303)
+        planned = await self.run(lambda: handle.rollback(to, dry_run=True))
+        changes = (
+            []
+            if planned is None
+            else [
+                (name, diff_lines(change["before"], change["after"]))
+                for name, change in sorted(planned.changes.items())
+            ]
+        )
+        return self.page(request, "rollback.html", ns=ns, to=to, changes=changes)
+
+    async def schema(self, request: Request) -> Response:
+        ns, config = request.path_params["ns"], request.path_params["config"]
+        handle = await self.run(self.manager.namespace, ns)
+        error, text = None, None
+        if request.method == "POST":
+            form = await self.guard.writing(request)
+            text = str(form.get("schema", "")).strip()
+            try:
+                schema = None if not text else json.loads(text)
+                await self.run(
+                    lambda: handle.set_schema(
+                        config, schema, message=str(form.get("message", "")).strip() or None
+                    )
+                )
+                return RedirectResponse(f"/ns/{ns}/c/{config}?schema=saved", 303)
+            except json.JSONDecodeError as exc:
+                error = f"Not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
+            except ConfoError as exc:
+                error = str(exc)
+        if text is None:
+            current = await self.run(handle.get_schema, config)
+            text = "" if current is None else json.dumps(current, indent=2)
+        return self.page(
+            request,
+            "schema.html",
+            400 if error else 200,
+            ns=ns,
+            config=config,
+            text=text,
+            error=error,
+        )
+
+    async def export(self, request: Request) -> Response:
+        ns = request.path_params["ns"]
+        handle = await self.run(self._fresh, ns)
+        body = json.dumps({ns: masked(handle.get_all())}, indent=2, ensure_ascii=False)
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"content-disposition": f'attachment; filename="{ns}.json"'},
+        )
+
+    async def reveal(self, request: Request) -> Response:
+        ns, config = request.path_params["ns"], request.path_params["config"]
+        path = request.query_params.get("path", "").split("/")
+        handle = await self.run(self._fresh, ns)
+        try:
+            value = revealed(handle.get(config), path)
+        except (KeyError, ConfigurationNotFoundError):
+            return JSONResponse({"error": f"No field {'/'.join(path)!r} in {config!r}."}, 404)
+        return JSONResponse({"value": value})
+
+    async def events(self, request: Request) -> Response:
+        """Server-sent events: one per change of the namespace in the store, masked."""
+        ns = request.path_params["ns"]
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[WatchEvent] = asyncio.Queue()
+        watch = await self.run(
+            self.manager.watch, lambda event: loop.call_soon_threadsafe(queue.put_nowait, event), ns
+        )
+
+        async def stream() -> Any:
+            try:
+                while True:
+                    event = await queue.get()
+                    yield {
+                        "event": "change",
+                        "data": json.dumps(
+                            {
+                                "config": event.config,
+                                "kind": event.kind,
+                                "revision": None if event.revision is None else str(event.revision),
+                                "value": None
+                                if event.value is None
+                                else json.dumps(masked(event.value), ensure_ascii=False),
+                                "pretty": None if event.value is None else pretty(event.value),
+                            },
+                            ensure_ascii=False,
+                        ),
+                    }
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await run_in_threadpool(watch.stop)
+
+        return EventSourceResponse(stream(), ping=15)
+
+    # --- login ---------------------------------------------------------------------------
+
+    async def login(self, request: Request) -> Response:
+        if request.method == "GET":
+            return self.page(request, "login.html")
+        form = await request.form()
+        if not self.guard.token_matches(str(form.get("token", ""))):
+            return self.page(request, "login.html", 401, error="That is not this console's token.")
+        response = RedirectResponse("/", 303)
+        response.set_cookie(COOKIE, self.guard.session, httponly=True, samesite="strict")
+        return response
+
+    async def logout(self, request: Request) -> Response:
+        await self.guard.checked(request)  # a forged form must not log anyone out either
+        response = RedirectResponse("/login", 303)
+        response.delete_cookie(COOKIE)
+        return response
+
+
+class _Stale(Exception):
+    def __init__(self, revision: str, theirs: str) -> None:
+        super().__init__(revision)
+        self.revision = revision
+        self.theirs = theirs
+
+
+def create_app(manager: Confo, *, token: str, label: str, read_only: bool = False) -> Starlette:
+    """The console over ``manager``, whose active backend it shows; every request needs
+    ``token`` (see :mod:`confo_web.security`)."""
+    guard = Guard(token, read_only=read_only)
+    console = Console(manager, label=label, guard=guard)
+
+    async def refused(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Refused)
+        return console.page(request, "error.html", exc.status, message=str(exc))
+
+    async def missing(request: Request, exc: Exception) -> Response:
+        return console.page(request, "error.html", 404, message=str(exc))
+
+    async def failed(request: Request, exc: Exception) -> Response:
+        return console.page(request, "error.html", 400, message=str(exc))
+
+    routes = [
+        Route("/", console.namespaces),
+        Route("/login", console.login, methods=["GET", "POST"]),
+        Route("/logout", console.logout, methods=["POST"]),
+        Route("/ns/{ns}", console.namespace),
+        Route("/ns/{ns}/history", console.history),
+        Route("/ns/{ns}/export", console.export),
+        Route("/ns/{ns}/events", console.events),
+        Route("/ns/{ns}/rollback/{record}", console.rollback, methods=["GET", "POST"]),
+        Route("/ns/{ns}/c/{config}", console.editor),
+        Route("/ns/{ns}/c/{config}/check", console.check, methods=["POST"]),
+        Route("/ns/{ns}/c/{config}/review", console.review, methods=["POST"]),
+        Route("/ns/{ns}/c/{config}/save", console.save, methods=["POST"]),
+        Route("/ns/{ns}/c/{config}/schema", console.schema, methods=["GET", "POST"]),
+        Route("/ns/{ns}/c/{config}/reveal", console.reveal),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={Refused: refused, NamespaceNotFoundError: missing, ConfoError: failed},
+    )
+    app.add_middleware(GuardMiddleware, guard=guard)
+    return app

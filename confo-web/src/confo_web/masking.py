@@ -1,0 +1,123 @@
+"""Values of fields named like secrets never reach the browser until revealed.
+
+A field is secret when a word of its name (split at ``_``, ``-``, ``.``, spaces and camelCase)
+is one of :data:`SECRET_WORDS`: ``db_password``, ``apiKey``, ``client-secret`` are; ``monkey``
+and ``keyboard_layout`` are not. Its value, whatever its type, is sent as :data:`MASK`; a save
+that sends the mask back keeps the stored value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from confo.values import JSONObject
+
+SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+        "apikey",
+        "credential",
+        "credentials",
+        "private",
+        "auth",
+    }
+)
+MASK = "••••••••"
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+def is_secret(name: str) -> bool:
+    return any(word.lower() in SECRET_WORDS for word in _WORDS.findall(name))
+
+
+def masked(value: Any) -> Any:
+    """``value`` with the value of every secret field, at any depth, replaced by the mask."""
+    if isinstance(value, dict):
+        return {k: MASK if is_secret(str(k)) else masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(item) for item in value]
+    return value
+
+
+def unmasked(new: Any, stored: Any, path: tuple[str, ...] = ()) -> Any:
+    """``new`` with each mask left in a secret field replaced by the stored value there.
+
+    :raises MaskError: a mask where nothing is stored (a field renamed or new: type a value).
+    """
+    if isinstance(new, dict):
+        old = stored if isinstance(stored, dict) else {}
+        result = {}
+        for key, value in new.items():
+            if is_secret(str(key)) and value == MASK:
+                if key not in old:
+                    raise MaskError((*path, str(key)))
+                result[key] = old[key]
+            else:
+                result[key] = unmasked(value, old.get(key), (*path, str(key)))
+        return result
+    if isinstance(new, list):
+        old_items = stored if isinstance(stored, list) else []
+        return [
+            unmasked(item, old_items[i] if i < len(old_items) else None, (*path, str(i)))
+            for i, item in enumerate(new)
+        ]
+    return new
+
+
+def redacted(message: str, *values: Any) -> str:
+    """``message`` with the value of every secret field of ``values`` masked: an error about
+    a value (a schema's) must not show a secret the page never showed."""
+    for value in values:
+        for secret in _secrets(value):
+            if secret:
+                message = message.replace(secret, MASK)
+    return message
+
+
+def _secrets(value: Any) -> list[str]:
+    found: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if is_secret(str(key)):
+                found += [str(item), json.dumps(item, ensure_ascii=False)]
+            else:
+                found += _secrets(item)
+    elif isinstance(value, list):
+        for item in value:
+            found += _secrets(item)
+    return sorted(set(found), key=len, reverse=True)  # the longest first: no partial masks
+
+
+def revealed(config: JSONObject, path: list[str]) -> Any:
+    """The value at ``path`` (keys, list indexes as digits) of ``config``, unmasked.
+
+    :raises KeyError: nothing there.
+    """
+    value: Any = config
+    for step in path:
+        if isinstance(value, list) and step.isdigit() and int(step) < len(value):
+            value = value[int(step)]
+        elif isinstance(value, dict) and step in value:
+            value = value[step]
+        else:
+            raise KeyError(step)
+    return value
+
+
+class MaskError(ValueError):
+    """A save left the mask in a secret field that holds nothing to keep."""
+
+    def __init__(self, path: tuple[str, ...]) -> None:
+        self.path = path
+        super().__init__(
+            f"The field {'.'.join(path)!r} holds the mask {MASK!r}, but nothing is stored there "
+            "to keep: type its value."
+        )

@@ -1,0 +1,235 @@
+"""The console over HTTP (Starlette's TestClient) on a real file store: what it shows, what
+it writes, and every request it must refuse, with nothing written."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from confo_web.app import create_app
+from confo_web.masking import MASK
+from confo_web.security import MAX_BODY
+from starlette.testclient import TestClient
+
+from confo.manager import Confo
+
+TOKEN = "test-token-5f1c"
+SECRET = "hunter2-canary"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Confo]:
+    manager = Confo()
+    manager.load_backend({"config_path": str(tmp_path)}, "files", "file")
+    manager.activate_backend("files")
+    manager.create_namespace("shop")
+    manager.use_namespace("shop")
+    manager.set("db", {"host": "db.internal", "port": 5432, "password": SECRET})
+    manager.set("flags", {"new_checkout": False})
+    manager.persist(message="first")
+    yield manager
+    manager.close()
+
+
+def client_for(store: Confo, *, read_only: bool = False) -> TestClient:
+    app = create_app(store, token=TOKEN, label="file:./configs", read_only=read_only)
+    return TestClient(app, base_url="http://127.0.0.1:8734")
+
+
+@pytest.fixture
+def client(store: Confo) -> Iterator[TestClient]:
+    with client_for(store) as client:
+        client.post("/login", data={"token": TOKEN})
+        yield client
+
+
+def csrf(page: str) -> str:
+    found = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page)
+    assert found, "no CSRF token in the page"
+    return found.group(1)
+
+
+def stored(store: Confo, config: str) -> object:
+    handle = store.namespace("shop")
+    handle.reload()
+    return handle.get(config, default=None)
+
+
+def test_every_request_needs_the_token(store: Confo) -> None:
+    with client_for(store) as anonymous:
+        assert anonymous.get("/", headers={"accept": "application/json"}).status_code == 401
+        page = anonymous.get("/ns/shop", headers={"accept": "text/html"}, follow_redirects=False)
+        assert page.status_code == 303
+        assert page.headers["location"] == "/login"
+        assert anonymous.get("/ns/shop/export").status_code == 401
+        assert anonymous.get("/", headers={"authorization": "Bearer wrong"}).status_code == 401
+        assert anonymous.post("/login", data={"token": "wrong"}).status_code == 401
+        assert anonymous.get("/", headers={"authorization": f"Bearer {TOKEN}"}).status_code == 200
+        login = anonymous.post("/login", data={"token": TOKEN}, follow_redirects=False)
+        cookie = login.headers["set-cookie"]
+        assert "httponly" in cookie.lower()
+        assert "samesite=strict" in cookie.lower()
+        assert TOKEN not in cookie  # the session value is derived, not the token
+        assert anonymous.get("/").status_code == 200
+
+
+def test_pages_and_exports_never_hold_a_secret_until_revealed(client: TestClient) -> None:
+    for url in ("/ns/shop", "/ns/shop/c/db", "/ns/shop/history", "/ns/shop/export"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert SECRET not in page.text, url
+        assert TOKEN not in page.text, url
+    assert MASK in client.get("/ns/shop/c/db").text
+    exported = json.loads(client.get("/ns/shop/export").text)
+    assert exported["shop"]["db"]["password"] == MASK
+    assert client.get("/ns/shop/c/db/reveal?path=password").json() == {"value": SECRET}
+
+
+def test_edit_review_and_save_keeps_a_masked_secret(client: TestClient, store: Confo) -> None:
+    editor = client.get("/ns/shop/c/db").text
+    base = re.search(r'name="base" value="([^"]*)"', editor)
+    assert base
+    text = json.dumps({"host": "db2.internal", "port": 5432, "password": MASK})
+    fields = {"csrf_token": csrf(editor), "base": base.group(1), "value": text}
+    review = client.post("/ns/shop/c/db/review", data=fields)
+    assert review.status_code == 200
+    assert '+  "host": "db2.internal",' in html.unescape(review.text)  # the diff, before a write
+    assert stored(store, "db") == {"host": "db.internal", "port": 5432, "password": SECRET}
+    saved = client.post("/ns/shop/c/db/save", data={**fields, "message": "move the db"})
+    assert saved.status_code == 200
+    assert stored(store, "db") == {"host": "db2.internal", "port": 5432, "password": SECRET}
+    assert store.namespace("shop").history("db", 1)[0].message == "move the db"
+
+
+def test_a_stale_page_shows_theirs_and_keeps_yours(client: TestClient, store: Confo) -> None:
+    editor = client.get("/ns/shop/c/flags").text
+    base = re.search(r'name="base" value="([^"]*)"', editor)
+    assert base
+    store.set("flags", {"new_checkout": True, "by": "someone else"})
+    store.persist()
+    mine = json.dumps({"new_checkout": False, "mine": 1})
+    fields = {"csrf_token": csrf(editor), "base": base.group(1), "value": mine}
+    conflict = client.post("/ns/shop/c/flags/save", data=fields)
+    assert conflict.status_code == 409
+    assert "someone else" in conflict.text  # theirs
+    assert '"mine": 1' in html.unescape(conflict.text)  # yours, kept
+    assert stored(store, "flags") == {"new_checkout": True, "by": "someone else"}
+    again = re.search(r'name="base" value="([^"]*)"', conflict.text)
+    assert again
+    assert again.group(1) != base.group(1)
+    saved = client.post("/ns/shop/c/flags/save", data={**fields, "base": again.group(1)})
+    assert saved.status_code == 200
+    assert stored(store, "flags") == {"new_checkout": False, "mine": 1}
+
+
+def test_bad_input_is_a_message_and_nothing_is_written(client: TestClient, store: Confo) -> None:
+    store.set_schema("flags", {"properties": {"new_checkout": {"type": "boolean"}}})
+    editor = client.get("/ns/shop/c/flags").text
+    token = csrf(editor)
+    base = re.search(r'name="base" value="([^"]*)"', editor)
+    assert base
+    cases = {
+        '{"new_checkout": tru': "Not JSON",
+        "[1, 2]": "JSON object",
+        '{"new_checkout": "yes"}': "boolean",
+        json.dumps({"new_checkout": True, "api_key": MASK}): "type its value",
+    }
+    for text, said in cases.items():
+        for step in ("review", "save"):
+            fields = {"csrf_token": token, "base": base.group(1), "value": text}
+            page = client.post(f"/ns/shop/c/flags/{step}", data=fields)
+            assert page.status_code == 400, (text, step)
+            assert said in html.unescape(page.text), (text, step)
+        check = client.post("/ns/shop/c/flags/check", data={"csrf_token": token, "value": text})
+        assert check.json()["ok"] is False
+    assert stored(store, "flags") == {"new_checkout": False}
+
+
+def test_a_schema_error_never_shows_a_secret(client: TestClient, store: Confo) -> None:
+    store.set_schema("db", {"properties": {"password": {"type": "string", "maxLength": 20}}})
+    page = client.get("/ns/shop/c/db").text
+    base = re.search(r'name="base" value="([^"]*)"', page)
+    assert base
+    typed = "typed-secret-far-too-long-for-it"
+    text = json.dumps({"host": "db.internal", "port": 5432, "password": typed})
+    fields = {"csrf_token": csrf(page), "base": base.group(1), "value": text}
+    said = client.post("/ns/shop/c/db/check", data=fields).json()["error"]
+    assert "maxLength" in said
+    assert typed not in said
+    for step in ("review", "save"):
+        answer = client.post(f"/ns/shop/c/db/{step}", data=fields)
+        error = re.search(r'<p class="error" id="error">(.*?)</p>', answer.text, re.S)
+        assert error, step
+        assert "maxLength" in error.group(1), step
+        assert typed not in error.group(1), step  # only in the editor: the user's own text
+        assert SECRET not in answer.text, step
+
+
+def test_forged_writes_and_read_only_are_refused(client: TestClient, store: Confo) -> None:
+    value = json.dumps({"new_checkout": True})
+    forged = {"base": "", "value": value}
+    assert client.post("/ns/shop/c/flags/save", data=forged).status_code == 403
+    wrong = {**forged, "csrf_token": "0" * 64}
+    assert client.post("/ns/shop/c/flags/save", data=wrong).status_code == 403
+    token = csrf(client.get("/ns/shop/c/flags").text)
+    elsewhere = client.post(
+        "/ns/shop/c/flags/save",
+        data={**forged, "csrf_token": token},
+        headers={"origin": "http://evil.example"},
+    )
+    assert elsewhere.status_code == 403
+    assert stored(store, "flags") == {"new_checkout": False}
+    with client_for(store, read_only=True) as reader:
+        reader.post("/login", data={"token": TOKEN})
+        page = reader.get("/ns/shop/c/flags").text
+        assert "read-only" in page
+        fields = {"csrf_token": csrf(page), "base": "", "value": value}
+        for step in ("save", "review", "schema"):
+            assert reader.post(f"/ns/shop/c/flags/{step}", data=fields).status_code == 403
+        assert reader.get("/ns/shop/rollback/x").status_code in (200, 400, 404)
+    assert stored(store, "flags") == {"new_checkout": False}
+
+
+def test_a_body_over_the_bound_is_refused(client: TestClient) -> None:
+    big = {"csrf_token": "x", "value": "x" * (MAX_BODY + 1)}
+    assert client.post("/ns/shop/c/flags/save", data=big).status_code == 413
+
+
+def test_history_and_rollback_with_confirmation(client: TestClient, store: Confo) -> None:
+    store.set("flags", {"new_checkout": True})
+    store.persist(message="turn it on")
+    records = store.namespace("shop").history("flags", 10)
+    first = records[-1].id
+    history = client.get("/ns/shop/history").text
+    assert "turn it on" in history
+    assert "first" in history
+    confirm = client.get(f"/ns/shop/rollback/{first}")
+    assert confirm.status_code == 200
+    assert "new_checkout" in confirm.text
+    assert stored(store, "flags") == {"new_checkout": True}  # asking writes nothing
+    done = client.post(
+        f"/ns/shop/rollback/{first}", data={"csrf_token": csrf(confirm.text), "message": "undo"}
+    )
+    assert done.status_code == 200
+    assert stored(store, "flags") == {"new_checkout": False}
+    assert store.namespace("shop").history("flags", 1)[0].message == "undo"
+
+
+def test_a_schema_is_shown_and_edited(client: TestClient, store: Confo) -> None:
+    page = client.get("/ns/shop/c/flags/schema").text
+    schema = json.dumps({"properties": {"new_checkout": {"type": "boolean"}}})
+    saved = client.post(
+        "/ns/shop/c/flags/schema", data={"csrf_token": csrf(page), "schema": schema}
+    )
+    assert saved.status_code == 200
+    assert store.get_schema("flags") == json.loads(schema)
+    failing = json.dumps({"properties": {"new_checkout": {"type": "string"}}})
+    refused = client.post(
+        "/ns/shop/c/flags/schema", data={"csrf_token": csrf(page), "schema": failing}
+    )
+    assert refused.status_code == 400
+    assert store.get_schema("flags") == json.loads(schema)
