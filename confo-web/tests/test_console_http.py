@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from confo_web.app import create_app
@@ -233,3 +234,16 @@ def test_a_schema_is_shown_and_edited(client: TestClient, store: Confo) -> None:
     )
     assert refused.status_code == 400
     assert store.get_schema("flags") == json.loads(schema)
+
+
+def test_a_new_configuration_with_an_unusual_name(client: TestClient, store: Confo) -> None:
+    name = "tarifs & frais ü?"
+    found = client.get("/ns/shop", params={"name": name})
+    assert found.status_code == 200  # the "new configuration" form, redirected to its editor
+    editor = found.text
+    assert "(new)" in editor
+    fields = {"csrf_token": csrf(editor), "base": "", "value": '{"eur": 1}'}
+    saved = client.post(f"/ns/shop/c/{quote(name, '')}/save", data=fields)
+    assert saved.status_code == 200
+    assert "Saved" in saved.text
+    assert stored(store, name) == {"eur": 1}

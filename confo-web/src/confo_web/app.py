@@ -116,7 +116,7 @@ class Console:
         name = request.path_params["ns"]
         new = request.query_params.get("name")
         if new:  # the "new configuration" form
-            return RedirectResponse(f"/ns/{quote(name)}/c/{quote(new)}", 303)
+            return RedirectResponse(f"/ns/{quote(name, '')}/c/{quote(new, '')}", 303)
         handle = await self.run(self._fresh, name)
         configs = handle.get_all()
         rows = [
@@ -225,7 +225,7 @@ class Console:
             stored = await self.run(self._stored, ns, config)
             error = redacted(str(exc), stored, value if isinstance(value, dict) else None)
             return await self.editor(request, Edit(text, base, error), 400)
-        return RedirectResponse(f"/ns/{ns}?saved={config}", 303)
+        return RedirectResponse(f"/ns/{quote(ns, '')}?saved={quote(config, '')}", 303)
 
     def _stored(self, ns: str, config: str) -> Any:
         return self.manager.namespace(ns).get(config, default=None)
@@ -273,7 +273,7 @@ class Console:
             form = await self.guard.writing(request)
             message = str(form.get("message", "")).strip() or None
             await self.run(lambda: handle.rollback(to, message=message))
-            return RedirectResponse(f"/ns/{ns}/history?rolled_back={to}", 303)
+            return RedirectResponse(f"/ns/{quote(ns, '')}/history?rolled_back={quote(to, '')}", 303)
         planned = await self.run(lambda: handle.rollback(to, dry_run=True))
         changes = (
             []
@@ -299,7 +299,9 @@ class Console:
                         config, schema, message=str(form.get("message", "")).strip() or None
                     )
                 )
-                return RedirectResponse(f"/ns/{ns}/c/{config}?schema=saved", 303)
+                return RedirectResponse(
+                    f"/ns/{quote(ns, '')}/c/{quote(config, '')}?schema=saved", 303
+                )
             except json.JSONDecodeError as exc:
                 error = f"Not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
             except ConfoError as exc:
