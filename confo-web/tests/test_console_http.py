@@ -247,3 +247,44 @@ def test_a_new_configuration_with_an_unusual_name(client: TestClient, store: Con
     assert saved.status_code == 200
     assert "Saved" in saved.text
     assert stored(store, name) == {"eur": 1}
+
+
+def test_store_errors_and_odd_names_never_show_a_secret(client: TestClient, store: Confo) -> None:
+    store.set("keys", {"api_keys": ["AKIA-canary-1"], "secrets": {"x": "nested-canary-2"}})
+    store.persist()
+    for url in ("/ns/shop", "/ns/shop/c/keys", "/ns/shop/export", "/ns/shop/history"):
+        page = client.get(url).text
+        assert "AKIA-canary-1" not in page, url
+        assert "nested-canary-2" not in page, url
+    # A schema the stored secret fails: set_schema refuses it, naming the value; masked.
+    page = client.get("/ns/shop/c/db/schema").text
+    schema = json.dumps({"properties": {"password": {"type": "integer"}}})
+    refused = client.post("/ns/shop/c/db/schema", data={"csrf_token": csrf(page), "schema": schema})
+    assert refused.status_code == 400
+    assert "integer" in refused.text
+    assert SECRET not in refused.text
+    # A rollback that its schema refuses: the old secret must not appear in the error.
+    first = store.namespace("shop").history("db", 10)[-1].id
+    store.set("db", {"host": "db.internal", "port": 5432, "password": "hunter3-new"})
+    store.persist()
+    store.set_schema("db", {"properties": {"password": {"pattern": "^hunter3"}}})
+    for method in ("GET", "POST"):
+        answer = client.request(
+            method, f"/ns/shop/rollback/{first}", data={"csrf_token": csrf(page)}
+        )
+        assert answer.status_code == 400, method
+        assert SECRET not in answer.text, method
+
+
+def test_json_nested_too_deeply_is_a_message(client: TestClient) -> None:
+    editor = client.get("/ns/shop/c/flags").text
+    deep = "[" * 100_000 + "]" * 100_000
+    answer = client.post("/ns/shop/c/flags/check", data={"csrf_token": csrf(editor), "value": deep})
+    assert answer.json() == {
+        "ok": False,
+        "error": "Not JSON this console reads: it is nested too deeply.",
+    }
+    review = client.post(
+        "/ns/shop/c/flags/review", data={"csrf_token": csrf(editor), "base": "", "value": deep}
+    )
+    assert review.status_code == 400

@@ -12,6 +12,7 @@ import asyncio
 import difflib
 import json
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,6 +68,16 @@ def diff_lines(before: Any, after: Any) -> list[tuple[str, str]]:
     lines = list(difflib.unified_diff(old, new, "before", "after", lineterm="", n=2))[2:]
     kind = {"+": "added", "-": "removed", "@": "hunk"}
     return [(kind.get(line[:1], "same"), line) for line in lines]
+
+
+def parsed_json(text: str) -> Any:
+    """``text`` as JSON. :raises ValueError: saying where and why it is not."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"Not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+    except RecursionError:
+        raise ValueError("Not JSON this console reads: it is nested too deeply.") from None
 
 
 def secret_paths(value: Any, path: tuple[str, ...] = ()) -> list[list[str]]:
@@ -151,19 +162,14 @@ class Console:
 
     def _parsed(self, text: str) -> JSONObject:
         """The editor's text as a configuration. :raises ValueError: saying where and why."""
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(
-                f"Not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-            ) from None
+        value = parsed_json(text)
         if not isinstance(value, dict):
             raise ValueError("A configuration is a JSON object: {...}.")
         return value
 
     async def check(self, request: Request) -> Response:
         """As you type: is the text JSON, an object, and does it pass the schema?"""
-        form = await request.form()
+        form = await self.guard.checked(request)  # writes nothing, but only for our pages
         ns, config = request.path_params["ns"], request.path_params["config"]
         handle = await self.run(self.manager.namespace, ns)
         stored, value = handle.get(config, default=None), None
@@ -226,6 +232,26 @@ class Console:
             error = redacted(str(exc), stored, value if isinstance(value, dict) else None)
             return await self.editor(request, Edit(text, base, error), 400)
         return RedirectResponse(f"/ns/{quote(ns, '')}?saved={quote(config, '')}", 303)
+
+    async def redacted(self, ns: str, message: str) -> str:
+        """``message`` (a store's error) with every secret the namespace holds, or held in its
+        recent history, masked: an error about a value must not show what pages never do."""
+
+        def known() -> list[Any]:
+            handle = self.manager.namespace(ns)
+            values: list[Any] = [handle.get_all()]
+            with suppress(ConfoError):
+                for record in handle.history(None, 100):
+                    values += [
+                        c[side] for c in record.changes.values() for side in ("before", "after")
+                    ]
+            return values
+
+        try:
+            values = await self.run(known)
+        except ConfoError:
+            values = []
+        return redacted(message, *values)
 
     def _stored(self, ns: str, config: str) -> Any:
         return self.manager.namespace(ns).get(config, default=None)
@@ -293,7 +319,7 @@ class Console:
             form = await self.guard.writing(request)
             text = str(form.get("schema", "")).strip()
             try:
-                schema = None if not text else json.loads(text)
+                schema = None if not text else parsed_json(text)
                 await self.run(
                     lambda: handle.set_schema(
                         config, schema, message=str(form.get("message", "")).strip() or None
@@ -302,9 +328,9 @@ class Console:
                 return RedirectResponse(
                     f"/ns/{quote(ns, '')}/c/{quote(config, '')}?schema=saved", 303
                 )
-            except json.JSONDecodeError as exc:
-                error = f"Not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
-            except ConfoError as exc:
+            except ConfoError as exc:  # first: a SchemaError is a ValueError too
+                error = await self.redacted(ns, str(exc))
+            except ValueError as exc:
                 error = str(exc)
         if text is None:
             current = await self.run(handle.get_schema, config)
@@ -326,7 +352,7 @@ class Console:
         return Response(
             body,
             media_type="application/json",
-            headers={"content-disposition": f'attachment; filename="{ns}.json"'},
+            headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(ns, '')}.json"},
         )
 
     async def reveal(self, request: Request) -> Response:
@@ -413,7 +439,9 @@ def create_app(manager: Confo, *, token: str, label: str, read_only: bool = Fals
         return console.page(request, "error.html", 404, message=str(exc))
 
     async def failed(request: Request, exc: Exception) -> Response:
-        return console.page(request, "error.html", 400, message=str(exc))
+        ns = request.path_params.get("ns")
+        message = str(exc) if ns is None else await console.redacted(ns, str(exc))
+        return console.page(request, "error.html", 400, message=message)
 
     routes = [
         Route("/", console.namespaces),

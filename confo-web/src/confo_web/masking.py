@@ -16,18 +16,8 @@ from confo.values import JSONObject
 
 SECRET_WORDS = frozenset(
     {
-        "password",
-        "passwd",
-        "passphrase",
-        "pwd",
-        "secret",
-        "token",
-        "key",
-        "apikey",
-        "credential",
-        "credentials",
-        "private",
-        "auth",
+        *("password", "passwd", "passphrase", "pwd", "pw", "secret", "token", "key", "apikey"),
+        *("sshkey", "credential", "private", "auth", "dsn", "bearer", "cookie"),
     }
 )
 MASK = "••••••••"
@@ -35,7 +25,9 @@ _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 
 
 def is_secret(name: str) -> bool:
-    return any(word.lower() in SECRET_WORDS for word in _WORDS.findall(name))
+    """Whether a field of this name holds a secret (plurals too: ``api_keys``, ``secrets``)."""
+    words = [word.lower() for word in _WORDS.findall(name)]
+    return any(word in SECRET_WORDS or word.removesuffix("s") in SECRET_WORDS for word in words)
 
 
 def masked(value: Any) -> Any:
@@ -82,17 +74,17 @@ def redacted(message: str, *values: Any) -> str:
     return message
 
 
-def _secrets(value: Any) -> list[str]:
+def _secrets(value: Any, inside: bool = False) -> list[str]:
+    """Every form a secret may take in a message (text, JSON, repr), whole and leaf by leaf."""
     found: list[str] = []
+    if inside:
+        found += [str(value), json.dumps(value, ensure_ascii=False), repr(value)]
     if isinstance(value, dict):
         for key, item in value.items():
-            if is_secret(str(key)):
-                found += [str(item), json.dumps(item, ensure_ascii=False)]
-            else:
-                found += _secrets(item)
+            found += _secrets(item, inside or is_secret(str(key)))
     elif isinstance(value, list):
         for item in value:
-            found += _secrets(item)
+            found += _secrets(item, inside)
     return sorted(set(found), key=len, reverse=True)  # the longest first: no partial masks
 
 
