@@ -20,7 +20,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
 
-from harness import Contender, compare
+from harness import Contender, arrivals, compare
 
 from confo import WatchEvent
 from confo.aio import AsyncConfo
@@ -109,29 +109,23 @@ def latency(name: str, credentials: dict[str, Any], changes: int) -> dict[str, f
     writer.use_namespace("aio_watch")
     writer.set("db", {"seq": 0})
     writer.persist()
-    arrived: dict[int, float] = {}
-    seen = threading.Condition()
 
-    def note(event: WatchEvent) -> None:
-        if event.config == "db" and event.value is not None:
-            with seen:
-                arrived.setdefault(event.value["seq"], time.perf_counter())
-                seen.notify_all()
+    def of(watching: Any) -> Callable[[Callable[[int], None]], Any]:
+        def start(note: Callable[[int], None]) -> Any:
+            def seen(event: WatchEvent) -> None:
+                if event.config == "db" and event.value is not None:
+                    note(event.value["seq"])
+
+            return watching(name, credentials, seen)
+
+        return start
 
     found: dict[str, list[float]] = {"async": [], "sync": []}
-    seq = 0
+    seq = 1
     for _ in range(4):
         for kind, watching in (("async", _async_watch), ("sync", _sync_watch)):
-            with watching(name, credentials, note):
-                for _ in range(changes // 4):
-                    seq += 1
-                    writer.set("db", {"seq": seq})
-                    called = time.perf_counter()
-                    writer.persist()
-                    with seen:
-                        if not seen.wait_for(lambda: seq in arrived, timeout=30):  # noqa: B023
-                            raise TimeoutError(f"change {seq} never arrived")
-                    found[kind].append(arrived[seq] - called)
+            found[kind] += arrivals(writer, of(watching), changes // 4, seq)
+            seq += changes // 4
     writer.close()
     return {kind: statistics.median(delays) for kind, delays in found.items()}
 

@@ -16,11 +16,15 @@ import gc
 import os
 import random
 import statistics
+import threading
 import time
 import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from confo.manager import Confo
 
 MIN_SAMPLE = 0.05  # seconds per sample: enough to drown the timer's and the scheduler's noise
 SLOW_OPERATION = 1.0  # seconds: above this, fewer rounds
@@ -94,3 +98,30 @@ def peak_memory(load: Callable[[], Any]) -> int:
         tracemalloc.stop()
     del result
     return peak
+
+
+def arrivals(
+    writer: Confo, start: Callable[[Callable[[int], None]], Any], changes: int, first: int
+) -> list[float]:
+    """Seconds from each persist of ``writer`` (``db`` with a new ``seq``) called until the
+    subscription ``start(note)`` makes (a context manager) has called ``note(seq)``: the
+    latency benchmarks' one measuring loop."""
+    arrived: dict[int, float] = {}
+    seen = threading.Condition()
+
+    def note(seq: int) -> None:
+        with seen:
+            arrived.setdefault(seq, time.perf_counter())
+            seen.notify_all()
+
+    delays = []
+    with start(note):
+        for seq in range(first, first + changes):
+            writer.set("db", {"host": "h", "port": 1, "seq": seq})
+            called = time.perf_counter()
+            writer.persist()
+            with seen:
+                if not seen.wait_for(lambda: seq in arrived, timeout=30):  # noqa: B023
+                    raise TimeoutError(f"change {seq} never arrived")
+            delays.append(arrived[seq] - called)
+    return delays

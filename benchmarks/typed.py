@@ -12,12 +12,10 @@
 from __future__ import annotations
 
 import statistics
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
-from harness import Contender, compare
+from harness import Contender, arrivals, compare
 from pydantic import BaseModel
 
 from confo import Confo, WatchEvent
@@ -50,31 +48,6 @@ def reads(manager: Confo) -> dict[str, float]:
         )
 
 
-def _arrivals(
-    writer: Confo, start: Callable[[Callable[[int], None]], Any], changes: int, first: int
-) -> list[float]:
-    """Seconds from each persist called until ``start``'s subscription saw its seq."""
-    arrived: dict[int, float] = {}
-    seen = threading.Condition()
-
-    def note(seq: int) -> None:
-        with seen:
-            arrived.setdefault(seq, time.perf_counter())
-            seen.notify_all()
-
-    delays = []
-    with start(note):
-        for seq in range(first, first + changes):
-            writer.set("db", {"host": "h", "port": 1, "seq": seq})
-            called = time.perf_counter()
-            writer.persist()
-            with seen:
-                if not seen.wait_for(lambda: seq in arrived, timeout=30):  # noqa: B023
-                    raise TimeoutError(f"change {seq} never arrived")
-            delays.append(arrived[seq] - called)
-    return delays
-
-
 def latency(manager: Confo, writer: Confo, changes: int) -> dict[str, dict[str, float]]:
     def plain(note: Callable[[int], None]) -> Any:
         def callback(event: WatchEvent) -> None:
@@ -93,7 +66,7 @@ def latency(manager: Confo, writer: Confo, changes: int) -> dict[str, dict[str, 
     seq = 1
     for _ in range(rounds):
         for name, start in (("watch", plain), ("binding", bound)):
-            found[name] += _arrivals(writer, start, changes // rounds, seq)
+            found[name] += arrivals(writer, start, changes // rounds, seq)
             seq += changes // rounds
     return {name: _percentiles(delays) for name, delays in found.items()}
 

@@ -38,7 +38,6 @@ from confo.backoff import Backoff
 from confo.errors import (
     BackendUnavailableError,
     ConfoError,
-    NamespaceNotFoundError,
     StoreOfflineError,
 )
 from confo.events import WatchEvent
@@ -268,10 +267,7 @@ class StoreListener:
     def _read(self, namespace: str, names: Collection[str] | None = None) -> Snapshot:
         """The namespace as stored; empty if it is gone (its configurations are then deleted,
         and it may be made again later: watched from nothing)."""
-        try:
-            return self._store.read(namespace, names)
-        except NamespaceNotFoundError:
-            return Snapshot()
+        return self._store.read(namespace, names, missing_ok=True)
 
     def unsubscribe(self, subscriber: Subscriber) -> bool:
         """Remove a watch; True if it was the last one (the caller then stops this listener)."""

@@ -32,7 +32,6 @@ from confo.errors import (
     ConfoError,
     FieldNotFoundError,
     InvalidValueError,
-    NamespaceNotFoundError,
     PartialWriteError,
     PluginError,
     SchemaUnavailableError,
@@ -236,10 +235,7 @@ class Namespace:
 
     def _read_schemas(self, state: NamespaceState | None = None) -> Snapshot:
         """The namespace's schemas as stored now (into ``state``, if given)."""
-        try:
-            snapshot = self._session.store.read(self.name, [], screen=False)
-        except NamespaceNotFoundError:
-            snapshot = Snapshot()
+        snapshot = self._session.store.read(self.name, [], screen=False, missing_ok=True)
         if state is not None:
             with self._lock:
                 state.take_schemas(snapshot)
@@ -253,10 +249,9 @@ class Namespace:
         if not store.keeps_history:
             return changes
         if changes.force:
-            try:
-                snapshot = store.read(self.name, [*changes.put, *changes.delete], screen=False)
-            except NamespaceNotFoundError:  # a forced write may make the namespace
-                snapshot = Snapshot()
+            # A forced write may make the namespace: missing, it held nothing before.
+            names = [*changes.put, *changes.delete]
+            snapshot = store.read(self.name, names, screen=False, missing_ok=True)
             diff = history.diff(snapshot.configs, changes.put, changes.delete)
         else:
             with self._lock:

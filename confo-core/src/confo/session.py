@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from confo import history, schemas
 from confo.cache import CacheWriter
-from confo.errors import NamespaceNotFoundError, StoreOfflineError
+from confo.errors import StoreOfflineError
 from confo.history import Diff, default_author
 from confo.model import Changes, Revision, Snapshot
 from confo.values import JSONObject
@@ -394,10 +394,8 @@ class BackendSession:
         """Read the namespace whole into its view (edits kept), in turn with its persists."""
         with self.ordered(namespace):
             began = time.time()
-            try:
-                snapshot = self.store.read(namespace)
-            except NamespaceNotFoundError:  # deleted meanwhile: so are its values
-                snapshot = Snapshot()
+            # Deleted meanwhile: so are its values.
+            snapshot = self.store.read(namespace, missing_ok=True)
             self.merge_pushed(namespace, snapshot, None, read_at=began)
 
     def remember(self, namespace: str) -> None:

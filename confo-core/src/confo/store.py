@@ -20,7 +20,13 @@ from confo import schemas
 from confo.cache import Cached, SnapshotCache
 from confo.credentials import folder, integer, seconds, split_core_options
 from confo.discovery import backend_class
-from confo.errors import BackendUnavailableError, CredentialsError, PluginError, SchemaError
+from confo.errors import (
+    BackendUnavailableError,
+    CredentialsError,
+    NamespaceNotFoundError,
+    PluginError,
+    SchemaError,
+)
 from confo.history import DEFAULT_LIMIT, ChangeRecord
 from confo.model import Capabilities, Changes, Revision, Snapshot, WatchFeed, WriteResult
 from confo.names import NameKind, check_name
@@ -288,11 +294,28 @@ class Store:
             self._hook.confo_delete_namespace(namespace=namespace)
 
     def read(
-        self, namespace: str, names: Collection[str] | None = None, *, screen: bool = True
+        self,
+        namespace: str,
+        names: Collection[str] | None = None,
+        *,
+        screen: bool = True,
+        missing_ok: bool = False,
     ) -> Snapshot:
         """The namespace as stored, or only ``names`` of it (those the store has), with its
         schemas. With ``screen``, a value that fails its schema is moved out of ``configs``
-        into ``rejected`` (its revision stays): what the live view must never take in."""
+        into ``rejected`` (its revision stays): what the live view must never take in.
+
+        :raises NamespaceNotFoundError: the store has no such namespace, unless ``missing_ok``
+            (then an empty snapshot: the namespace holds nothing).
+        """
+        try:
+            return self._read(namespace, names, screen)
+        except NamespaceNotFoundError:
+            if not missing_ok:
+                raise
+            return Snapshot()
+
+    def _read(self, namespace: str, names: Collection[str] | None, screen: bool) -> Snapshot:
         wanted = None if names is None else list(names)
         with self._call(namespace):
             result = self._hook.confo_read(namespace=namespace, names=wanted)
