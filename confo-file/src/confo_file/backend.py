@@ -223,11 +223,7 @@ class FileBackend(Backend):
                 schemas_revision = _write_schemas(root, namespace, changes.schemas)
             records = []
             if changes.record is not None:  # after the change: a crash leaves no false record
-                records.append(
-                    history.append(
-                        root, namespace, changes.record, root / TEMP_FOLDER, _temp_prefix(namespace)
-                    )
-                )
+                records.append(history.append(root, namespace, changes.record))
         return WriteResult(written, records, schemas_revision)
 
     @hookimpl
