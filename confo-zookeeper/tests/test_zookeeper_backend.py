@@ -30,7 +30,7 @@ from confo.testing import (
     unique,
     until,
 )
-from confo_zookeeper import watching
+from confo_zookeeper import records, watching
 from confo_zookeeper.testing import ZookeeperServer
 
 
@@ -325,3 +325,20 @@ def test_a_server_without_add_watch_gets_one_shot_watches(
                 lambda: seen.last() == {"a": {"v": 2}, **{f"new{n}": {"made": n} for n in range(3)}}
             )
             assert any(path.startswith(f"/confo/{ns}/") for path in table)  # one-shot watches
+
+
+def test_a_prune_racing_another_deletes_the_rest(manager: Confo, plain: KazooClient) -> None:
+    """Prunes are one multi; one that finds a record gone (another writer pruned it) deletes
+    the others one by one."""
+    ns = unique()
+    manager.create_namespace(ns)
+    manager.use_namespace(ns)
+    for v in range(10):
+        manager.set("db", {"v": v})
+        manager.persist()
+    parent = records.parent(ns)
+    names = sorted(plain.get_children(parent))
+    plain.delete(f"{parent}/{names[2]}")  # gone before this prune's multi
+    records.prune(plain, ns, 3, lambda result: result.get(timeout=10))
+    assert sorted(plain.get_children(parent)) == names[-3:]
+    assert [r.changes["db"]["after"] for r in manager.history()] == [{"v": 9}, {"v": 8}, {"v": 7}]

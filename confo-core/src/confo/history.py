@@ -29,7 +29,7 @@ from typing import Any
 
 from confo.aliases import JSONObject
 from confo.errors import CorruptDataError
-from confo.values import decode, encode
+from confo.values import decode, encode_compact
 
 FORMAT = 1
 DEFAULT_LIMIT = 100
@@ -93,7 +93,7 @@ class RecordDraft:
 
     def encode(self) -> bytes:
         """The stored form (see the module's docstring)."""
-        return encode(
+        return encode_compact(
             {
                 "confo_record": FORMAT,
                 "time": self.time.isoformat(),

@@ -133,6 +133,16 @@ def encode(config: JSONObject, *, indent: int | None = None) -> bytes:
     return json.dumps(config, ensure_ascii=False, indent=indent, separators=separators).encode()
 
 
+def encode_compact(value: JSONObject) -> bytes:
+    """What ``encode(value)`` writes, possibly formatted apart (a float's exponent), through
+    orjson where it can: for Confo's own documents (change records), which only Confo reads
+    and which hold every value twice. orjson refuses ints beyond 64 bits; json writes them."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return encode(value)
+
+
 def _refuse_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number (and set() refuses it)")
 
