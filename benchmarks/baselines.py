@@ -8,6 +8,10 @@
 - conditional: the raw client's own compare-and-set (``read_one``, ``write_if``, ``update``),
   the floor for Confo's conflict-safe persist and ``update()``: etcd's transaction with
   compares, ZooKeeper's multi with versions, Redis WATCH + MULTI/EXEC, files under flock.
+  With ``record``, each transaction also writes a change record in it (a key beside, a
+  sequential znode, a stream entry; files append a line to a log and sync it, after the
+  change): the store's own price of a history, for Confo's to be judged against. The floor
+  keeps every record (it never prunes).
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ import fcntl
 import json
 import os
 import tempfile
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 Configs = dict[str, dict[str, Any]]
 Revisions = dict[str, Any]
+Recorder = Callable[[list[str]], bytes]  # the record of a transaction writing those configs
 
 
 class RawConflict(Exception):
@@ -56,8 +62,11 @@ class Baseline:
         """One configuration and its revision."""
         raise NotImplementedError
 
-    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
-        """Write ``configs`` if each still has its revision (RawConflict if not); new revisions."""
+    def write_if(
+        self, ns: str, configs: Configs, revisions: Revisions, record: Recorder | None = None
+    ) -> Revisions:
+        """Write ``configs`` if each still has its revision (RawConflict if not), each
+        transaction with its ``record``, if given; new revisions."""
         raise NotImplementedError
 
     def revisions(self, ns: str) -> Revisions:
@@ -128,7 +137,9 @@ class FileBaseline(Baseline):
             if entry.name.endswith(".json") and (info := entry.stat())
         }
 
-    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
+    def write_if(
+        self, ns: str, configs: Configs, revisions: Revisions, record: Recorder | None = None
+    ) -> Revisions:
         """Under an flock of the folder: compare each file's stat, then replace atomically."""
         folder = self.root / ns
         lock = os.open(folder, os.O_RDONLY)
@@ -149,9 +160,20 @@ class FileBaseline(Baseline):
                 os.replace(temp, folder / f"{name}.json")
                 new[name] = (info.st_mtime_ns, info.st_ino, info.st_size)
             os.fsync(lock)
+            if record is not None:
+                self._append(ns, record(list(configs)))
         finally:
             os.close(lock)
         return new
+
+    def _append(self, ns: str, line: bytes) -> None:
+        (self.root / ".raw-history").mkdir(exist_ok=True)
+        log = os.open(self.root / ".raw-history" / ns, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        try:
+            os.write(log, line + b"\n")
+            os.fdatasync(log)
+        finally:
+            os.close(log)
 
 
 class RedisBaseline(Baseline):
@@ -201,7 +223,9 @@ class RedisBaseline(Baseline):
         values = self.client.mget([f"{self.prefix}{ns}-{name}" for name in names])
         return dict(zip(names, values, strict=True))
 
-    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
+    def write_if(
+        self, ns: str, configs: Configs, revisions: Revisions, record: Recorder | None = None
+    ) -> Revisions:
         import redis
 
         keys = {name: f"{self.prefix}{ns}-{name}" for name in configs}
@@ -213,6 +237,8 @@ class RedisBaseline(Baseline):
                 raise RawConflict(ns)
             pipe.multi()
             pipe.mset({keys[name]: data for name, data in encoded.items()})
+            if record is not None:
+                pipe.xadd(f"{self.prefix}raw-history/{ns}", {"record": record(list(configs))})
             try:
                 pipe.execute()
             except redis.WatchError:
@@ -232,6 +258,7 @@ class ZookeeperBaseline(Baseline):
 
         self.client = KazooClient(hosts=hosts)
         self.client.start()
+        self.recorded: set[str] = set()  # namespaces whose record parent exists
 
     def read(self, ns: str) -> Configs:
         names = self.client.get_children(f"/confo/{ns}")
@@ -270,31 +297,46 @@ class ZookeeperBaseline(Baseline):
         pending = [self.client.exists_async(f"/confo/{ns}/{name}") for name in names]
         return {name: p.get().version for name, p in zip(names, pending, strict=True)}
 
-    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
-        """Multis of set_data with the expected versions, each within the request size limit."""
+    def write_if(
+        self, ns: str, configs: Configs, revisions: Revisions, record: Recorder | None = None
+    ) -> Revisions:
+        """Multis of set_data with the expected versions, each within the request size limit
+        (a third of it with a record, which holds each value twice)."""
+        limit = self.max_request // 3 if record else self.max_request
         new: Revisions = {}
         chunk: list[tuple[str, bytes]] = []
         size = 0
         for name, config in configs.items():
             data = dumps(config)
-            if chunk and size + len(data) + 64 > self.max_request:
-                new.update(self._commit_if(ns, chunk, revisions))
+            if chunk and size + len(data) + 64 > limit:
+                new.update(self._commit_if(ns, chunk, revisions, record))
                 chunk, size = [], 0
             chunk.append((name, data))
             size += len(data) + 64
-        new.update(self._commit_if(ns, chunk, revisions))
+        new.update(self._commit_if(ns, chunk, revisions, record))
         return new
 
     def _commit_if(
-        self, ns: str, chunk: list[tuple[str, bytes]], revisions: Revisions
+        self,
+        ns: str,
+        chunk: list[tuple[str, bytes]],
+        revisions: Revisions,
+        record: Recorder | None,
     ) -> Revisions:
         transaction = self.client.transaction()
         for name, data in chunk:
             transaction.set_data(f"/confo/{ns}/{name}", data, revisions[name])
+        if record is not None:
+            if ns not in self.recorded:
+                self.client.ensure_path(f"/raw-history/{ns}")
+                self.recorded.add(ns)
+            transaction.create(
+                f"/raw-history/{ns}/r-", record([name for name, _ in chunk]), sequence=True
+            )
         results = transaction.commit()
         if any(isinstance(result, Exception) for result in results):
             raise RawConflict(ns)
-        return {name: stat.version for (name, _), stat in zip(chunk, results, strict=True)}
+        return {name: stat.version for (name, _), stat in zip(chunk, results, strict=False)}
 
     def close(self) -> None:
         self.client.stop()
@@ -351,16 +393,23 @@ class EtcdBaseline(Baseline):
             for _, meta in self.client.get_prefix(prefix, keys_only=True)
         }
 
-    def write_if(self, ns: str, configs: Configs, revisions: Revisions) -> Revisions:
-        """Transactions of at most 128 puts, each comparing its keys' mod_revision."""
+    def write_if(
+        self, ns: str, configs: Configs, revisions: Revisions, record: Recorder | None = None
+    ) -> Revisions:
+        """Transactions of at most 128 operations, puts comparing their keys' mod_revision
+        (and the put of a record under a key of its own, with ``record``)."""
         names, new = list(configs), {}
         ops = self.client.transactions
-        for start in range(0, len(names), self.max_ops):
-            chunk = names[start : start + self.max_ops]
+        per = self.max_ops - 1 if record else self.max_ops
+        for start in range(0, len(names), per):
+            chunk = names[start : start + per]
             keys = {name: f"/confo/{ns}/{name}" for name in chunk}
+            success = [ops.put(keys[name], dumps(configs[name])) for name in chunk]
+            if record is not None:
+                success.append(ops.put(f"/raw-history/{ns}/{uuid.uuid4().hex}", record(chunk)))
             succeeded, responses = self.client.transaction(
                 compare=[ops.mod(keys[name]) == revisions[name] for name in chunk],
-                success=[ops.put(keys[name], dumps(configs[name])) for name in chunk],
+                success=success,
                 failure=[],
             )
             if not succeeded:
