@@ -236,6 +236,43 @@ def test_a_schema_is_shown_and_edited(client: TestClient, store: Confo) -> None:
     assert store.get_schema("flags") == json.loads(schema)
 
 
+def test_a_schema_shows_no_secret_and_a_save_keeps_the_hidden_values(
+    client: TestClient, store: Confo
+) -> None:
+    """A schema may hold a secret field's value (its const, default, enum, examples, or a
+    default object's password): shown masked, kept when the mask is saved back."""
+    schema = {
+        "properties": {
+            "host": {"type": "string", "default": "db.internal"},
+            "port": {"type": "integer"},
+            "password": {"type": "string", "minLength": 8, "enum": [SECRET, "other-canary"]},
+            "replica": {"type": "object", "default": {"host": "r1", "password": SECRET}},
+        },
+        "examples": [{"password": SECRET}],
+    }
+    store.set_schema("db", schema)
+    for path in ("/ns/shop/c/db/schema", "/ns/shop/c/db"):
+        page = client.get(path).text
+        assert SECRET not in page and "other-canary" not in page, path
+        assert "minLength" in page and "db.internal" in page, path  # the rest stays readable
+    page = client.get("/ns/shop/c/db/schema").text
+    shown = json.loads(html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)[1]))
+    shown["properties"]["port"]["minimum"] = 1
+    saved = client.post(
+        "/ns/shop/c/db/schema", data={"csrf_token": csrf(page), "schema": json.dumps(shown)}
+    )
+    assert saved.status_code == 200
+    schema["properties"]["port"]["minimum"] = 1
+    assert store.get_schema("db") == schema
+    shown["properties"]["host"]["const"] = MASK  # a mask where nothing was hidden
+    refused = client.post(
+        "/ns/shop/c/db/schema", data={"csrf_token": csrf(page), "schema": json.dumps(shown)}
+    )
+    assert refused.status_code == 400
+    assert "properties.host.const" in html.unescape(refused.text)
+    assert store.get_schema("db") == schema
+
+
 def test_a_new_configuration_with_an_unusual_name(client: TestClient, store: Confo) -> None:
     name = "tarifs & frais ü?"
     found = client.get("/ns/shop", params={"name": name})

@@ -39,7 +39,15 @@ from confo.events import WatchEvent
 from confo.manager import Confo
 from confo.namespace import Namespace
 from confo.values import JSONObject
-from confo_web.masking import is_secret, masked, redacted, revealed, unmasked
+from confo_web.masking import (
+    is_secret,
+    masked,
+    masked_schema,
+    redacted,
+    revealed,
+    unmasked,
+    unmasked_schema,
+)
 from confo_web.security import COOKIE, Guard, GuardMiddleware, Refused
 
 HERE = Path(__file__).parent
@@ -68,6 +76,10 @@ def diff_lines(before: Any, after: Any) -> list[tuple[str, str]]:
     lines = list(difflib.unified_diff(old, new, "before", "after", lineterm="", n=2))[2:]
     kind = {"+": "added", "-": "removed", "@": "hunk"}
     return [(kind.get(line[:1], "same"), line) for line in lines]
+
+
+def _schema_text(schema: Any) -> str:
+    return json.dumps(masked_schema(schema), indent=2, ensure_ascii=False)
 
 
 def parsed_json(text: str) -> Any:
@@ -156,7 +168,7 @@ class Console:
             config=config,
             edit=edit,
             new=stored is None,
-            schema=None if schema is None else json.dumps(schema, indent=2),
+            schema=None if schema is None else _schema_text(schema),
             secrets=secret_paths(stored) if stored is not None else [],
         )
 
@@ -319,7 +331,8 @@ class Console:
             form = await self.guard.writing(request)
             text = str(form.get("schema", "")).strip()
             try:
-                schema = None if not text else parsed_json(text)
+                stored = await self.run(handle.get_schema, config)
+                schema = None if not text else unmasked_schema(parsed_json(text), stored)
                 await self.run(
                     lambda: handle.set_schema(
                         config, schema, message=str(form.get("message", "")).strip() or None
@@ -334,7 +347,7 @@ class Console:
                 error = str(exc)
         if text is None:
             current = await self.run(handle.get_schema, config)
-            text = "" if current is None else json.dumps(current, indent=2)
+            text = "" if current is None else _schema_text(current)
         return self.page(
             request,
             "schema.html",

@@ -3,7 +3,8 @@
 A field is secret when a word of its name (split at ``_``, ``-``, ``.``, spaces and camelCase)
 is one of :data:`SECRET_WORDS`: ``db_password``, ``apiKey``, ``client-secret`` are; ``monkey``
 and ``keyboard_layout`` are not. Its value, whatever its type, is sent as :data:`MASK`; a save
-that sends the mask back keeps the stored value.
+that sends the mask back keeps the stored value. Schemas are masked where they hold a secret
+field's value (:func:`masked_schema`), and restored the same way on save.
 """
 
 from __future__ import annotations
@@ -62,6 +63,70 @@ def unmasked(new: Any, stored: Any, path: tuple[str, ...] = ()) -> Any:
             for i, item in enumerate(new)
         ]
     return new
+
+
+VALUE_KEYWORDS = frozenset({"const", "default", "enum", "examples"})
+"""The JSON Schema keywords that hold values, which may be a secret field's."""
+_PROPERTY_MAPS = frozenset({"properties", "patternProperties"})
+
+
+def masked_schema(schema: Any, secret: bool = False) -> Any:
+    """``schema`` with every value it holds for a secret field masked: the ``const``,
+    ``default``, ``enum`` and ``examples`` of a subschema under a secret-named property, and
+    the secret fields of any value those keywords hold elsewhere. Types, lengths and patterns
+    stay readable: they say what a secret must look like, not what it is."""
+    if isinstance(schema, list):
+        return [masked_schema(item, secret) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    shown: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in VALUE_KEYWORDS:
+            shown[key] = MASK if secret else masked(value)
+        elif key in _PROPERTY_MAPS and isinstance(value, dict):
+            shown[key] = {
+                name: masked_schema(sub, secret or is_secret(str(name)))
+                for name, sub in value.items()
+            }
+        else:
+            shown[key] = masked_schema(value, secret)
+    return shown
+
+
+def unmasked_schema(new: Any, stored: Any) -> Any:
+    """``new`` (an edit of ``masked_schema(stored)``) with each mask left where that showed
+    one replaced by what ``stored`` holds there.
+
+    :raises MaskError: a mask where the stored schema showed none (type the value).
+    """
+    return _restored(new, stored, masked_schema(stored), ())
+
+
+def _restored(new: Any, stored: Any, shown: Any, path: tuple[str, ...]) -> Any:
+    if isinstance(new, str) and new == MASK:
+        if isinstance(shown, str) and shown == MASK:
+            return stored
+        raise MaskError(path)
+    if isinstance(new, dict):
+        items: Any = new.items()
+    elif isinstance(new, list):
+        items = enumerate(new)
+    else:
+        return new
+    restored = {
+        key: _restored(value, _child(stored, key), _child(shown, key), (*path, str(key)))
+        for key, value in items
+    }
+    return restored if isinstance(new, dict) else list(restored.values())
+
+
+def _child(value: Any, key: Any) -> Any:
+    """``value[key]`` where there is one (a key of a dict, an index of a list), else None."""
+    if isinstance(value, dict):
+        return value.get(key)
+    if isinstance(value, list) and isinstance(key, int) and key < len(value):
+        return value[key]
+    return None
 
 
 def redacted(message: str, *values: Any) -> str:
