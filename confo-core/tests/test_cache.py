@@ -20,6 +20,7 @@ from confo.cache import SnapshotCache
 from confo.errors import CredentialsError, FileNotFoundException
 from confo.manager import Confo
 from confo.model import Snapshot
+from confo.session import NamespaceState
 
 # One process of a service: reads its namespace and persists a counter as fast as it can, so
 # that its cache file is rewritten all the time, with other values each time.
@@ -100,6 +101,7 @@ import sys
 from datetime import datetime, timezone
 from confo.cache import SnapshotCache
 from confo.model import Snapshot
+from confo.session import NamespaceState
 cache = SnapshotCache(sys.argv[1], "file", {"config_path": "/srv/big"})
 n = 0
 while True:
@@ -220,3 +222,35 @@ def test_the_file_backend_does_not_start_offline_on_a_missing_folder(tmp_path: P
     os.rename(tmp_path / "root", tmp_path / "moved")
     with pytest.raises(FileNotFoundException):
         Confo().load_backend(credentials, "files", "file")
+
+
+def _state(read_at: float, *, from_cache: bool) -> NamespaceState:
+    return NamespaceState(
+        Snapshot({"a": {"v": 1}, "b": {"v": 1}}, {"a": 1, "b": 1}),
+        "ns",
+        read_at=read_at,
+        from_cache=from_cache,
+    )
+
+
+def test_a_whole_read_moves_read_at_to_when_it_began_never_back() -> None:
+    """read_at is what a cache of the view is saved with, and max_staleness trusts: when the
+    read that made the whole view began, never later, and never earlier than it was."""
+    state = _state(100.0, from_cache=True)
+    state.follow(Snapshot({"a": {"v": 2}, "b": {"v": 1}}, {"a": 2, "b": 1}), None, read_at=150.0)
+    assert (state.read_at, state.from_cache) == (150.0, False)
+    state.follow(Snapshot({"a": {"v": 3}, "b": {"v": 1}}, {"a": 3, "b": 1}), None, read_at=120.0)
+    assert state.read_at == 150.0  # a read that began earlier, answered late
+    assert state.configs["a"] == {"v": 3}
+
+
+def test_a_partial_read_dates_a_view_from_the_store_but_not_one_from_the_cache() -> None:
+    cached = _state(100.0, from_cache=True)
+    cached.follow(Snapshot({"a": {"v": 2}}, {"a": 2}), ["a"], read_at=150.0)
+    assert (cached.read_at, cached.from_cache) == (100.0, True)  # b is still the cache's
+    assert cached.configs["a"] == {"v": 2}
+    live = _state(100.0, from_cache=False)
+    live.follow(Snapshot({"a": {"v": 2}}, {"a": 2}), ["a"], read_at=150.0)
+    assert (live.read_at, live.from_cache) == (150.0, False)  # a current watch told of all
+    live.follow(Snapshot({"a": {"v": 3}}, {"a": 3}), ["a"])  # no read_at: the time stays
+    assert live.read_at == 150.0
