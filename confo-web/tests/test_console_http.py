@@ -184,13 +184,24 @@ def test_forged_writes_and_read_only_are_refused(client: TestClient, store: Conf
     )
     assert elsewhere.status_code == 403
     assert stored(store, "flags") == {"new_checkout": False}
+    token = csrf(client.get("/").text)
+    forged_delete = {"csrf_token": token, "confirm": "shop", "base": ""}
+    for path in ("/ns/shop/delete", "/ns/shop/c/flags/delete", "/namespaces"):
+        assert client.post(path, data={"confirm": "shop"}).status_code == 403, path
+        answer = client.post(path, data=forged_delete, headers={"origin": "http://evil.example"})
+        assert answer.status_code == 403, path
+    assert sorted(store.get_namespaces()["all_namespaces"]) == ["shop"]
     with client_for(store, read_only=True) as reader:
         reader.post("/login", data={"token": TOKEN})
         page = reader.get("/ns/shop/c/flags").text
         assert "read-only" in page
         fields = {"csrf_token": csrf(page), "base": "", "value": value}
-        for step in ("save", "review", "schema"):
+        for step in ("save", "review", "schema", "delete"):
             assert reader.post(f"/ns/shop/c/flags/{step}", data=fields).status_code == 403
+        assert "Delete" not in page
+        fields = {"csrf_token": csrf(page), "name": "new", "confirm": "shop"}
+        assert reader.post("/namespaces", data=fields).status_code == 403
+        assert reader.post("/ns/shop/delete", data=fields).status_code == 403
         assert reader.get("/ns/shop/rollback/x").status_code in (200, 400, 404)
     assert stored(store, "flags") == {"new_checkout": False}
 
@@ -218,6 +229,67 @@ def test_history_and_rollback_with_confirmation(client: TestClient, store: Confo
     assert done.status_code == 200
     assert stored(store, "flags") == {"new_checkout": False}
     assert store.namespace("shop").history("flags", 1)[0].message == "undo"
+
+
+def test_a_configuration_is_deleted_after_confirmation_and_recorded(
+    client: TestClient, store: Confo
+) -> None:
+    confirm = client.get("/ns/shop/c/db/delete")
+    assert confirm.status_code == 200
+    assert "db.internal" in confirm.text
+    assert SECRET not in confirm.text
+    assert stored(store, "db") is not None  # asking deletes nothing
+    base = re.search(r'name="base" value="([^"]*)"', confirm.text)
+    assert base
+    fields = {"csrf_token": csrf(confirm.text), "base": base.group(1), "message": "retired"}
+    done = client.post("/ns/shop/c/db/delete", data=fields)
+    assert done.status_code == 200
+    assert "Deleted db" in done.text
+    assert stored(store, "db") is None
+    record = store.namespace("shop").history("db", 1)[0]
+    assert (record.message, record.changes["db"]["after"]) == ("retired", None)
+    assert client.get("/ns/shop/c/db/delete").status_code == 400  # gone: the page says so
+
+
+def test_a_delete_of_a_configuration_changed_meanwhile_is_refused(
+    client: TestClient, store: Confo
+) -> None:
+    confirm = client.get("/ns/shop/c/flags/delete").text
+    base = re.search(r'name="base" value="([^"]*)"', confirm)
+    assert base
+    store.set("flags", {"new_checkout": "theirs"})
+    store.persist()
+    answer = client.post(
+        "/ns/shop/c/flags/delete", data={"csrf_token": csrf(confirm), "base": base.group(1)}
+    )
+    assert answer.status_code == 409
+    assert "theirs" in answer.text  # what it holds now, to confirm again or not
+    assert stored(store, "flags") == {"new_checkout": "theirs"}
+
+
+def test_namespaces_are_created_and_deleted_only_when_their_name_is_typed(
+    client: TestClient, store: Confo
+) -> None:
+    home = client.get("/").text
+    made = client.post("/namespaces", data={"csrf_token": csrf(home), "name": "billing"})
+    assert made.status_code == 200
+    assert "Created the namespace" in made.text
+    assert "billing" in store.get_namespaces()["all_namespaces"]
+    bad = client.post("/namespaces", data={"csrf_token": csrf(home), "name": "a/b"})
+    assert bad.status_code == 400
+    assert "a/b" in html.unescape(bad.text)
+    confirm = client.get("/ns/shop/delete")
+    assert "db" in confirm.text
+    assert "flags" in confirm.text
+    wrong = client.post("/ns/shop/delete", data={"csrf_token": csrf(confirm.text), "confirm": "x"})
+    assert wrong.status_code == 400
+    assert "shop" in store.get_namespaces()["all_namespaces"]
+    gone = client.post(
+        "/ns/shop/delete", data={"csrf_token": csrf(confirm.text), "confirm": "shop"}
+    )
+    assert gone.status_code == 200
+    assert "Deleted the namespace shop" in gone.text
+    assert sorted(store.get_namespaces()["all_namespaces"]) == ["billing"]
 
 
 def test_a_schema_is_shown_and_edited(client: TestClient, store: Confo) -> None:
@@ -253,10 +325,14 @@ def test_a_schema_shows_no_secret_and_a_save_keeps_the_hidden_values(
     store.set_schema("db", schema)
     for path in ("/ns/shop/c/db/schema", "/ns/shop/c/db"):
         page = client.get(path).text
-        assert SECRET not in page and "other-canary" not in page, path
-        assert "minLength" in page and "db.internal" in page, path  # the rest stays readable
+        assert SECRET not in page, path
+        assert "other-canary" not in page, path
+        assert "minLength" in page, path  # the rest stays readable
+        assert "db.internal" in page, path
     page = client.get("/ns/shop/c/db/schema").text
-    shown = json.loads(html.unescape(re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)[1]))
+    textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
+    assert textarea
+    shown = json.loads(html.unescape(textarea[1]))
     shown["properties"]["port"]["minimum"] = 1
     saved = client.post(
         "/ns/shop/c/db/schema", data={"csrf_token": csrf(page), "schema": json.dumps(shown)}

@@ -135,6 +135,74 @@ class Console:
         found = await self.run(self.manager.get_namespaces)
         return self.page(request, "namespaces.html", names=sorted(found["all_namespaces"]))
 
+    async def create_namespace(self, request: Request) -> Response:
+        form = await self.guard.writing(request)
+        name = str(form.get("name", "")).strip()
+        await self.run(self.manager.create_namespace, name)
+        return RedirectResponse(f"/ns/{quote(name, '')}?created=1", 303)
+
+    async def delete_namespace(self, request: Request) -> Response:
+        """GET: what deleting the namespace removes, and a form to confirm it by typing its
+        name; POST: delete it (and its history), if the name typed is the namespace's."""
+        ns = request.path_params["ns"]
+        handle = await self.run(self._fresh, ns)
+        error = None
+        if request.method == "POST":
+            form = await self.guard.writing(request)
+            if str(form.get("confirm", "")).strip() == ns:
+                await self.run(self.manager.delete_namespace, ns)
+                return RedirectResponse(f"/?deleted={quote(ns, '')}", 303)
+            error = f"Type the namespace's name, {ns!r}, to delete it: nothing was deleted."
+        return self.page(
+            request,
+            "delete_namespace.html",
+            400 if error else 200,
+            ns=ns,
+            configs=sorted(handle.get_all()),
+            error=error,
+        )
+
+    async def delete_config(self, request: Request) -> Response:
+        """GET: the configuration as it is, and a button to delete it; POST: delete it, if the
+        store still holds what the page showed (else show what it holds now)."""
+        ns, config = request.path_params["ns"], request.path_params["config"]
+        status, note = 200, None
+        if request.method == "POST":
+            form = await self.guard.writing(request)
+            base = str(form.get("base", ""))
+            message = str(form.get("message", "")).strip() or None
+            try:
+                await self.run(self._delete, ns, config, base, message)
+                return RedirectResponse(f"/ns/{quote(ns, '')}?deleted={quote(config, '')}", 303)
+            except _Stale:
+                status = 409
+                note = "Someone changed it in the store since; this is what it holds now."
+        handle = await self.run(self._fresh, ns)
+        stored = handle.get(config)  # ConfigurationNotFoundError: the error page names it
+        revision = handle.revision(config)
+        return self.page(
+            request,
+            "delete_config.html",
+            status,
+            ns=ns,
+            config=config,
+            text=pretty(stored),
+            base="" if revision is None else str(revision),
+            note=note,
+        )
+
+    def _delete(self, ns: str, config: str, base: str, message: str | None) -> None:
+        handle = self._fresh(ns)
+        revision = handle.revision(config)
+        if revision is not None and str(revision) != base:
+            raise _Stale(str(revision), pretty(handle.get(config)))
+        handle.delete(config)
+        try:
+            handle.persist(config, message=message)
+        except ConflictError:
+            handle.reload()  # drops the deletion this manager holds: the store's value shows
+            raise _Stale("", "") from None
+
     async def namespace(self, request: Request) -> Response:
         name = request.path_params["ns"]
         new = request.query_params.get("name")
@@ -458,6 +526,9 @@ def create_app(manager: Confo, *, token: str, label: str, read_only: bool = Fals
 
     routes = [
         Route("/", console.namespaces),
+        Route("/namespaces", console.create_namespace, methods=["POST"]),
+        Route("/ns/{ns}/delete", console.delete_namespace, methods=["GET", "POST"]),
+        Route("/ns/{ns}/c/{config}/delete", console.delete_config, methods=["GET", "POST"]),
         Route("/login", console.login, methods=["GET", "POST"]),
         Route("/logout", console.logout, methods=["POST"]),
         Route("/ns/{ns}", console.namespace),
