@@ -25,7 +25,7 @@ from confo.errors import (
     NamespaceExistsException,
     NamespaceNotFoundError,
 )
-from confo.testing import connected, unique
+from confo.testing import connected, unique, until
 from confo_redis.testing import RedisServer
 
 
@@ -291,3 +291,21 @@ def test_a_missing_certificate_file_is_named(redis_server: RedisServer, tmp_path
     missing = str(tmp_path / "absent-ca.pem")
     with pytest.raises(CredentialsError, match=r"redis_ssl_ca_certs.*absent-ca\.pem"):
         connect(redis_server.credentials(redis_ssl=True, redis_ssl_ca_certs=missing))
+
+
+def test_a_first_watch_is_healthy_only_once_its_subscription_is_in_place() -> None:
+    """Redis subscribes per namespace: the listener that a first watch starts subscribes to
+    that namespace before it says it is in place (it once said so with no subscription at
+    all, and a change in the next 250 ms came only with the late subscription's read)."""
+    server = RedisServer().start()
+    try:
+        plain = redis.Redis(host="127.0.0.1", port=server.port)
+        with connect(server.credentials()) as manager:
+            manager.create_namespace("lat")
+            manager.use_namespace("lat")
+            with manager.watch(lambda event: None) as watch:
+                until(lambda: watch.healthy)
+                assert plain.pubsub_numpat() == 1
+        plain.close()
+    finally:
+        server.cleanup()

@@ -157,16 +157,21 @@ class StoreListener:
 
     # --- start and stop ----------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, first: str) -> None:
         """Connect the listener's own instance of the backend, start both threads, and wait a
         little for the listener to be in place: a watch seeded before that is read whole
         again once it is (a resync), which on a large namespace costs a second read.
+        ``first``, the namespace of the watch it starts for, is watched from the start: a
+        backend that subscribes per namespace (Redis) is in place only once it has that
+        subscription, so the watch is not healthy before changes reach it.
 
         A backend loaded offline connects its listener in the background instead, with the
         listener's back-off, and its watches start from what the view or the cache holds."""
         offline = self._store.offline
         if not offline:
             self._twin = self._store.twin()
+        with self._cond:
+            self._watched = frozenset({first})
         self._listener.start()
         self._dispatcher.start()
         if not offline:
@@ -577,7 +582,7 @@ class Watching:
                 if listener is not None:
                     listener.stop()  # ended, or its dispatcher died: a new one
                 listener = StoreListener(self._session)
-                listener.start()  # raises if the listener's connection cannot be made
+                listener.start(namespace)  # raises if its connection cannot be made
                 self._listener = listener
             try:
                 return listener.subscribe(namespace, callback, on_seed)
