@@ -73,6 +73,25 @@ def test_a_torn_last_line_is_never_read_and_the_next_writer_cuts_it(
     assert [r.id for r in rest] == ["000000000002", "000000000001"]
 
 
+def test_a_last_line_whole_but_for_its_newline_is_never_read_and_its_id_never_shown(
+    tmp_path: Path,
+) -> None:
+    """A write cut short just before the newline leaves a line whose checksum passes: it is
+    torn all the same (the next writer cuts it and gives its id out again), so no reader may
+    ever show it."""
+    manager = _recorded(tmp_path)
+    _persist(manager, 1, 2, 3)
+    (segment,) = _segments(tmp_path)
+    segment.write_bytes(segment.read_bytes()[:-1])
+    assert [r.message for r in manager.history()] == ["v2", "v1"]
+    _persist(manager, 4)
+    assert [(r.id, r.message) for r in manager.history()] == [
+        ("000000000003", "v4"),
+        ("000000000002", "v2"),
+        ("000000000001", "v1"),
+    ]
+
+
 def test_a_damaged_line_is_skipped_with_a_warning_and_its_neighbours_read(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -90,7 +90,9 @@ def read(root: Path, namespace: str, limit: int, before: str | None) -> list[Cha
         with file:
             size = os.fstat(file.fileno()).st_size
             for torn, line in _lines_backwards(file.fileno(), size):
-                found = _decode(line, path, torn_ok=torn)
+                if torn:  # being appended now, or cut short: never a record, even if whole
+                    continue
+                found = _decode(line, path)
                 if found is None or (before is not None and found[0] >= before):
                     continue
                 where = f"File {str(path)!r}, record {found[0]}"
@@ -174,10 +176,9 @@ def _lines_backwards(fd: int, size: int) -> Iterator[tuple[bool, bytes]]:
             final = False
 
 
-def _decode(line: bytes, path: Path, *, torn_ok: bool) -> tuple[str, bytes] | None:
-    """A line's id and record JSON; None for a torn or damaged line, which is never read as a
-    change (logged, unless it is a last line without its newline: one a writer is appending
-    now, or a crash cut short)."""
+def _decode(line: bytes, path: Path) -> tuple[str, bytes] | None:
+    """A whole line's id and record JSON; None (logged) for a damaged one, which is never
+    read as a change."""
     head, body = line[:_HEAD], line[_HEAD:]
     parts = head.split(b" ")
     if (
@@ -187,8 +188,7 @@ def _decode(line: bytes, path: Path, *, torn_ok: bool) -> tuple[str, bytes] | No
         and parts[1] == b"%08x" % zlib.crc32(body)
     ):
         return parts[0].decode(), body
-    if not torn_ok:
-        log.warning("skipped a damaged change record in %s: its checksum fails", path)
+    log.warning("skipped a damaged change record in %s: its checksum fails", path)
     return None
 
 
