@@ -340,6 +340,16 @@ def test_a_schema_shows_no_secret_and_a_save_keeps_the_hidden_values(
     assert saved.status_code == 200
     schema["properties"]["port"]["minimum"] = 1
     assert store.get_schema("db") == schema
+    editor = client.get("/ns/shop/c/db").text
+    typo = {"host": "db.internal", "port": 5432, "password": "a-typo-of-it"}
+    fields = {"csrf_token": csrf(editor), "base": "", "value": json.dumps(typo)}
+    said = client.post("/ns/shop/c/db/check", data=fields).json()["error"]
+    assert "is not one of" in said  # the schema's error, quoting its enum...
+    assert SECRET not in said  # ...masked
+    assert "other-canary" not in said
+    review = client.post("/ns/shop/c/db/review", data=fields).text
+    assert SECRET not in review
+    assert "other-canary" not in review
     shown["properties"]["host"]["const"] = MASK  # a mask where nothing was hidden
     refused = client.post(
         "/ns/shop/c/db/schema", data={"csrf_token": csrf(page), "schema": json.dumps(shown)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +45,7 @@ from confo_web.masking import (
     masked_schema,
     redacted,
     revealed,
+    schema_secrets,
     unmasked,
     unmasked_schema,
 )
@@ -257,7 +258,8 @@ class Console:
             value = self._parsed(str(form.get("value", "")))
             await self.run(self._validate, handle, config, unmasked(value, stored))
         except (ValueError, SchemaError) as exc:
-            return JSONResponse({"ok": False, "error": redacted(str(exc), stored, value)})
+            error = await self._masked(handle, config, str(exc), stored, value)
+            return JSONResponse({"ok": False, "error": error})
         return JSONResponse({"ok": True, "error": None})
 
     def _validate(self, handle: Namespace, config: str, value: JSONObject) -> None:
@@ -277,7 +279,7 @@ class Console:
             new = unmasked(value, stored)
             await self.run(self._validate, handle, config, new)
         except (ValueError, SchemaError) as exc:
-            error = redacted(str(exc), stored, value)
+            error = await self._masked(handle, config, str(exc), stored, value)
             return await self.editor(request, Edit(text, base, error), 400)
         return self.page(
             request,
@@ -309,11 +311,21 @@ class Console:
             return await self.editor(request, Edit(text, stale.revision, note, stale.theirs), 409)
         except (ValueError, ConfoError) as exc:
             stored = await self.run(self._stored, ns, config)
-            error = redacted(str(exc), stored, value if isinstance(value, dict) else None)
+            handle = await self.run(self.manager.namespace, ns)
+            typed = value if isinstance(value, dict) else None
+            error = await self._masked(handle, config, str(exc), stored, typed)
             return await self.editor(request, Edit(text, base, error), 400)
         return RedirectResponse(f"/ns/{quote(ns, '')}?saved={quote(config, '')}", 303)
 
-    async def redacted(self, ns: str, message: str) -> str:
+    async def _masked(self, handle: Namespace, config: str, message: str, *values: Any) -> str:
+        """``message`` with the secrets of ``values`` and of ``config``'s schema masked."""
+        try:
+            schema = await self.run(handle.get_schema, config)
+        except ConfoError:
+            schema = None
+        return redacted(message, *values, secrets=schema_secrets(schema))
+
+    async def redacted(self, ns: str, message: str, secrets: Collection[Any] = ()) -> str:
         """``message`` (a store's error) with every secret the namespace holds, or held in its
         recent history, masked: an error about a value must not show what pages never do."""
 
@@ -331,7 +343,7 @@ class Console:
             values = await self.run(known)
         except ConfoError:
             values = []
-        return redacted(message, *values)
+        return redacted(message, *values, secrets=secrets)
 
     def _stored(self, ns: str, config: str) -> Any:
         return self.manager.namespace(ns).get(config, default=None)
@@ -398,8 +410,8 @@ class Console:
         if request.method == "POST":
             form = await self.guard.writing(request)
             text = str(form.get("schema", "")).strip()
+            stored = await self.run(handle.get_schema, config)
             try:
-                stored = await self.run(handle.get_schema, config)
                 schema = None if not text else unmasked_schema(parsed_json(text), stored)
                 await self.run(
                     lambda: handle.set_schema(
@@ -410,7 +422,7 @@ class Console:
                     f"/ns/{quote(ns, '')}/c/{quote(config, '')}?schema=saved", 303
                 )
             except ConfoError as exc:  # first: a SchemaError is a ValueError too
-                error = await self.redacted(ns, str(exc))
+                error = await self.redacted(ns, str(exc), schema_secrets(stored))
             except ValueError as exc:
                 error = str(exc)
         if text is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 
 from confo.values import JSONObject
@@ -40,57 +41,89 @@ def masked(value: Any) -> Any:
     return value
 
 
-def unmasked(new: Any, stored: Any, path: tuple[str, ...] = ()) -> Any:
-    """``new`` with each mask left in a secret field replaced by the stored value there.
+def unmasked(new: Any, stored: Any) -> Any:
+    """``new`` (an edit of ``masked(stored)``) with each mask left in a secret field replaced
+    by the stored value there (see :func:`_restored` for lists).
 
     :raises MaskError: a mask where nothing is stored (a field renamed or new: type a value).
     """
-    if isinstance(new, dict):
-        old = stored if isinstance(stored, dict) else {}
-        result = {}
-        for key, value in new.items():
-            if is_secret(str(key)) and value == MASK:
-                if key not in old:
-                    raise MaskError((*path, str(key)))
-                result[key] = old[key]
-            else:
-                result[key] = unmasked(value, old.get(key), (*path, str(key)))
-        return result
-    if isinstance(new, list):
-        old_items = stored if isinstance(stored, list) else []
-        return [
-            unmasked(item, old_items[i] if i < len(old_items) else None, (*path, str(i)))
-            for i, item in enumerate(new)
-        ]
-    return new
+    return _restored(new, stored, masked(stored), ())
 
 
-VALUE_KEYWORDS = frozenset({"const", "default", "enum", "examples"})
-"""The JSON Schema keywords that hold values, which may be a secret field's."""
+VALUE_KEYWORDS = frozenset({"const", "default", "enum", "examples", "example"})
+"""The JSON Schema keywords (and OpenAPI's ``example``) that hold values, which may be a
+secret field's."""
 _PROPERTY_MAPS = frozenset({"properties", "patternProperties"})
+_DEFINITION_MAPS = frozenset({"$defs", "definitions"})
+_LOCAL_REF = re.compile(r"#/(?:\$defs|definitions)/([^/]+)")
 
 
-def masked_schema(schema: Any, secret: bool = False) -> Any:
+def masked_schema(schema: Any) -> Any:
     """``schema`` with every value it holds for a secret field masked: the ``const``,
-    ``default``, ``enum`` and ``examples`` of a subschema under a secret-named property, and
-    the secret fields of any value those keywords hold elsewhere. Types, lengths and patterns
-    stay readable: they say what a secret must look like, not what it is."""
+    ``default``, ``enum`` and ``examples`` of a subschema under a secret-named property (or
+    of a definition such a property refers to with ``$ref``), and the secret fields of any
+    value those keywords hold elsewhere. Types, lengths and patterns stay readable: they say
+    what a secret must look like, not what it is."""
+    return _masked_schema(schema, False, _secret_definitions(schema))
+
+
+def _masked_schema(schema: Any, secret: bool, definitions: frozenset[str]) -> Any:
     if isinstance(schema, list):
-        return [masked_schema(item, secret) for item in schema]
+        return [_masked_schema(item, secret, definitions) for item in schema]
     if not isinstance(schema, dict):
         return schema
     shown: dict[str, Any] = {}
     for key, value in schema.items():
         if key in VALUE_KEYWORDS:
             shown[key] = MASK if secret else masked(value)
-        elif key in _PROPERTY_MAPS and isinstance(value, dict):
+        elif key in _PROPERTY_MAPS | _DEFINITION_MAPS and isinstance(value, dict):
+            named = definitions if key in _DEFINITION_MAPS else frozenset()
             shown[key] = {
-                name: masked_schema(sub, secret or is_secret(str(name)))
+                name: _masked_schema(
+                    sub, secret or is_secret(str(name)) or name in named, definitions
+                )
                 for name, sub in value.items()
             }
         else:
-            shown[key] = masked_schema(value, secret)
+            shown[key] = _masked_schema(value, secret, definitions)
     return shown
+
+
+def _secret_definitions(schema: Any) -> frozenset[str]:
+    """The names of the definitions (``$defs``, ``definitions``) that a secret property's
+    subschema refers to, directly or through other definitions."""
+    found: set[str] = set()
+    pending = _refs(schema, False)
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        found.add(name)
+        for where in _DEFINITION_MAPS:
+            defined = schema.get(where) if isinstance(schema, dict) else None
+            if isinstance(defined, dict) and name in defined:
+                pending |= _refs(defined[name], True)
+    return frozenset(found)
+
+
+def _refs(schema: Any, secret: bool) -> set[str]:
+    """The local definitions ``schema`` refers to from where a secret is held."""
+    if isinstance(schema, list):
+        return set().union(*(_refs(item, secret) for item in schema))
+    if not isinstance(schema, dict):
+        return set()
+    found: set[str] = set()
+    for key, value in schema.items():
+        if key == "$ref" and secret and isinstance(value, str):
+            match = _LOCAL_REF.fullmatch(value)
+            if match:
+                found.add(match[1])
+        elif key in _PROPERTY_MAPS and isinstance(value, dict):
+            for name, sub in value.items():
+                found |= _refs(sub, secret or is_secret(str(name)))
+        elif key not in _DEFINITION_MAPS:  # a definition counts once something refers to it
+            found |= _refs(value, secret)
+    return found
 
 
 def unmasked_schema(new: Any, stored: Any) -> Any:
@@ -103,40 +136,81 @@ def unmasked_schema(new: Any, stored: Any) -> Any:
 
 
 def _restored(new: Any, stored: Any, shown: Any, path: tuple[str, ...]) -> Any:
+    """``new`` with each mask replaced by ``stored``'s value where ``shown`` (``stored`` as
+    the page showed it) has the mask at the same place. An item of a list is matched to the
+    stored item the page showed exactly so (at its own index first), so that reordering or
+    deleting items never hands one item's secret to another; an item edited besides keeps
+    its place, if the list kept its length.
+
+    :raises MaskError: a mask with nothing to restore, or several stored items it may be.
+    """
     if isinstance(new, str) and new == MASK:
         if isinstance(shown, str) and shown == MASK:
             return stored
         raise MaskError(path)
     if isinstance(new, dict):
-        items: Any = new.items()
-    elif isinstance(new, list):
-        items = enumerate(new)
-    else:
-        return new
-    restored = {
-        key: _restored(value, _child(stored, key), _child(shown, key), (*path, str(key)))
-        for key, value in items
-    }
-    return restored if isinstance(new, dict) else list(restored.values())
+        old, seen = (v if isinstance(v, dict) else {} for v in (stored, shown))
+        return {k: _restored(v, old.get(k), seen.get(k), (*path, str(k))) for k, v in new.items()}
+    if isinstance(new, list):
+        old_items = stored if isinstance(stored, list) else []
+        seen_items = shown if isinstance(shown, list) else []
+        result = []
+        for i, item in enumerate(new):
+            j = _matching(item, i, seen_items, same_length=len(new) == len(old_items))
+            old_item, seen_item = (old_items[j], seen_items[j]) if j is not None else (None, None)
+            result.append(_restored(item, old_item, seen_item, (*path, str(i))))
+        return result
+    return new
 
 
-def _child(value: Any, key: Any) -> Any:
-    """``value[key]`` where there is one (a key of a dict, an index of a list), else None."""
-    if isinstance(value, dict):
-        return value.get(key)
-    if isinstance(value, list) and isinstance(key, int) and key < len(value):
-        return value[key]
+def _matching(item: Any, i: int, shown: list[Any], *, same_length: bool) -> int | None:
+    """The index of the stored item that ``item`` is (see :func:`_restored`); None: none."""
+    if not _holds_mask(item):
+        return None
+    alike = [j for j, candidate in enumerate(shown) if candidate == item]
+    if i in alike and same_length:
+        return i
+    if len(alike) == 1:
+        return alike[0]
+    if not alike and same_length:
+        return i
     return None
 
 
-def redacted(message: str, *values: Any) -> str:
-    """``message`` with the value of every secret field of ``values`` masked: an error about
-    a value (a schema's) must not show a secret the page never showed."""
-    for value in values:
-        for secret in _secrets(value):
-            if secret:
-                message = message.replace(secret, MASK)
+def _holds_mask(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_holds_mask(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_mask(v) for v in value)
+    return isinstance(value, str) and value == MASK
+
+
+def redacted(message: str, *values: Any, secrets: Collection[Any] = ()) -> str:
+    """``message`` with the value of every secret field of ``values``, and each of
+    ``secrets`` (secret whole: see :func:`schema_secrets`), masked: an error about a value
+    (a schema's) must not show a secret the page never showed."""
+    found = [form for value in values for form in _secrets(value)]
+    found += _secrets(list(secrets), inside=True) if secrets else []
+    for secret in sorted(set(found), key=len, reverse=True):  # the longest first
+        if secret:
+            message = message.replace(secret, MASK)
     return message
+
+
+def schema_secrets(schema: Any) -> list[Any]:
+    """The values :func:`masked_schema` hides in ``schema``: a schema's error ("not one of
+    [...]") may quote them."""
+    return _hidden(schema, masked_schema(schema))
+
+
+def _hidden(stored: Any, shown: Any) -> list[Any]:
+    if isinstance(shown, str) and shown == MASK:
+        return [] if isinstance(stored, str) and stored == MASK else [stored]
+    if isinstance(shown, dict) and isinstance(stored, dict):
+        return [v for k in shown for v in _hidden(stored.get(k), shown[k])]
+    if isinstance(shown, list) and isinstance(stored, list):
+        return [v for old, new in zip(stored, shown, strict=False) for v in _hidden(old, new)]
+    return []
 
 
 def _secrets(value: Any, inside: bool = False) -> list[str]:
