@@ -309,3 +309,22 @@ def test_a_first_watch_is_healthy_only_once_its_subscription_is_in_place() -> No
         plain.close()
     finally:
         server.cleanup()
+
+
+def test_a_later_namespace_is_healthy_only_once_its_subscription_is_in_place() -> None:
+    """A watch of another namespace on a running listener waited for the listener's next
+    turn to be subscribed while it already read as healthy."""
+    server = RedisServer().start()
+    try:
+        plain = redis.Redis(host="127.0.0.1", port=server.port)
+        with connect(server.credentials()) as manager:
+            for ns in ("one", "two"):
+                manager.create_namespace(ns)
+            with manager.namespace("one").watch(lambda event: None) as first:
+                until(lambda: first.healthy)
+                with manager.namespace("two").watch(lambda event: None) as second:
+                    until(lambda: second.healthy)
+                    assert plain.pubsub_numpat() == 2
+        plain.close()
+    finally:
+        server.cleanup()

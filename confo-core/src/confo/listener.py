@@ -145,6 +145,9 @@ class StoreListener:
         # Health, guarded by _cond.
         self._connected = False
         self._silent = False  # cut off by silence alone: the next sign of life brings it back
+        # Namespaces whose subscription is in place, where the backend subscribes to each
+        # (Capabilities.watch_scope "namespace"); None: one subscription covers them all.
+        self._placed: set[str] | None = None
         self._epoch = 0
         self._last_alive = time.monotonic()
         self._alive_at = _now()  # the same moment, on the wall clock (Watch.synced_at)
@@ -170,8 +173,10 @@ class StoreListener:
         offline = self._store.offline
         if not offline:
             self._twin = self._store.twin()
+        per_namespace = self._store.capabilities().watch_scope == "namespace"
         with self._cond:
             self._watched = frozenset({first})
+            self._placed = set() if per_namespace else None
         self._listener.start()
         self._dispatcher.start()
         if not offline:
@@ -284,6 +289,8 @@ class StoreListener:
             if not subscribers:
                 self._subscribers.pop(subscriber.namespace, None)
                 self._reads.pop(subscriber.namespace, None)
+                if self._placed is not None:
+                    self._placed.discard(subscriber.namespace)
             self._watched = frozenset(self._subscribers)
             return not self._subscribers
 
@@ -306,6 +313,7 @@ class StoreListener:
                 and subscriber.synced_epoch == self._epoch
                 and reads is not None
                 and not reads.failing
+                and (self._placed is None or subscriber.namespace in self._placed)
             )
 
     # --- the feed the backend reports to (any thread) ----------------------------------------
@@ -342,6 +350,11 @@ class StoreListener:
         if back_from_silence:  # what was missed meanwhile is read once now
             self.resync()
 
+    def placed(self, namespace: str) -> None:
+        with self._cond:
+            if self._placed is not None and namespace in self._watched:
+                self._placed.add(namespace)
+
     def lost(self, reason: str) -> None:
         self._lose(reason, silent=False)
 
@@ -350,6 +363,8 @@ class StoreListener:
         with self._cond:
             was_connected, self._connected = self._connected, False
             self._silent = silent and (was_connected or self._silent)
+            if self._placed is not None and not silent:  # the subscriptions went with it
+                self._placed.clear()
             if was_connected:
                 self._held = now - self._connected_at
                 # Each current watch was current until the last sign of life.

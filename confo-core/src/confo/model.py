@@ -140,6 +140,11 @@ class Capabilities:
 
     ``schemas``: the backend keeps each namespace's schema document (``Snapshot.schemas``,
     ``Changes.schemas`` and ``check_schemas``; the suite's schema tests run for it).
+
+    ``watch_scope``: ``"store"`` (the listener's subscription covers every namespace once it is
+    in place) or ``"namespace"`` (it subscribes to each watched namespace on its own, as a
+    Redis pattern per namespace, and calls ``WatchFeed.placed`` once each is in place): a
+    watch of a namespace is then healthy only once its subscription is.
     """
 
     watch: WatchGuarantee = "none"
@@ -149,6 +154,7 @@ class Capabilities:
     names_outside_bmp: bool = True
     history: bool = False
     schemas: bool = False
+    watch_scope: Literal["store", "namespace"] = "store"
 
 
 class WatchFeed(Protocol):
@@ -185,6 +191,13 @@ class WatchFeed(Protocol):
     def alive(self) -> None:
         """The store just showed a sign of life on the listener's connection (a heartbeat's
         answer, a message)."""
+        ...
+
+    def placed(self, namespace: str) -> None:
+        """With ``Capabilities(watch_scope="namespace")``: the subscription to ``namespace``
+        is in place (first, or again after the connection was lost), so changes to it reach
+        the listener from now on. Call ``changed(namespace, None)`` too where changes made
+        before it may have been missed."""
         ...
 
     def lost(self, reason: str) -> None:

@@ -346,7 +346,7 @@ class RedisBackend(Backend):
     @hookimpl
     def confo_capabilities(self) -> Capabilities:
         # One MULTI/EXEC carries any persist, and its change record (a stream entry).
-        return Capabilities(watch="latest", history=True, schemas=True)
+        return Capabilities(watch="latest", history=True, schemas=True, watch_scope="namespace")
 
     @hookimpl
     def confo_close(self) -> None:
@@ -679,15 +679,22 @@ def _poll(client: redis.Redis, feed: WatchFeed, stopping: threading.Event, every
     namespace every ``every`` seconds, and a PING every heartbeat that proves the store there."""
     client.ping()
     feed.resync()
+    _place_all(feed)
     tick = min(every, feed.heartbeat)
     polled = time.monotonic()
     while not stopping.wait(tick):
         client.ping()
         feed.alive()
+        _place_all(feed)  # each poll reads every namespace watched: nothing to subscribe to
         if time.monotonic() - polled >= every:
             polled = time.monotonic()
             for namespace in feed.namespaces():
                 feed.changed(namespace, None)
+
+
+def _place_all(feed: WatchFeed) -> None:
+    for namespace in feed.namespaces():
+        feed.placed(namespace)
 
 
 class _KeyspaceWatch:
@@ -755,6 +762,8 @@ class _KeyspaceWatch:
         elif kind == "psubscribe":  # the server confirmed: from now on changes are published
             namespace = self._namespace_of_pattern(message["channel"])
             self.unconfirmed.discard(namespace)
+            if namespace:
+                self.feed.placed(namespace)
             if not self.in_place:
                 if not self.unconfirmed:
                     self._in_place()
