@@ -328,3 +328,20 @@ def test_a_later_namespace_is_healthy_only_once_its_subscription_is_in_place() -
         plain.close()
     finally:
         server.cleanup()
+
+
+def test_a_namespace_watched_again_at_once_turns_healthy(redis_server: RedisServer) -> None:
+    """The last watch of a namespace stops and a new one starts before the listener's loop
+    turns: the subscription never went, so no confirmation comes; the loop says it is
+    placed all the same (a helper's review found such a watch never healthy)."""
+    with connect(redis_server.credentials()) as manager:
+        keep, again = unique(), unique()
+        for ns in (keep, again):
+            manager.create_namespace(ns)
+        with manager.namespace(keep).watch(lambda event: None) as keeper:
+            first = manager.namespace(again).watch(lambda event: None)
+            until(lambda: first.healthy)
+            first.stop()
+            with manager.namespace(again).watch(lambda event: None) as second:
+                until(lambda: second.healthy)
+            assert keeper.healthy

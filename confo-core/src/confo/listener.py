@@ -352,8 +352,19 @@ class StoreListener:
 
     def placed(self, namespace: str) -> None:
         with self._cond:
-            if self._placed is not None and namespace in self._watched:
-                self._placed.add(namespace)
+            if self._placed is None or namespace not in self._watched:
+                return
+            if namespace in self._placed:  # said again: nothing new
+                return
+            self._placed.add(namespace)
+            # What changed between the watch's seed and now came before the subscription:
+            # its watches are current again once a whole read after this one is done.
+            for subscriber in self._subscribers.get(namespace, ()):
+                subscriber.synced_epoch = -1
+            reads = self._reads.get(namespace)
+            if reads is not None:
+                reads.want(None)
+                self._cond.notify_all()
 
     def lost(self, reason: str) -> None:
         self._lose(reason, silent=False)

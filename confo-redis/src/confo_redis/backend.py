@@ -713,6 +713,7 @@ class _KeyspaceWatch:
         self.subscribed: set[str] = set()
         self.patterns: dict[str, str] = {}  # pattern -> the namespace it serves
         self.unconfirmed: set[str] = set()
+        self.announced: frozenset[str] = frozenset()  # the watched set last placed
         self.in_place = False  # every first subscription confirmed: resync() was said
 
     def run(self, stopping: threading.Event) -> None:
@@ -751,6 +752,10 @@ class _KeyspaceWatch:
             self.pubsub.punsubscribe(pattern)
             self.pubsub.unsubscribe(self._channel(namespace))
             self.unconfirmed.discard(namespace)
+        if wanted is not self.announced:  # a watch may have stopped and started again
+            self.announced = wanted
+            for namespace in wanted & self.subscribed - self.unconfirmed:
+                self.feed.placed(namespace)  # still subscribed: no confirmation will come
         self.subscribed = set(wanted)
         if not self.in_place and not self.unconfirmed:
             self._in_place()
