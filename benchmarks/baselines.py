@@ -92,6 +92,7 @@ class FileBaseline(Baseline):
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.recorded = False  # whether its record folder exists
 
     def read(self, ns: str) -> Configs:
         configs = {}
@@ -167,7 +168,9 @@ class FileBaseline(Baseline):
         return new
 
     def _append(self, ns: str, line: bytes) -> None:
-        (self.root / ".raw-history").mkdir(exist_ok=True)
+        if not self.recorded:
+            (self.root / ".raw-history").mkdir(exist_ok=True)
+            self.recorded = True
         log = os.open(self.root / ".raw-history" / ns, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
         try:
             os.write(log, line + b"\n")

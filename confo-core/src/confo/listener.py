@@ -173,10 +173,9 @@ class StoreListener:
         offline = self._store.offline
         if not offline:
             self._twin = self._store.twin()
-        per_namespace = self._store.capabilities().watch_scope == "namespace"
         with self._cond:
             self._watched = frozenset({first})
-            self._placed = set() if per_namespace else None
+            self._placed = set() if self._store.watches_per_namespace else None
         self._listener.start()
         self._dispatcher.start()
         if not offline:

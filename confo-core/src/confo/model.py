@@ -196,8 +196,10 @@ class WatchFeed(Protocol):
     def placed(self, namespace: str) -> None:
         """With ``Capabilities(watch_scope="namespace")``: the subscription to ``namespace``
         is in place (first, or again after the connection was lost), so changes to it reach
-        the listener from now on. Call ``changed(namespace, None)`` too where changes made
-        before it may have been missed."""
+        the listener from now on; Confo then reads the namespace whole. Saying it again is
+        harmless. A subscription put back without the listener losing the store (a client
+        library resubscribing by itself) is no new placement: call ``changed(namespace,
+        None)`` for what it may have missed."""
         ...
 
     def lost(self, reason: str) -> None:

@@ -381,6 +381,12 @@ class Store:
         """Whether the backend keeps schemas (and writes are conditional on them)."""
         return self._declared().schemas
 
+    @property
+    def watches_per_namespace(self) -> bool:
+        """Whether the backend's watch subscribes to each namespace on its own (see
+        ``Capabilities.watch_scope``)."""
+        return self._declared().watch_scope == "namespace"
+
     def _declared(self) -> Capabilities:
         if self._capabilities is None:
             self._capabilities = self.capabilities()

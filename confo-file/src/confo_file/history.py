@@ -92,8 +92,10 @@ def read(root: Path, namespace: str, limit: int, before: str | None) -> list[Cha
             for torn, line in _lines_backwards(file.fileno(), size):
                 if torn:  # being appended now, or cut short: never a record, even if whole
                     continue
+                if before is not None and line[:ID_DIGITS].decode(errors="replace") >= before:
+                    continue  # a page further back: newer lines are not checked again
                 found = _decode(line, path)
-                if found is None or (before is not None and found[0] >= before):
+                if found is None:
                     continue
                 where = f"File {str(path)!r}, record {found[0]}"
                 records.append(decode_record(found[0], found[1], where))

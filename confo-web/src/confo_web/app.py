@@ -196,7 +196,7 @@ class Console:
         handle = self._fresh(ns)
         revision = handle.revision(config)
         if revision is not None and str(revision) != base:
-            raise _Stale(str(revision), pretty(handle.get(config)))
+            raise _Stale(str(revision), "")  # the page shows what the store holds now
         handle.delete(config)
         try:
             handle.persist(config, message=message)

@@ -191,7 +191,7 @@ def redacted(message: str, *values: Any, secrets: Collection[Any] = ()) -> str:
     (a schema's) must not show a secret the page never showed."""
     found = [form for value in values for form in _secrets(value)]
     found += _secrets(list(secrets), inside=True) if secrets else []
-    for secret in sorted(set(found), key=len, reverse=True):  # the longest first
+    for secret in sorted(set(found), key=len, reverse=True):  # the longest first: no partials
         if secret:
             message = message.replace(secret, MASK)
     return message
@@ -224,7 +224,7 @@ def _secrets(value: Any, inside: bool = False) -> list[str]:
     elif isinstance(value, list):
         for item in value:
             found += _secrets(item, inside)
-    return sorted(set(found), key=len, reverse=True)  # the longest first: no partial masks
+    return found
 
 
 def revealed(config: JSONObject, path: list[str]) -> Any:
