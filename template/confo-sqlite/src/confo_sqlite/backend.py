@@ -90,6 +90,9 @@ class SqliteBackend(Backend):
                 self.path, timeout=timeout, check_same_thread=False, isolation_level=None
             )
             self.db.execute("PRAGMA foreign_keys = ON")
+            # WAL: a reader reads its snapshot while another process writes, instead of
+            # queueing for the lock behind racing writers (it needs a local disk, not NFS).
+            self.db.execute("PRAGMA journal_mode = WAL").fetchall()
             # Only a new database takes the write lock: processes starting while others
             # write would otherwise queue for it just to learn the tables exist.
             if not self._has_schema():
@@ -140,8 +143,8 @@ class SqliteBackend(Backend):
                 raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist.")
 
     def confo_read(self, namespace: str, names: Collection[str] | None) -> Snapshot:
-        with self._errors(f"read namespace {namespace!r}"):
-            db = self._db()
+        # One read transaction: the configurations and their schemas are of one moment.
+        with self._errors(f"read namespace {namespace!r}"), self._reading() as db:
             if not db.execute("SELECT 1 FROM namespaces WHERE name = ?", (namespace,)).fetchone():
                 raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist.")
             # fetchall: a cursor left half-read would keep the database locked after an error.
@@ -229,8 +232,7 @@ class SqliteBackend(Backend):
         return f"{record_id:0{ID_DIGITS}d}"
 
     def confo_history(self, namespace: str, limit: int, before: str | None) -> list[ChangeRecord]:
-        with self._errors(f"read the history of namespace {namespace!r}"):
-            db = self._db()
+        with self._errors(f"read the history of namespace {namespace!r}"), self._reading() as db:
             if not db.execute("SELECT 1 FROM namespaces WHERE name = ?", (namespace,)).fetchone():
                 raise NamespaceNotFoundError(f"Namespace {namespace!r} does not exist.")
             older = int(before) if before is not None and before.isdigit() else None
@@ -285,6 +287,15 @@ class SqliteBackend(Backend):
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        db.execute("BEGIN")  # deferred: a snapshot, no lock another writer waits for
+        try:
+            yield db
+        finally:
+            db.execute("ROLLBACK")  # a read has nothing to keep, even when it failed
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
