@@ -45,8 +45,8 @@ def serve(
 
 
 class Answer:
-    def __init__(self, status: int, text: str) -> None:
-        self.status_code, self.text = status, text
+    def __init__(self, status: int, text: str, headers: dict[str, str]) -> None:
+        self.status_code, self.text, self.headers = status, text, headers
 
 
 def request(
@@ -66,7 +66,7 @@ def request(
     answer = connection.getresponse()
     text = answer.read().decode()
     connection.close()
-    return Answer(answer.status, text)
+    return Answer(answer.status, text, {name.lower(): value for name, value in answer.getheaders()})
 
 
 def stop(process: subprocess.Popen[str]) -> str:

@@ -88,6 +88,12 @@ def test_a_token_from_the_environment_is_never_printed_nor_a_password_shown(
         assert PASSWORD not in missing.text
         write = request("POST", port, "/ns/x/c/y/save", auth, {"value": "{}"})
         assert write.status_code == 403
+        # Behind a TLS proxy on 127.0.0.1, which says so, the session cookie is Secure.
+        plain = request("POST", port, "/login", None, {"token": TOKEN})
+        proxied = request("POST", port, "/login", {"x-forwarded-proto": "https"}, {"token": TOKEN})
+        assert [plain.status_code, proxied.status_code] == [303, 303]
+        assert "secure" not in plain.headers["set-cookie"].lower()
+        assert "; secure" in proxied.headers["set-cookie"].lower()
     finally:
         printed = stop(process)
     assert TOKEN not in printed

@@ -75,7 +75,17 @@ def test_every_request_needs_the_token(store: Confo) -> None:
         assert "httponly" in cookie.lower()
         assert "samesite=strict" in cookie.lower()
         assert TOKEN not in cookie  # the session value is derived, not the token
+        assert "secure" not in cookie.lower()  # plain HTTP: a Secure cookie would never return
         assert anonymous.get("/").status_code == 200
+
+
+def test_over_tls_the_session_cookie_is_secure(store: Confo) -> None:
+    app = create_app(store, token=TOKEN, label="file:./configs")
+    with TestClient(app, base_url="https://127.0.0.1:8734") as client:
+        login = client.post("/login", data={"token": TOKEN}, follow_redirects=False)
+        assert login.status_code == 303
+        assert "; secure" in login.headers["set-cookie"].lower()
+        assert client.get("/").status_code == 200
 
 
 def test_pages_and_exports_never_hold_a_secret_until_revealed(client: TestClient) -> None:

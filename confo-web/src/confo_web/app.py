@@ -501,7 +501,13 @@ class Console:
         if not self.guard.token_matches(str(form.get("token", ""))):
             return self.page(request, "login.html", 401, error="That is not this console's token.")
         response = RedirectResponse("/", 303)
-        response.set_cookie(COOKIE, self.guard.session, httponly=True, samesite="strict")
+        # Secure where the page came over TLS (uvicorn takes X-Forwarded-Proto from a proxy on
+        # 127.0.0.1): the browser then never sends the session in clear. Over plain HTTP on
+        # 127.0.0.1 a Secure cookie would not be sent back at all.
+        secure = request.url.scheme == "https"
+        response.set_cookie(
+            COOKIE, self.guard.session, httponly=True, samesite="strict", secure=secure
+        )
         return response
 
     async def logout(self, request: Request) -> Response:
