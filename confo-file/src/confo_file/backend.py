@@ -61,6 +61,7 @@ from confo.names import NameKind, check_name, is_valid
 from confo.schemas import decode_document, encode_document
 from confo.values import decode, encode
 from confo_file import history
+from confo_file.durable import fsync_folder
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class FileBackend(Backend):
             )
         with self._io(f"create namespace {namespace!r}"):
             folder.mkdir(exist_ok=True)
-            _fsync_folder(folder.parent)
+            fsync_folder(folder.parent)
 
     @hookimpl
     def confo_delete_namespace(self, namespace: str) -> None:
@@ -164,7 +165,7 @@ class FileBackend(Backend):
                     records.rename(doomed / history.FOLDER)
                 if document.exists():  # and its schemas
                     document.rename(doomed / SCHEMAS_FOLDER)
-            _fsync_folder(folder.parent)
+            fsync_folder(folder.parent)
             shutil.rmtree(doomed)
 
     @hookimpl
@@ -216,7 +217,7 @@ class FileBackend(Backend):
                     ) from exc
             for name in changes.delete:
                 (folder / f"{name}{SUFFIX}").unlink(missing_ok=True)
-            _fsync_folder(folder)
+            fsync_folder(folder)
             root = self._root()
             schemas_revision = None
             if changes.schemas is not None:
@@ -451,12 +452,12 @@ def _write_schemas(root: Path, namespace: str, schemas: dict[str, Any]) -> str |
     if not schemas:
         with suppress(FileNotFoundError):
             path.unlink()
-            _fsync_folder(path.parent)
+            fsync_folder(path.parent)
         return None
     path.parent.mkdir(exist_ok=True)
     temps = _Temps(root / TEMP_FOLDER, _temp_prefix(namespace))  # on config_path's device
     revision = _replace(path, encode_document(schemas) + b"\n", temps)
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
     return revision
 
 
@@ -588,11 +589,3 @@ def _mode_for(target: Path) -> int:
         return target.stat().st_mode & 0o7777
     except FileNotFoundError:
         return _NEW_FILE_MODE
-
-
-def _fsync_folder(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -32,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from confo.history import ChangeRecord, RecordDraft, decode_record
+from confo_file.durable import fsync_folder
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ def append(root: Path, namespace: str, record: RecordDraft) -> str:
     finally:
         os.close(fd)
     if created:
-        _fsync(folder)
+        fsync_folder(folder)
     if rotated:
         for old in segments[:-1]:
             _path(folder, old).unlink(missing_ok=True)
@@ -137,7 +138,7 @@ def _make(folder: Path) -> None:
     for made in (folder.parent, folder):
         if not made.is_dir():
             made.mkdir(exist_ok=True)
-            _fsync(made.parent)
+            fsync_folder(made.parent)
 
 
 def _last_id(fd: int) -> int | None:
@@ -192,11 +193,3 @@ def _decode(line: bytes, path: Path) -> tuple[str, bytes] | None:
         return parts[0].decode(), body
     log.warning("skipped a damaged change record in %s: its checksum fails", path)
     return None
-
-
-def _fsync(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
