@@ -202,6 +202,10 @@ class HostileInputConformance:
             lambda: manager.use_namespace(missing),
             lambda: manager.delete_namespace(missing),
             lambda: manager.namespace(missing).get_all(),
+            # update() reads one configuration by name: a store that cannot tell a missing
+            # configuration from a missing namespace must not create the namespace by writing.
+            lambda: manager.namespace(missing).update("db", lambda config: {**config, "n": 1}),
         ):
             with pytest.raises(NamespaceNotFoundError, match=missing):
                 call()
+        assert missing not in manager.get_namespaces()["all_namespaces"]
