@@ -375,7 +375,7 @@ def test_waiting_for_a_value_that_comes_rejected_raises_its_error(
     writer.start()
     try:
         with pytest.raises(ModelError, match="/rate"):
-            manager.bind(Limits, "limits", missing="wait", timeout=3)
+            manager.bind(Limits, "limits", missing="wait", timeout=30)  # returns on arrival
     finally:
         writer.join(10)
 

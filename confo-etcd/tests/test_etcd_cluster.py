@@ -21,8 +21,10 @@ def test_failover_and_quorum_loss() -> None:
                 down.stop()
                 if down is cluster.members[0]:  # one of three down: the cluster has a quorum
                     manager.set("db", "v", 2)
-                    manager.persist()  # reaches a live member, whichever one it was using
-                    manager.reload()
+                    # Reaches a live member, whichever one it was using, once a leader is
+                    # elected if the stopped member led.
+                    eventually(manager.persist)
+                    eventually(manager.reload)
                     assert manager.get("db") == {"v": 2}
             with pytest.raises(BackendUnavailableError):  # two of three down: no quorum
                 manager.reload()

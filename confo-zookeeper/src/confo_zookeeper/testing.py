@@ -67,7 +67,9 @@ class ZookeeperServer(ServerProcess):
         else:
             settings += [f"clientPort={self.port}", f"clientPortAddress={self.host}"]
         if self.ensemble:
-            settings += ["initLimit=10", "syncLimit=5", *self.ensemble]
+            # 10 s to join, 5 s to answer the leader (in ticks of 200 ms): shorter, a stalled
+            # follower of a loaded machine drops out and the ensemble elects again and again.
+            settings += ["initLimit=50", "syncLimit=25", *self.ensemble]
             (self.data_dir / "data").mkdir(exist_ok=True)
             (self.data_dir / "data" / "myid").write_text(f"{self.server_id}\n")
         (self.data_dir / "zoo.cfg").write_text("\n".join([*settings, *self.settings, ""]))

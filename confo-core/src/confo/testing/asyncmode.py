@@ -276,7 +276,8 @@ class AsyncConformance:
                 # A loop blocked by the calls could not tick until they returned.
                 assert during, f"no tick in {took:.3f}s of store calls: the loop was blocked"
                 gaps = [b - a for a, b in zip([started, *during], [*during, ended], strict=True)]
-                assert max(gaps) < max(0.5, took / 2), (max(gaps), took)
+                # Bounded well above a loaded machine's stalls: a blocked loop ticks not at all.
+                assert max(gaps) < max(2.0, took / 2), (max(gaps), took)
 
         run(test)
 

@@ -27,6 +27,7 @@ from confo.testing.raw import RawStore
 # One worker process of the races below: argv is backend type, credentials (JSON), namespace,
 # rounds, "update" or "loop" (reload, get, set, persist; retry on ConflictError), and the time
 # at which every worker starts at once (so that they race from the first, creating, write).
+RACER_TIMEOUT = 30.0
 RACER = """
 import json, sys
 from confo.errors import ConflictError
@@ -376,7 +377,10 @@ def race(  # noqa: PLR0917 (a test helper's plain call reads best)
     """``racers`` processes increment one counter ``rounds`` times each (``how``: "update", or
     "loop": reload, set, persist until no conflict). Started, and once every one has connected
     (a loaded machine may take seconds to start a Python), let go all at once."""
-    argv = [backend_type, json.dumps(dict(credentials)), ns, str(rounds), how]
+    # A racer waits long for a lock (a local store's "timeout"): the race tests lose nothing,
+    # not how fast a loaded machine hands a contended lock around.
+    patient = {"timeout": RACER_TIMEOUT, **credentials}
+    argv = [backend_type, json.dumps(patient), ns, str(rounds), how]
     processes = [
         subprocess.Popen(
             [sys.executable, "-c", RACER, *argv],

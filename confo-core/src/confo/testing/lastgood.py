@@ -61,7 +61,10 @@ sys.stdin.readline()
 deadline = time.monotonic() + 45
 while (manager.source().kind != "store" or not watch.healthy) and time.monotonic() < deadline:
     time.sleep(0.05)
-time.sleep(0.5)  # the events of the catch-up read are delivered just after it is healthy
+# The events of the catch-up read are delivered just after it is healthy: wait for them.
+while {event[0] for event in events} < {"db", "gone"} and time.monotonic() < deadline:
+    time.sleep(0.05)
+time.sleep(0.2)  # and for anything wrongly delivered after them, which the test refuses
 print(json.dumps({"source": str(manager.source()), "events": sorted(events),
                   "values": manager.get_all()}), flush=True)
 manager.persist()  # the edit made offline, now that the store answers
