@@ -4,6 +4,7 @@ secret's, and lists whose items move between the page and the save."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from confo_web.masking import (
@@ -38,6 +39,39 @@ def test_a_definition_a_secret_property_refers_to_is_masked_and_kept() -> None:
     assert sorted(map(str, schema_secrets(schema))) == [S, S]
 
 
+@pytest.mark.parametrize(
+    ("ref", "elsewhere"),
+    [
+        ("#/$defs/C/properties/v", {"$defs": {"C": {"properties": {"v": {"const": S}}}}}),
+        ("#/$defs/DB%20Pass", {"$defs": {"DB Pass": {"enum": [S, "b"]}}}),
+        ("#/$defs/a~1b~0c", {"$defs": {"a/b~c": {"default": S}}}),
+        ("#/properties/other", {"properties": {"other": {"const": S}}}),
+        ("#/properties/x/$defs/in", {"properties": {"x": {"$defs": {"in": {"const": S}}}}}),
+        ("#pass", {"$defs": {"p": {"$anchor": "pass", "examples": [S]}}}),
+        (
+            "#/$defs/DB",
+            {"$defs": {"DB": {"allOf": [{"$ref": "#/$defs/in"}]}, "in": {"const": S}}},
+        ),
+    ],
+    ids=["deep-pointer", "percent", "tilde", "a-property", "nested-defs", "anchor", "chain"],
+)
+def test_whatever_a_secret_refers_to_is_masked(ref: str, elsewhere: dict[str, Any]) -> None:
+    schema: dict[str, Any] = {"properties": {"password": {"$ref": ref}}}
+    for key, value in elsewhere.items():
+        schema.setdefault(key, {}).update(value)
+    shown = masked_schema(schema)
+    assert S not in json.dumps(shown)
+    assert unmasked_schema(shown, schema) == schema
+
+
+def test_a_secret_property_inside_a_definition_masks_what_it_refers_to() -> None:
+    schema = {
+        "properties": {"db": {"$ref": "#/$defs/DB"}},
+        "$defs": {"DB": {"properties": {"password": {"$ref": "#/$defs/Pw"}}}, "Pw": {"const": S}},
+    }
+    assert S not in json.dumps(masked_schema(schema))
+
+
 def test_a_deleted_alternative_whose_twin_looks_alike_is_refused_not_guessed() -> None:
     schema = {"properties": {"token": {"anyOf": [{"const": "OLD-A"}, {"const": "OLD-B"}]}}}
     shown = masked_schema(schema)
@@ -67,6 +101,40 @@ def test_an_item_edited_in_place_keeps_its_secret_and_one_moved_and_edited_is_re
     shown["users"] = [{**shown["users"][1], "name": "b2"}]  # moved, edited, the other gone
     with pytest.raises(MaskError):
         unmasked(shown, users)
+
+
+ALICE, BOB = {"name": "alice", "password": "PA"}, {"name": "bob", "password": "PB"}
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # alice deleted, carol added as a copy of bob's row: carol's place was bob's before
+        lambda a, b: [b, {**b, "name": "carol"}],
+        # swapped, and alice renamed: the renamed row now sits where bob's was
+        lambda a, b: [b, {**a, "name": "alicia"}],
+        # alice deleted, bob renamed, carol added: every place changed hands
+        lambda a, b: [{**b, "name": "robert"}, {**a, "name": "carol"}],
+        # two rows edited at once: the edit of one cannot prove the other stayed
+        lambda a, b: [{**a, "name": "alicia"}, {**b, "name": "robert"}],
+    ],
+    ids=["deleted-and-copied", "swapped-and-renamed", "all-replaced", "two-edited"],
+)
+def test_a_mask_in_an_edited_item_of_a_changed_list_is_refused_never_given_another_s(
+    edit: Any,
+) -> None:
+    users = {"users": [ALICE, BOB]}
+    a, b = masked(users)["users"]
+    with pytest.raises(MaskError, match=r"users\.1\.password|users\.0\.password"):
+        unmasked({"users": edit(a, b)}, users)
+
+
+def test_a_row_moved_untouched_beside_an_added_one_keeps_its_secret() -> None:
+    users = {"users": [ALICE, BOB]}
+    _, b = masked(users)["users"]
+    assert unmasked({"users": [b, {"name": "carol", "password": "PC"}]}, users) == {
+        "users": [BOB, {"name": "carol", "password": "PC"}]
+    }
 
 
 def test_a_schema_error_quoting_a_hidden_value_is_redacted() -> None:

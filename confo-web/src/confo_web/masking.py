@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Collection
 from typing import Any
+from urllib.parse import unquote
 
 from confo.values import JSONObject
 
@@ -53,77 +54,112 @@ def unmasked(new: Any, stored: Any) -> Any:
 VALUE_KEYWORDS = frozenset({"const", "default", "enum", "examples", "example"})
 """The JSON Schema keywords (and OpenAPI's ``example``) that hold values, which may be a
 secret field's."""
-_PROPERTY_MAPS = frozenset({"properties", "patternProperties"})
-_DEFINITION_MAPS = frozenset({"$defs", "definitions"})
-_LOCAL_REF = re.compile(r"#/(?:\$defs|definitions)/([^/]+)")
+_NAMED_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions"})
+"""Keywords whose keys name subschemas: a property (or definition) named like a secret is."""
+_REFS = frozenset({"$ref", "$dynamicRef"})
+_ANCHORS = frozenset({"$anchor", "$dynamicAnchor"})
+Place = tuple[str, ...]
+"""Where a subschema is in its schema: the keys (list indexes as digits) down to it."""
 
 
 def masked_schema(schema: Any) -> Any:
     """``schema`` with every value it holds for a secret field masked: the ``const``,
-    ``default``, ``enum`` and ``examples`` of a subschema under a secret-named property (or
-    of a definition such a property refers to with ``$ref``), and the secret fields of any
+    ``default``, ``enum`` and ``examples`` of a subschema under a secret-named property (or of
+    any subschema such a property refers to with a local ``$ref``: a JSON Pointer such as
+    ``#/$defs/Pass`` or ``#/properties/other``, or an ``$anchor``), and the secret fields of any
     value those keywords hold elsewhere. Types, lengths and patterns stay readable: they say
-    what a secret must look like, not what it is."""
-    return _masked_schema(schema, False, _secret_definitions(schema))
+    what a secret must look like (a ``pattern`` may still spell one out: keep secrets out of
+    patterns)."""
+    return _masked_schema(schema, False, _secret_places(schema), ())
 
 
-def _masked_schema(schema: Any, secret: bool, definitions: frozenset[str]) -> Any:
+def _masked_schema(schema: Any, secret: bool, places: frozenset[Place], at: Place) -> Any:
+    secret = secret or at in places
     if isinstance(schema, list):
-        return [_masked_schema(item, secret, definitions) for item in schema]
+        return [_masked_schema(s, secret, places, (*at, str(i))) for i, s in enumerate(schema)]
     if not isinstance(schema, dict):
         return schema
     shown: dict[str, Any] = {}
     for key, value in schema.items():
+        where = (*at, key)
         if key in VALUE_KEYWORDS:
-            shown[key] = MASK if secret else masked(value)
-        elif key in _PROPERTY_MAPS | _DEFINITION_MAPS and isinstance(value, dict):
-            named = definitions if key in _DEFINITION_MAPS else frozenset()
+            shown[key] = MASK if secret or where in places else masked(value)
+        elif key in _NAMED_MAPS and isinstance(value, dict):
             shown[key] = {
-                name: _masked_schema(
-                    sub, secret or is_secret(str(name)) or name in named, definitions
-                )
+                name: _masked_schema(sub, secret or is_secret(str(name)), places, (*where, name))
                 for name, sub in value.items()
             }
         else:
-            shown[key] = _masked_schema(value, secret, definitions)
+            shown[key] = _masked_schema(value, secret, places, where)
     return shown
 
 
-def _secret_definitions(schema: Any) -> frozenset[str]:
-    """The names of the definitions (``$defs``, ``definitions``) that a secret property's
-    subschema refers to, directly or through other definitions."""
-    found: set[str] = set()
+def _secret_places(schema: Any) -> frozenset[Place]:
+    """The places a secret property's subschema refers to, directly or through what those
+    refer to in turn."""
+    anchors = _anchors(schema, ())
+    found: set[Place] = set()
     pending = _refs(schema, False)
     while pending:
-        name = pending.pop()
-        if name in found:
+        place = _place(pending.pop(), anchors)
+        if place is None or place in found:
             continue
-        found.add(name)
-        for where in _DEFINITION_MAPS:
-            defined = schema.get(where) if isinstance(schema, dict) else None
-            if isinstance(defined, dict) and name in defined:
-                pending |= _refs(defined[name], True)
+        found.add(place)
+        target = _at(schema, place)
+        if target is not None:
+            pending |= _refs(target, True)
     return frozenset(found)
 
 
 def _refs(schema: Any, secret: bool) -> set[str]:
-    """The local definitions ``schema`` refers to from where a secret is held."""
+    """The local references ``schema`` makes from where a secret is held (definitions too:
+    one nobody refers to holds nothing that counts, and masking it costs nothing)."""
     if isinstance(schema, list):
         return set().union(*(_refs(item, secret) for item in schema))
     if not isinstance(schema, dict):
         return set()
     found: set[str] = set()
     for key, value in schema.items():
-        if key == "$ref" and secret and isinstance(value, str):
-            match = _LOCAL_REF.fullmatch(value)
-            if match:
-                found.add(match[1])
-        elif key in _PROPERTY_MAPS and isinstance(value, dict):
+        if key in _REFS:
+            if secret and isinstance(value, str) and value.startswith("#"):
+                found.add(value)
+        elif key in _NAMED_MAPS and isinstance(value, dict):
             for name, sub in value.items():
                 found |= _refs(sub, secret or is_secret(str(name)))
-        elif key not in _DEFINITION_MAPS:  # a definition counts once something refers to it
+        elif key not in VALUE_KEYWORDS:  # values, not subschemas
             found |= _refs(value, secret)
     return found
+
+
+def _anchors(schema: Any, at: Place) -> dict[str, Place]:
+    if isinstance(schema, list):
+        return {k: v for i, s in enumerate(schema) for k, v in _anchors(s, (*at, str(i))).items()}
+    if not isinstance(schema, dict):
+        return {}
+    found = {name: at for key in _ANCHORS if isinstance(name := schema.get(key), str)}
+    for key, value in schema.items():
+        if key not in VALUE_KEYWORDS:
+            found |= _anchors(value, (*at, key))
+    return found
+
+
+def _place(ref: str, anchors: dict[str, Place]) -> Place | None:
+    """Where a local reference (``#``, ``#/a/b``, ``#name``) points; None: nowhere known."""
+    fragment = unquote(ref[1:])
+    if not fragment.startswith("/"):
+        return () if not fragment else anchors.get(fragment)
+    return tuple(part.replace("~1", "/").replace("~0", "~") for part in fragment[1:].split("/"))
+
+
+def _at(schema: Any, place: Place) -> Any:
+    for step in place:
+        if isinstance(schema, dict) and step in schema:
+            schema = schema[step]
+        elif isinstance(schema, list) and step.isdigit() and int(step) < len(schema):
+            schema = schema[int(step)]
+        else:
+            return None
+    return schema
 
 
 def unmasked_schema(new: Any, stored: Any) -> Any:
@@ -139,8 +175,9 @@ def _restored(new: Any, stored: Any, shown: Any, path: tuple[str, ...]) -> Any:
     """``new`` with each mask replaced by ``stored``'s value where ``shown`` (``stored`` as
     the page showed it) has the mask at the same place. An item of a list is matched to the
     stored item the page showed exactly so (at its own index first), so that reordering or
-    deleting items never hands one item's secret to another; an item edited besides keeps
-    its place, if the list kept its length.
+    deleting items never hands one item's secret to another. An item edited besides keeps
+    the secret of its place only when nothing else in the list changed: once items moved,
+    came or went, its place may have been another item's.
 
     :raises MaskError: a mask with nothing to restore, or several stored items it may be.
     """
@@ -156,25 +193,29 @@ def _restored(new: Any, stored: Any, shown: Any, path: tuple[str, ...]) -> Any:
         seen_items = shown if isinstance(shown, list) else []
         result = []
         for i, item in enumerate(new):
-            j = _matching(item, i, seen_items, same_length=len(new) == len(old_items))
+            j = _matching(new, i, seen_items)
             old_item, seen_item = (old_items[j], seen_items[j]) if j is not None else (None, None)
             result.append(_restored(item, old_item, seen_item, (*path, str(i))))
         return result
     return new
 
 
-def _matching(item: Any, i: int, shown: list[Any], *, same_length: bool) -> int | None:
-    """The index of the stored item that ``item`` is (see :func:`_restored`); None: none."""
+def _matching(new: list[Any], i: int, shown: list[Any]) -> int | None:
+    """The index of the stored item that ``new[i]`` is (see :func:`_restored`); None: none."""
+    item = new[i]
     if not _holds_mask(item):
         return None
     alike = [j for j, candidate in enumerate(shown) if candidate == item]
+    same_length = len(new) == len(shown)
     if i in alike and same_length:
         return i
     if len(alike) == 1:
         return alike[0]
-    if not alike and same_length:
-        return i
-    return None
+    if alike:
+        return None  # several stored items the page showed alike: which is unknown
+    # Edited: the item of its place only if the rest of the list is as shown.
+    untouched = all(new[k] == shown[k] for k in range(len(new)) if k != i)
+    return i if same_length and untouched else None
 
 
 def _holds_mask(value: Any) -> bool:
