@@ -7,6 +7,7 @@ import html
 import json
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
@@ -302,6 +303,28 @@ def test_namespaces_are_created_and_deleted_only_when_their_name_is_typed(
     assert sorted(store.get_namespaces()["all_namespaces"]) == ["billing"]
 
 
+def test_saves_of_several_people_at_once_are_each_written_or_refused(
+    client: TestClient, store: Confo
+) -> None:
+    """Requests run side by side on one manager: a save's reload must not drop another's edit
+    between its set and its persist, which then wrote nothing and still said "saved"."""
+    page = client.get("/ns/shop/c/new").text
+    token = csrf(page)
+
+    def save(n: int) -> int:
+        fields = {"csrf_token": token, "base": "", "value": json.dumps({"n": n})}
+        return client.post(f"/ns/shop/c/c{n}/save", data=fields, follow_redirects=False).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(save, range(40)))
+    assert answers == [303] * 40
+    handle = store.namespace("shop")
+    handle.reload()
+    assert {f"c{n}": handle.get(f"c{n}", default=None) for n in range(40)} == {
+        f"c{n}": {"n": n} for n in range(40)
+    }
+
+
 def test_a_schema_is_shown_and_edited(client: TestClient, store: Confo) -> None:
     page = client.get("/ns/shop/c/flags/schema").text
     schema = json.dumps({"properties": {"new_checkout": {"type": "boolean"}}})
@@ -407,6 +430,28 @@ def test_store_errors_and_odd_names_never_show_a_secret(client: TestClient, stor
         )
         assert answer.status_code == 400, method
         assert SECRET not in answer.text, method
+
+
+def test_a_rollback_refused_by_a_schema_never_shows_the_schema_s_hidden_values(
+    client: TestClient, store: Confo
+) -> None:
+    """The schema's enum of passwords is masked on its page; the rollback's error quoting it
+    ("not one of [...]") must mask it too."""
+    first = store.namespace("shop").history("db", 10)[-1].id
+    store.set("db", {"host": "db.internal", "port": 5432, "password": "pw-prod"})
+    store.persist()
+    allowed = {"enum": ["pw-prod", "pw-stage-canary"]}
+    store.set_schema("db", {"properties": {"password": allowed}})
+    page = client.get("/ns/shop/c/db/schema").text
+    assert "pw-stage-canary" not in page
+    for method in ("GET", "POST"):
+        answer = client.request(
+            method, f"/ns/shop/rollback/{first}", data={"csrf_token": csrf(page)}
+        )
+        assert answer.status_code == 400, method
+        assert "not one of" in html.unescape(answer.text), method
+        assert "pw-stage-canary" not in answer.text, method
+        assert MASK in answer.text, method
 
 
 def test_json_nested_too_deeply_is_a_message(client: TestClient) -> None:

@@ -223,6 +223,9 @@ class AsyncConfo:
     async def get_schema(self, config: str, namespace: str | None = None) -> JSONObject | None:
         return await self._run(self.sync.get_schema, config, namespace)
 
+    async def get_schemas(self, namespace: str | None = None) -> dict[str, JSONObject]:
+        return await self._run(self.sync.get_schemas, namespace)
+
     async def capabilities(self, name: str | None = None) -> Capabilities:
         return await self._run(self.sync.capabilities, name)
 

@@ -425,6 +425,10 @@ class Confo:
         """The schema the store holds for ``config`` (None if none), read now."""
         return self._namespace_or_current(namespace).get_schema(config)
 
+    def get_schemas(self, namespace: str | None = None) -> dict[str, JSONObject]:
+        """Every schema the store holds in the namespace, by configuration, read now."""
+        return self._namespace_or_current(namespace).get_schemas()
+
     def rejected(self, namespace: str | None = None) -> dict[str, str]:
         """Configurations whose stored value fails its schema, each with the error; the view
         keeps their last valid value (see :meth:`Namespace.rejected`)."""

@@ -494,9 +494,13 @@ class Namespace:
 
     def get_schema(self, config: str) -> JSONObject | None:
         """The JSON Schema the store holds for ``config`` (read now); None if it has none."""
+        return self.get_schemas().get(config)
+
+    def get_schemas(self) -> dict[str, JSONObject]:
+        """Every JSON Schema the store holds in this namespace, by configuration (read now, in
+        one read); configurations without one are absent."""
         snapshot = self._read_schemas(self._session.held(self.name))
-        schema = snapshot.schemas.get(config)
-        return None if schema is None else copy_json(schema)
+        return {config: copy_json(schema) for config, schema in snapshot.schemas.items()}
 
     def set_schema(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import difflib
 import json
+import threading
 from collections.abc import Callable, Collection
 from contextlib import suppress
 from dataclasses import dataclass
@@ -114,6 +115,9 @@ class Console:
         self.label = label  # the store's URL, its password redacted
         self.guard = guard
         self.templates = Jinja2Templates(directory=HERE / "templates")
+        # Requests run side by side on one manager: a save (reload, set, persist) must not
+        # have another's reload drop its edit in between. Held only for those few calls.
+        self.editing = threading.Lock()
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
         return await run_in_threadpool(call, *args)
@@ -193,6 +197,10 @@ class Console:
         )
 
     def _delete(self, ns: str, config: str, base: str, message: str | None) -> None:
+        with self.editing:
+            self._delete_now(ns, config, base, message)
+
+    def _delete_now(self, ns: str, config: str, base: str, message: str | None) -> None:
         handle = self._fresh(ns)
         revision = handle.revision(config)
         if revision is not None and str(revision) != base:
@@ -327,28 +335,39 @@ class Console:
 
     async def redacted(self, ns: str, message: str, secrets: Collection[Any] = ()) -> str:
         """``message`` (a store's error) with every secret the namespace holds, or held in its
-        recent history, masked: an error about a value must not show what pages never do."""
+        recent history, or hidden in its schemas, masked: an error about a value (a rollback's
+        "not one of [...]") must not show what pages never do."""
 
-        def known() -> list[Any]:
+        def known() -> tuple[list[Any], list[Any]]:
             handle = self.manager.namespace(ns)
             values: list[Any] = [handle.get_all()]
+            hidden: list[Any] = []
             with suppress(ConfoError):
                 for record in handle.history(None, 100):
                     values += [
                         c[side] for c in record.changes.values() for side in ("before", "after")
                     ]
-            return values
+            with suppress(ConfoError):
+                for schema in handle.get_schemas().values():
+                    hidden += schema_secrets(schema)
+            return values, hidden
 
         try:
-            values = await self.run(known)
+            values, hidden = await self.run(known)
         except ConfoError:
-            values = []
-        return redacted(message, *values, secrets=secrets)
+            values, hidden = [], []
+        return redacted(message, *values, secrets=[*secrets, *hidden])
 
     def _stored(self, ns: str, config: str) -> Any:
         return self.manager.namespace(ns).get(config, default=None)
 
     def _save(
+        self, ns: str, config: str, value: JSONObject, base: str, message: str | None
+    ) -> None:
+        with self.editing:
+            self._save_now(ns, config, value, base, message)
+
+    def _save_now(
         self, ns: str, config: str, value: JSONObject, base: str, message: str | None
     ) -> None:
         handle = self._fresh(ns)

@@ -71,9 +71,14 @@ class SchemaConformance:
         other.use_namespace(ns)
         assert other.get_schema("db") == PORT
         assert other.get_schema("cache") is None
+        other.set_schema("cache", {"type": "object"})  # a schema before any value
+        assert ruled.get_schemas() == {"db": PORT, "cache": {"type": "object"}}
+        ruled.get_schemas()["db"]["type"] = "array"  # a copy: the view's own is untouched
+        assert ruled.get_schema("db") == PORT
         before = ruled.get_namespaces()["all_namespaces"]
         other.set_schema("db", None)
         assert ruled.get_schema("db") is None
+        assert ruled.get_schemas() == {"cache": {"type": "object"}}
         ruled.set("db", "port", "now anything goes")  # no schema: no rule
         assert ruled.get_namespaces()["all_namespaces"] == before  # never listed as a namespace
 
