@@ -295,7 +295,8 @@ class SqliteBackend(Backend):
         try:
             yield db
         finally:
-            db.execute("ROLLBACK")  # a read has nothing to keep, even when it failed
+            if db.in_transaction:  # SQLite may have ended it on an error: keep that error
+                db.execute("ROLLBACK")  # a read has nothing to keep
 
     @contextmanager
     def _errors(self, what: str) -> Iterator[None]:
