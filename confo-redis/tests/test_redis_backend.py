@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import redis
 
-from confo import Confo
+from confo import Confo, hookimpl
 from confo.errors import (
     BackendAuthenticationError,
     BackendUnavailableError,
@@ -328,6 +328,51 @@ def test_a_later_namespace_is_healthy_only_once_its_subscription_is_in_place() -
         plain.close()
     finally:
         server.cleanup()
+
+
+class SlowReads:
+    """A wrapper plugin: once armed, the next read of ``namespace`` (a watch's seed) takes a
+    second, the subscription being placed meanwhile, and the reads after it wait for ``go``."""
+
+    def __init__(self, namespace: str) -> None:
+        self.namespace = namespace
+        self.armed = False
+        self.seen = 0
+        self.go = threading.Event()
+
+    @hookimpl(wrapper=True)
+    def confo_read(self, namespace: str, names: Any) -> Any:
+        if self.armed and namespace == self.namespace:
+            self.seen += 1
+            if self.seen == 1:
+                time.sleep(1.0)
+            else:
+                self.go.wait(30)
+        return (yield)
+
+
+def test_a_read_begun_before_the_subscription_makes_no_watch_healthy(
+    redis_server: RedisServer,
+) -> None:
+    """A change between a read's start and the subscription is in neither: the watch is
+    current only after a read begun once subscribed (the seed's end once claimed it)."""
+    keep, late = unique(), unique()
+    slow = SlowReads(late)
+    with Confo() as manager:
+        manager.load_backend(redis_server.credentials(), "r", "redis", plugins=[slow])
+        manager.activate_backend("r")
+        for ns in (keep, late):
+            manager.create_namespace(ns)
+        handle = manager.namespace(late)  # its first read, not the watch's
+        with manager.namespace(keep).watch(lambda event: None) as keeper:
+            until(lambda: keeper.healthy)
+            slow.armed = True
+            with handle.watch(lambda event: None) as watch:
+                until(lambda: slow.seen >= 2)  # placed during the seed: read again, held
+                time.sleep(0.3)
+                assert not watch.healthy
+                slow.go.set()
+                until(lambda: watch.healthy)
 
 
 def test_a_namespace_watched_again_at_once_turns_healthy(redis_server: RedisServer) -> None:

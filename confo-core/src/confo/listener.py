@@ -100,7 +100,7 @@ class Subscriber:
 class _Reads:
     """How the reads of one namespace go: pending names, failures and their back-off."""
 
-    __slots__ = ("backoff", "failing", "lock", "pending", "retry_at")
+    __slots__ = ("backoff", "failing", "lock", "pending", "placements", "retry_at")
 
     def __init__(self) -> None:
         self.lock = threading.Lock()  # held across a read, its comparison, and a seed
@@ -108,6 +108,9 @@ class _Reads:
         self.failing = False
         self.retry_at = 0.0
         self.backoff = Backoff()
+        # Times the namespace's subscription was placed: a whole read syncs its watches only
+        # if none came while it read (what it read may predate the subscription).
+        self.placements = 0
 
     def want(self, names: Collection[str] | None) -> None:
         if names is None or self.pending is None:
@@ -227,6 +230,8 @@ class StoreListener:
         try:
             with self._session.ordered(namespace), reads.lock:
                 began = time.time()
+                with self._cond:
+                    placements = reads.placements
                 snapshot, synced = self._seed(namespace)
                 subscriber.delivered = _values(snapshot)
                 subscriber.refused = set(snapshot.rejected)
@@ -236,7 +241,7 @@ class StoreListener:
                     on_seed(snapshot)
                 with self._cond:
                     subscriber.seeded = True
-                    if synced:
+                    if synced and reads.placements == placements:
                         subscriber.synced_epoch, subscriber.synced_at = epoch, _now()
                     if self._epoch != epoch or not synced:  # read it (again) once it can be
                         reads.want(None)
@@ -357,11 +362,12 @@ class StoreListener:
                 return
             self._placed.add(namespace)
             # What changed between the watch's seed and now came before the subscription:
-            # its watches are current again once a whole read after this one is done.
+            # its watches are current again once a whole read begun after this one is done.
             for subscriber in self._subscribers.get(namespace, ()):
                 subscriber.synced_epoch = -1
             reads = self._reads.get(namespace)
             if reads is not None:
+                reads.placements += 1
                 reads.want(None)
                 self._cond.notify_all()
 
@@ -500,6 +506,8 @@ class StoreListener:
             return []
         with self._session.ordered(namespace), reads.lock:
             began = time.time()
+            with self._cond:
+                placements = reads.placements
             snapshot = self._read(namespace, names)
             with self._cond:
                 subscribers = [s for s in self._subscribers.get(namespace, ()) if s.seeded]
@@ -510,7 +518,7 @@ class StoreListener:
             ]
             current = self._current(began, names, epoch)
             self._session.merge_pushed(namespace, snapshot, names, read_at=current)
-        self._read_done(reads, subscribers, names is None, epoch)
+        self._read_done(reads, subscribers, names is None, epoch, placements)
         return events
 
     def _current(self, began: float, names: set[str] | None, epoch: int) -> float | None:
@@ -526,12 +534,12 @@ class StoreListener:
             return min(began, self._alive_at.timestamp())
 
     def _read_done(
-        self, reads: _Reads, subscribers: list[Subscriber], whole: bool, epoch: int
+        self, reads: _Reads, subscribers: list[Subscriber], whole: bool, epoch: int, placements: int
     ) -> None:
         with self._cond:
             reads.failing = False
             reads.backoff.reset()
-            if whole:
+            if whole and reads.placements == placements:
                 now = _now()
                 for subscriber in subscribers:
                     subscriber.synced_epoch, subscriber.synced_at = epoch, now
