@@ -207,8 +207,10 @@ class AsyncConfo:
         namespace: str | None = None,
         config: str | None = None,
         message: str | None = None,
+        *,
+        dry_run: bool = False,
     ) -> ChangeRecord | None:
-        return await self._run(self.sync.rollback, to, namespace, config, message)
+        return await self._run(self.sync.rollback, to, namespace, config, message, dry_run=dry_run)
 
     async def set_schema(
         self,

@@ -393,15 +393,19 @@ class Confo:
         namespace: str | None = None,
         config: str | None = None,
         message: str | None = None,
+        *,
+        dry_run: bool = False,
     ) -> ChangeRecord | None:
         """Write back what a namespace (the current one unless given), or only ``config`` of
         it, held right after change record ``to``; configurations created since are deleted.
         Conditional like :meth:`update`, and recorded itself (``rollback to <to>`` unless
-        ``message``). Returns its record, or None if nothing had changed since ``to``.
+        ``message``). Returns its record, or None if nothing had changed since ``to``; with
+        ``dry_run``, writes nothing and returns the record it would write (an empty ``id``).
 
         :raises RecordNotFoundError: no record ``to`` in the namespace's history.
         """
-        return self._namespace_or_current(namespace).rollback(to, config, message=message)
+        handle = self._namespace_or_current(namespace)
+        return handle.rollback(to, config, message=message, dry_run=dry_run)
 
     def set_schema(
         self,

@@ -85,6 +85,10 @@ class AsyncConformance:
                 if config.sync._active_session().store.keeps_history:
                     records = await config.history(config="db")
                     assert records[-1].message == "first"
+                    dry = await config.rollback(records[-1].id, config="db", dry_run=True)
+                    assert dry is not None
+                    assert dry.id == ""
+                    assert config.get("db") == {"host": "a", "port": 2}  # nothing written
                     await config.rollback(records[-1].id, config="db")
                     assert config.get("db") == {"host": "a", "port": 1}
             await _until(lambda: not threads_of(backend) and not pool_threads())

@@ -260,6 +260,12 @@ class HistoryConformance:
         recorded.persist()
         recorded.set("db", "pool", 30)
         recorded.persist()
+        count = len(recorded.history())
+        dry = recorded.rollback(good, dry_run=True)
+        assert dry is not None
+        assert (dry.id, dry.changes["db"]) == ("", {"before": {"pool": 30}, "after": {"pool": 10}})
+        assert len(recorded.history()) == count  # a dry run writes nothing, records nothing
+        assert recorded.get("db") == {"pool": 30}
         record = recorded.rollback(good, message="back to 10")
         assert record is not None
         assert record.message == "back to 10"
