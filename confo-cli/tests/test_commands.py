@@ -90,6 +90,22 @@ def test_every_lookalike_word_is_stored_as_a_string_with_a_warning(
     assert store.stored(ns, "flags") == {"beta": text}
 
 
+@pytest.mark.parametrize("text", ['{"a":', "[1, 2", "{'a': 1}", " [1,]"])
+def test_a_value_that_opens_json_and_breaks_it_is_refused_and_nothing_written(
+    stores: dict[str, StoreUnderTest], ns: str, text: str
+) -> None:
+    store = stores["file"]
+    assert run("set", store.url, ns, "flags", "beta", "true").code == 0
+    typed = run("set", store.url, ns, "flags", "beta", text)
+    assert typed.code == 2
+    assert "looks like JSON but is not" in typed.err
+    assert "--string" in typed.err
+    assert store.stored(ns, "flags") == {"beta": True}
+    kept = run("set", store.url, ns, "flags", "beta", text, "--string")  # the text, meant
+    assert (kept.code, kept.err) == (0, "")
+    assert store.stored(ns, "flags") == {"beta": text}
+
+
 @pytest.mark.parametrize("text", ["true", "null", " false ", "y", "n", "nope", "offline", "~/x"])
 def test_other_values_set_without_a_warning(
     stores: dict[str, StoreUnderTest], ns: str, text: str

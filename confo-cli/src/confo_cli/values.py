@@ -22,9 +22,21 @@ LOOKALIKES = {
 
 
 def parse(text: str) -> Any:
-    """VALUE as JSON if it parses, else the text itself."""
+    """VALUE as JSON if it parses, else the text itself.
+
+    :raises Failure: (USAGE) text that opens a JSON object or array and does not parse: a
+        typo, whose text stored as a string would break every reader of the field.
+    """
     try:
         return json.loads(text, parse_constant=_not_json)
+    except json.JSONDecodeError as exc:
+        if text.lstrip()[:1] in ("{", "["):
+            raise Failure(
+                f"VALUE {text!r} looks like JSON but is not ({exc.msg} at column {exc.colno}). "
+                'Fix it (JSON wants double quotes: {"a": 1}), or pass --string to store the '
+                "text as it is. Nothing was written."
+            ) from None
+        return text
     except ValueError:
         return text
 

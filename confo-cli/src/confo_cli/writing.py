@@ -48,7 +48,8 @@ def set_(
 
     VALUE is read as JSON when it parses (5432, true, null, [1, 2], {"a": 1}), else taken as a
     string; a word Python or YAML reads as a boolean or null (False, yes, off, None, ~) is
-    stored as a string too, with a warning: write false or null, or pass --string. The
+    stored as a string too, with a warning: write false or null, or pass --string. A VALUE
+    that opens a JSON object or array and does not parse is refused (--string stores it). The
     namespace and the configuration are created if missing. Other fields are kept, and a
     change someone else makes meanwhile is never overwritten: the field is set on the latest
     stored value (or, with --if-revision, not at all if that changed).
