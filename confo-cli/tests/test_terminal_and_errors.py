@@ -7,6 +7,7 @@ import json
 import os
 import pty
 import queue
+import re
 import select
 import signal
 import subprocess
@@ -21,6 +22,7 @@ import pytest
 from clitest import CONFO, Result, StoreUnderTest, run
 
 from confo.testing import TCPProxy, free_port, unique
+from confo_cli import failures
 from confo_redis.testing import RedisServer
 
 CANARY = "canary-Pa55-w0rd"
@@ -102,6 +104,22 @@ def secured_redis() -> Iterator[RedisServer]:
         yield server
 
 
+def test_a_refused_password_from_the_environment_names_the_variable(
+    secured_redis: RedisServer, redis_server: RedisServer
+) -> None:
+    """The library's advice names redis_password, which a command line user never typed: a
+    password exported for another store is the likely cause, so the variable is named."""
+    wrong = run("ls", f"redis://127.0.0.1:{secured_redis.port}/0", env={"CONFO_PASSWORD": "x1"})
+    unasked = run("ls", f"redis://127.0.0.1:{redis_server.port}/0", env={"CONFO_PASSWORD": "x2"})
+    in_url = run("ls", f"redis://:x3@127.0.0.1:{redis_server.port}/0", env={"CONFO_PASSWORD": "x4"})
+    assert (wrong.code, unasked.code, in_url.code) == (3, 2, 2)
+    assert "came from CONFO_PASSWORD" in wrong.err
+    assert "came from CONFO_PASSWORD" in unasked.err
+    assert "CONFO_PASSWORD" not in in_url.err  # the URL's own password was used
+    for result in (wrong, unasked, in_url):
+        assert not {"x1", "x2", "x3", "x4"} & set(result.err.replace(":", " ").split())
+
+
 def test_a_password_never_appears_in_any_output(secured_redis: RedisServer) -> None:
     host = f"127.0.0.1:{secured_redis.port}"
     env = {"CONFO_PASSWORD": CANARY}
@@ -176,6 +194,14 @@ def test_every_command_has_help_with_an_example() -> None:
         helped = run(command, "--help")
         assert helped.code == 0
         assert "Examples:" in helped.out, command
+
+
+def test_the_help_lists_every_exit_status() -> None:
+    said = " ".join(run("--help").out.split())  # the epilog, wrapped at any width
+    codes = {name: value for name, value in vars(failures).items() if name.isupper()}
+    for name, code in codes.items():
+        if name != "OK":
+            assert re.search(rf"[:,] {code} \w", said), (name, code)
 
 
 def test_version_and_python_m() -> None:

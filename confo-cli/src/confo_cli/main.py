@@ -34,7 +34,8 @@ from confo_cli.registry import Registry
     epilog="Stores: file:PATH, redis://[USER[:PASSWORD]@]HOST[:PORT][/DB], rediss://..., "
     "zookeeper://HOST[:PORT][,HOST[:PORT]...], etcd://HOST[:PORT][,...], etcds://...?ca_cert=PEM. "
     "Put passwords in CONFO_PASSWORD rather than in the URL. Exit status: 0 done, 1 diff found "
-    "differences, 2 bad input or not found, 3 store unreachable or refused, 4 conflict. Shell "
+    "differences, 2 bad input or not found, 3 store unreachable or refused, 4 conflict, 5 refused "
+    "by a schema, 130 interrupted. Shell "
     'completion: eval "$(_CONFO_COMPLETE=bash_source confo)" (zsh_source, fish_source).',
 )
 @click.version_option(

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from confo import Confo, Namespace
-from confo.errors import NamespaceNotFoundError
-from confo.urls import parse_store_url
+from confo.errors import BackendAuthenticationError, CredentialsError, NamespaceNotFoundError
+from confo.urls import parse_store_url, redact
 from confo.values import JSONObject
+from confo_cli import failures
 from confo_cli.dumps import Dump, same
 from confo_cli.failures import Failure
 from confo_cli.output import NO_PROGRESS, Progress
@@ -217,10 +218,22 @@ class Store:
 @contextmanager
 def opened(url: str, timeout: float, password_variables: Iterable[str] = ()) -> Iterator[Store]:
     """Connect to the store ``url`` names, within ``timeout`` seconds unless the URL sets one."""
-    address = parse_store_url(url, password=password(password_variables))
+    variable = password_variable(password_variables)
+    address = parse_store_url(url, password=os.environ[variable] if variable else None)
     credentials = {"timeout": timeout, **address.credentials}
     confo = Confo(shared=False)
-    confo.load_backend(credentials, BACKEND_NAME, address.backend_type)
+    try:
+        confo.load_backend(credentials, BACKEND_NAME, address.backend_type)
+    except (CredentialsError, BackendAuthenticationError) as exc:
+        from_url = redact(url) != url  # the URL's own password wins over the variable's
+        if variable is None or from_url or "password" not in str(exc).lower():
+            raise
+        # The library names its credential (redis_password), which a command line user never
+        # typed: say where the password came from, a variable exported for another store.
+        raise Failure(
+            f"{exc} (The password came from {variable}: unset it, or set this store's.)",
+            failures.exit_code(exc),
+        ) from None
     try:
         confo.activate_backend(BACKEND_NAME)
         yield Store(confo, address.url)
@@ -247,10 +260,9 @@ def make_folder(folder: Path) -> None:
         raise Failure(f"Cannot create the folder {str(folder)!r}: {exc.strerror}.") from None
 
 
-def password(variables: Iterable[str] = ()) -> str | None:
-    """The first of ``variables``, then ``CONFO_PASSWORD``, that is set in the environment."""
+def password_variable(variables: Iterable[str] = ()) -> str | None:
+    """The first of ``variables``, then ``CONFO_PASSWORD``, set (not empty) in the environment."""
     for name in (*variables, PASSWORD_VARIABLE):
-        value = os.environ.get(name)
-        if value:
-            return value
+        if os.environ.get(name):
+            return name
     return None
