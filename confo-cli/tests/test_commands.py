@@ -40,8 +40,20 @@ def test_set_get_ls_rm(store: StoreUnderTest, ns: str) -> None:
     assert "tags" not in store.stored(ns, "database")
     assert run("rm", store.url, ns, "database").code == 0
     assert store.stored(ns, "database") is None
-    assert run("rm", store.url, ns).code == 0
+    assert run("rm", store.url, ns, "--yes").code == 0
     assert ns not in run("ls", store.url).out.splitlines()
+
+
+def test_a_namespace_is_deleted_only_with_yes_when_no_terminal_can_ask(
+    store: StoreUnderTest, ns: str
+) -> None:
+    _put(store, ns, DATA)
+    refused = run("rm", store.url, ns)
+    assert refused.code == 2
+    assert "--yes" in refused.err
+    assert f"confo export URL {ns}" in refused.err
+    assert ns in run("ls", store.url).out.splitlines()  # nothing deleted
+    assert run("export", store.url, ns).json() == {ns: dict(sorted(DATA.items()))}
 
 
 def test_set_keeps_fields_written_meanwhile_by_others(store: StoreUnderTest, ns: str) -> None:
@@ -120,7 +132,7 @@ def test_export_then_import_round_trips_exactly(store: StoreUnderTest, ns: str) 
     assert exported.code == 0, exported.err
     assert exported.json() == {ns: dict(sorted(DATA.items()))}
 
-    assert run("rm", store.url, ns).code == 0
+    assert run("rm", store.url, ns, "-y").code == 0
     restored = run("import", store.url, "-", stdin=exported.out)
     assert restored.code == 0, restored.err
     assert run("export", store.url, ns).out == exported.out

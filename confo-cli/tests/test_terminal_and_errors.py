@@ -141,13 +141,20 @@ def test_a_password_never_appears_in_any_output(secured_redis: RedisServer) -> N
         assert CANARY not in result.out + result.err, result
 
 
-def _on_a_terminal(*args: str) -> str:
-    """Run with stdout and stderr on a pseudo-terminal, as a person at a shell sees it."""
+def _on_a_terminal(*args: str, typed: str | None = None) -> str:
+    """Run with stdout and stderr on a pseudo-terminal, as a person at a shell sees it; with
+    ``typed``, stdin too, and that typed at it."""
     leader, follower = pty.openpty()
     process = subprocess.Popen(
-        [CONFO, *args], stdout=follower, stderr=follower, env={**os.environ, "COLUMNS": "100"}
+        [CONFO, *args],
+        stdin=follower if typed is not None else None,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, "COLUMNS": "100"},
     )
     os.close(follower)
+    if typed is not None:
+        os.write(leader, typed.encode() + b"\n")
     output = b""
     while True:
         ready, _, _ = select.select([leader], [], [], 30)
@@ -161,6 +168,20 @@ def _on_a_terminal(*args: str) -> str:
     process.wait(timeout=30)
     os.close(leader)
     return output.decode()
+
+
+def test_on_a_terminal_a_namespace_is_deleted_once_its_name_is_typed(
+    store: StoreUnderTest, ns: str
+) -> None:
+    assert run("set", store.url, ns, "database", "port", "5432").code == 0
+    wrong = _on_a_terminal("rm", store.url, ns, typed="prod")
+    assert "Type" in wrong
+    assert "1 configurations" in wrong
+    assert "Not deleted" in wrong
+    assert ns in run("ls", store.url).out.splitlines()
+    right = _on_a_terminal("rm", store.url, ns, typed=ns)
+    assert f"deleted namespace {ns}" in right
+    assert ns not in run("ls", store.url).out.splitlines()
 
 
 def test_tables_and_colour_on_a_terminal_only(store: StoreUnderTest, ns: str) -> None:

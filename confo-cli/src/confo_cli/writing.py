@@ -3,6 +3,7 @@ else's change is written over it."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -103,12 +104,37 @@ def _set_if_revision(  # noqa: PLR0917 (one call site, in order)
     handle.persist(config, message=message)
 
 
+def _confirm_namespace_delete(store: Store, namespace: str) -> None:
+    """Ask for the namespace's name on a terminal; refuse elsewhere (a script says --yes).
+
+    :raises Failure: not confirmed; nothing deleted.
+    """
+    count = len(store.handle(namespace).get_all())
+    what = f"namespace {namespace!r} ({count} configurations) and its history"
+    if not sys.stdin.isatty():
+        raise Failure(
+            f"Not deleted: deleting {what} cannot be undone, so it takes --yes here (no "
+            f"terminal to ask on). A copy first: confo export URL {namespace} > backup.json"
+        )
+    typed = click.prompt(
+        f"Delete {what}? No rollback brings it back. Type {namespace} to confirm",
+        default="",
+        show_default=False,
+        err=True,
+    )
+    if typed.strip() != namespace:
+        raise Failure(f"Not deleted: {typed.strip()!r} is not {namespace!r}.")
+
+
 @click.command("rm")
 @arguments.url
 @arguments.namespace()
 @arguments.config(required=False)
 @click.argument("field", required=False)
 @arguments.message
+@click.option(
+    "-y", "--yes", is_flag=True, help="Delete a whole NAMESPACE without asking (for scripts)."
+)
 @click.pass_obj
 def rm(  # noqa: PLR0917 (click passes the arguments by name)
     app: App,
@@ -117,20 +143,25 @@ def rm(  # noqa: PLR0917 (click passes the arguments by name)
     config: str | None,
     field: str | None,
     message: str | None,
+    yes: bool,
 ) -> None:
     """Delete NAMESPACE with all its configurations, or configuration CONFIG, or one FIELD.
 
-    A configuration changed by someone else since this command read it is not deleted
-    (exit status 4); a field is removed from the latest stored value.
+    A whole namespace goes with its history, so no rollback brings it back: on a terminal
+    you type its name to confirm; elsewhere, pass --yes. A configuration changed by someone
+    else since this command read it is not deleted (exit status 4); a field is removed from
+    the latest stored value.
 
     \b
     Examples:
-      confo rm redis://127.0.0.1:6379 staging
+      confo rm redis://127.0.0.1:6379 staging --yes
       confo rm file:./configs prod database
       confo rm etcd://127.0.0.1:2379 prod database password
     """
     with app.store(url) as store:
         if config is None:
+            if not yes:
+                _confirm_namespace_delete(store, namespace)
             try:
                 store.confo.delete_namespace(namespace)
             except NamespaceNotFoundError:
