@@ -129,7 +129,7 @@ def test_each_backend_reads_its_own_urls(
 @pytest.mark.parametrize(
     ("url", "says"),
     [
-        ("nosuch://h", "pip install confo-nosuch"),
+        ("nosuch://h", "reads nosuch: URLs"),
         ("redis:/h", "two slashes after the colon"),
         ("etcd:h", "two slashes after the colon"),
         ("no scheme", "is not a store URL"),
@@ -161,6 +161,16 @@ def test_a_malformed_url_of_an_installed_backend_does_not_say_install() -> None:
         parse_store_url("redis:/127.0.0.1")
     assert "install" not in str(info.value)
     assert "redis backend" in str(info.value)
+
+
+def test_a_scheme_no_backend_reads_names_those_there_are_not_a_package_to_guess() -> None:
+    with pytest.raises(StoreURLError) as info:
+        parse_store_url("http://config.internal/prod")
+    said = str(info.value)
+    assert "reads http: URLs" in said
+    assert "confo-http" not in said  # no such distribution: do not send anyone looking
+    assert "etcd://" in said
+    assert "plugins.md" in said
 
 
 def test_login_may_take_a_user_without_a_password() -> None:

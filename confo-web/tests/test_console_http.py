@@ -454,6 +454,14 @@ def test_a_rollback_refused_by_a_schema_never_shows_the_schema_s_hidden_values(
         assert MASK in answer.text, method
 
 
+def test_a_missing_namespace_is_a_404_in_the_console_s_words(client: TestClient) -> None:
+    for url in ("/ns/nowhere", "/ns/nowhere/c/db", "/ns/nowhere/history"):
+        page = client.get(url)
+        assert page.status_code == 404, url
+        assert "no namespace 'nowhere'" in html.unescape(page.text), url
+        assert "create_namespace" not in page.text, url
+
+
 def test_json_nested_too_deeply_is_a_message(client: TestClient) -> None:
     editor = client.get("/ns/shop/c/flags").text
     deep = "[" * 100_000 + "]" * 100_000

@@ -239,8 +239,14 @@ def _reader_of(scheme: str) -> str:
         # A backend named like the scheme that declares no schemes predates url_schemes: ask it.
         if scheme in schemes or (backend_type == scheme and not schemes):
             return backend_type
-    hint = DISTRIBUTIONS.get(scheme, f"confo-{scheme}")
+    own = DISTRIBUTIONS.get(scheme.removesuffix("s"))  # rediss: and etcds: too
+    advice = (
+        f"Install it: pip install {own}"
+        if own
+        else "Confo's own read file:, redis://, rediss://, zookeeper://, etcd:// and etcds://; "
+        "another store needs a backend of its own (docs/plugins.md)"
+    )
     raise StoreURLError(
         f"No installed Confo backend reads {scheme}: URLs (installed: "
-        f"{', '.join(installed) or 'none'}). Install the one for it, e.g. pip install {hint}"
+        f"{', '.join(installed) or 'none'}). {advice}."
     )

@@ -554,7 +554,15 @@ def create_app(manager: Confo, *, token: str, label: str, read_only: bool = Fals
         return console.page(request, "error.html", exc.status, message=str(exc))
 
     async def missing(request: Request, exc: Exception) -> Response:
-        return console.page(request, "error.html", 404, message=str(exc))
+        # In the console's words: the library's advice names Python calls (create_namespace).
+        ns = request.path_params.get("ns")
+        message = (
+            f"The store has no namespace {ns!r}: it was deleted, or never made. The namespaces "
+            "page lists those there are, and makes new ones."
+            if ns is not None
+            else str(exc)
+        )
+        return console.page(request, "error.html", 404, message=message)
 
     async def failed(request: Request, exc: Exception) -> Response:
         ns = request.path_params.get("ns")
