@@ -148,7 +148,7 @@ def test_bad_input_is_a_message_and_nothing_is_written(client: TestClient, store
         '{"new_checkout": tru': "Not JSON",
         "[1, 2]": "JSON object",
         '{"new_checkout": "yes"}': "boolean",
-        json.dumps({"new_checkout": True, "api_key": MASK}): "type its value",
+        json.dumps({"new_checkout": True, "api_key": MASK}): "type the value whole",
     }
     for text, said in cases.items():
         for step in ("review", "save"):
@@ -452,6 +452,24 @@ def test_a_rollback_refused_by_a_schema_never_shows_the_schema_s_hidden_values(
         assert "not one of" in html.unescape(answer.text), method
         assert "pw-stage-canary" not in answer.text, method
         assert MASK in answer.text, method
+
+
+def test_a_url_s_password_is_masked_on_every_page_revealed_and_kept_on_save(
+    client: TestClient, store: Confo
+) -> None:
+    url = "postgres://app:pg-canary-9@db.internal/shop"
+    store.set("conn", {"DATABASE_URL": url, "pool": 5})
+    store.persist()
+    for page in ("/ns/shop", "/ns/shop/c/conn", "/ns/shop/history", "/ns/shop/export"):
+        assert "pg-canary-9" not in client.get(page).text, page
+    assert client.get("/ns/shop/c/conn/reveal?path=DATABASE_URL").json() == {"value": url}
+    editor = client.get("/ns/shop/c/conn").text
+    base = re.search(r'name="base" value="([^"]*)"', editor)
+    assert base
+    shown = {"DATABASE_URL": f"postgres://app:{MASK}@db.internal/shop", "pool": 6}
+    fields = {"csrf_token": csrf(editor), "base": base.group(1), "value": json.dumps(shown)}
+    assert client.post("/ns/shop/c/conn/save", data=fields).status_code == 200
+    assert stored(store, "conn") == {"DATABASE_URL": url, "pool": 6}
 
 
 def test_a_missing_namespace_is_a_404_in_the_console_s_words(client: TestClient) -> None:

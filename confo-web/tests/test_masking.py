@@ -137,6 +137,26 @@ def test_a_row_moved_untouched_beside_an_added_one_keeps_its_secret() -> None:
     }
 
 
+def test_the_password_of_a_url_is_masked_in_a_field_of_any_name() -> None:
+    config = {
+        "DATABASE_URL": f"postgres://app:{S}@db.internal:5432/shop",
+        "replicas": [f"redis://:{S}@r1:6379/0", "redis://r2:6379/0"],
+        "note": "see https://wiki.internal/db (no password here)",
+    }
+    shown = masked(config)
+    assert S not in json.dumps(shown)
+    assert shown["DATABASE_URL"] == f"postgres://app:{MASK}@db.internal:5432/shop"
+    assert shown["replicas"][1] == "redis://r2:6379/0"
+    assert shown["note"] == config["note"]
+    assert unmasked(shown, config) == config  # left as shown: kept
+    assert S not in redacted(f"bad value {config['DATABASE_URL']!r}", config)
+    moved = {**shown, "DATABASE_URL": shown["DATABASE_URL"].replace("db.internal", "db2")}
+    with pytest.raises(MaskError, match="DATABASE_URL"):
+        unmasked(moved, config)  # edited around the mask: the whole URL must be typed
+    edited = {**shown, "DATABASE_URL": "postgres://app:new-pw@db2:5432/shop"}
+    assert unmasked(edited, config)["DATABASE_URL"] == "postgres://app:new-pw@db2:5432/shop"
+
+
 def test_a_schema_error_quoting_a_hidden_value_is_redacted() -> None:
     schema = {"properties": {"password": {"enum": [S, "other"]}}}
     message = f"'typo' is not one of ['{S}', 'other']"

@@ -49,6 +49,7 @@ from confo_web.masking import (
     schema_secrets,
     unmasked,
     unmasked_schema,
+    url_passwords,
 )
 from confo_web.security import COOKIE, Guard, GuardMiddleware, Refused
 
@@ -104,6 +105,8 @@ def secret_paths(value: Any, path: tuple[str, ...] = ()) -> list[list[str]]:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             found += secret_paths(item, (*path, str(index)))
+    elif isinstance(value, str) and url_passwords(value):
+        found.append(list(path))  # a URL holding a password
     return found
 
 

@@ -25,6 +25,9 @@ SECRET_WORDS = frozenset(
 )
 MASK = "••••••••"
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+# The password of a URL's user part (postgres://app:PASSWORD@db/x), in a field of any name:
+# a database URL is as secret as a password field, whatever the field is called.
+_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s@/]+)(@)")
 
 
 def is_secret(name: str) -> bool:
@@ -34,12 +37,20 @@ def is_secret(name: str) -> bool:
 
 
 def masked(value: Any) -> Any:
-    """``value`` with the value of every secret field, at any depth, replaced by the mask."""
+    """``value`` with the value of every secret field, at any depth, replaced by the mask, and
+    the password of every URL in a text (``scheme://user:PASSWORD@host``) too."""
     if isinstance(value, dict):
         return {k: MASK if is_secret(str(k)) else masked(v) for k, v in value.items()}
     if isinstance(value, list):
         return [masked(item) for item in value]
+    if isinstance(value, str):
+        return _URL_PASSWORD.sub(rf"\g<1>{MASK}\g<3>", value)
     return value
+
+
+def url_passwords(text: str) -> list[str]:
+    """The passwords of the URLs in ``text``."""
+    return [found[2] for found in _URL_PASSWORD.finditer(text)]
 
 
 def unmasked(new: Any, stored: Any) -> Any:
@@ -181,10 +192,10 @@ def _restored(new: Any, stored: Any, shown: Any, path: tuple[str, ...]) -> Any:
 
     :raises MaskError: a mask with nothing to restore, or several stored items it may be.
     """
-    if isinstance(new, str) and new == MASK:
-        if isinstance(shown, str) and shown == MASK:
+    if isinstance(new, str) and MASK in new:
+        if isinstance(shown, str) and new == shown:  # left as shown: what is stored there
             return stored
-        raise MaskError(path)
+        raise MaskError(path)  # a new place, or a URL edited around its masked password
     if isinstance(new, dict):
         old, seen = (v if isinstance(v, dict) else {} for v in (stored, shown))
         return {k: _restored(v, old.get(k), seen.get(k), (*path, str(k))) for k, v in new.items()}
@@ -223,7 +234,7 @@ def _holds_mask(value: Any) -> bool:
         return any(_holds_mask(v) for v in value.values())
     if isinstance(value, list):
         return any(_holds_mask(v) for v in value)
-    return isinstance(value, str) and value == MASK
+    return isinstance(value, str) and MASK in value
 
 
 def redacted(message: str, *values: Any, secrets: Collection[Any] = ()) -> str:
@@ -247,6 +258,8 @@ def schema_secrets(schema: Any) -> list[Any]:
 def _hidden(stored: Any, shown: Any) -> list[Any]:
     if isinstance(shown, str) and shown == MASK:
         return [] if isinstance(stored, str) and stored == MASK else [stored]
+    if isinstance(shown, str) and MASK in shown and isinstance(stored, str):
+        return list(url_passwords(stored))
     if isinstance(shown, dict) and isinstance(stored, dict):
         return [v for k in shown for v in _hidden(stored.get(k), shown[k])]
     if isinstance(shown, list) and isinstance(stored, list):
@@ -265,6 +278,8 @@ def _secrets(value: Any, inside: bool = False) -> list[str]:
     elif isinstance(value, list):
         for item in value:
             found += _secrets(item, inside)
+    elif isinstance(value, str):
+        found += url_passwords(value)
     return found
 
 
@@ -290,6 +305,7 @@ class MaskError(ValueError):
     def __init__(self, path: tuple[str, ...]) -> None:
         self.path = path
         super().__init__(
-            f"The field {'.'.join(path)!r} holds the mask {MASK!r}, but nothing is stored there "
-            "to keep: type its value."
+            f"The field {'.'.join(path)!r} holds the mask {MASK!r}, but the page showed no "
+            "secret there to keep as it is (a field renamed or new, or a URL edited around its "
+            "masked password): type the value whole."
         )
