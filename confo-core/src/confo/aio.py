@@ -387,6 +387,11 @@ class AsyncWatch:
         except asyncio.CancelledError:
             await _outlast(asyncio.ensure_future(self.aclose()))
             raise
+        except asyncio.TimeoutError:
+            raise asyncio.TimeoutError(
+                f"No event within {timeout:g}s from {self!r} (it goes on watching; it started "
+                "at its first next() or async with, so earlier changes are not events)"
+            ) from None
         if event is None:
             self._queue.put_nowait(None)  # for any other task waiting
             raise StopAsyncIteration

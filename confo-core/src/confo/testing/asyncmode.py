@@ -161,7 +161,7 @@ class AsyncConformance:
                     # Iterated without a block, the watch starts with the first event asked
                     # for, and a next() that times out leaves it running.
                     events = config.watch()
-                    with pytest.raises(asyncio.TimeoutError):
+                    with pytest.raises(asyncio.TimeoutError, match=r"No event within 0\.5s"):
                         await events.next(timeout=0.5)
                     writer.set("db", {"v": "later"})
                     writer.persist()
