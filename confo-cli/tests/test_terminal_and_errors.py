@@ -41,7 +41,7 @@ def _one_line_error(result: Result, code: int) -> None:
     [
         (["get"], 2, "Missing argument 'URL'"),
         (["ls", "no-scheme-here"], 2, "is not a store URL"),
-        (["ls", "nosuch://host"], 2, "pip install confo-nosuch"),
+        (["ls", "nosuch://host"], 2, "reads nosuch: URLs"),
         (["ls", "redis://host:99999"], 2, "Bad port '99999'"),
         (["ls", "redis://127.0.0.1:6379/x"], 2, "database number"),
         (["ls", "etcd://127.0.0.1?colour=red"], 2, "Unknown option 'colour'"),
