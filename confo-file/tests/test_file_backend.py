@@ -329,3 +329,38 @@ def test_a_watch_loses_nothing_when_inotify_overflows(tmp_path: Path) -> None:
                 writer.set(f"c{i:05d}", {"v": i})
             writer.persist()
             until(lambda: len(seen.last()) == 12_000, within=60)
+
+
+IN_PLACE_WRITER = """
+import json, sys, time
+path, = sys.argv[1:]
+i = 0
+while True:  # in place, as an editor or `echo > db.json` writes: truncate, then write
+    with open(path, "wb") as file:
+        file.write(json.dumps({"v": i, "pad": "x" * (i % 97)}).encode())
+    i += 1
+    time.sleep(0.01)  # over a clock tick: faster, mtimes repeat and no stat tells writes apart
+"""
+
+
+def test_a_file_written_in_place_meanwhile_is_read_with_its_own_revision(tmp_path: Path) -> None:
+    """A revision stands for one content: the same revision read twice with two contents
+    would be a change no watch reports, or the same value reported again at a new one."""
+    from confo_file.backend import _read_file, _revision
+
+    path = tmp_path / "db.json"
+    path.write_bytes(b"{}")
+    writer = subprocess.Popen([sys.executable, "-c", IN_PLACE_WRITER, str(path)])
+    contents: dict[str, bytes] = {}
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            read = _read_file(str(path))
+            assert read is not None
+            data, info = read
+            seen = contents.setdefault(_revision(info), data)
+            assert seen == data, (_revision(info), seen, data)
+    finally:
+        writer.kill()
+        writer.wait()
+    assert len(contents) > 20  # the writer did write meanwhile

@@ -69,6 +69,7 @@ SUFFIX = ".json"
 TEMP_FOLDER = ".confo-tmp"  # in config_path: temp files of the persists under way
 SCHEMAS_FOLDER = ".confo-schemas"  # in config_path: <namespace>.json, a namespace's schemas
 MAX_FILE_NAME_BYTES = 255  # the limit of ext4, XFS, APFS and NTFS
+READ_ATTEMPTS = 3  # reads of a file being written in place, until its stat holds still
 
 
 class FileBackend(Backend):
@@ -377,7 +378,14 @@ class _Events(FileSystemEventHandler):
 
 
 def _read_file(path: str) -> tuple[bytes, os.stat_result] | None:
-    """The bytes of a regular file and the stat of that very file; None if there is none.
+    """The bytes of a regular file and the stat of that very file, of one moment; None if
+    there is none.
+
+    A tool writing the file in place (an editor, ``echo > x.json``) may write while it is read:
+    the bytes would then be newer than the stat taken first, and the next read would report the
+    same value at a new revision. So the stat is taken again after the read, and the file read
+    again while they differ (a few times; still changing, the stat before the last read is
+    kept: older than the bytes, which a conditional write only ever takes for a conflict).
 
     Plain file descriptors: a reload opens every file of a namespace, and Python's file objects
     cost more than the read itself. O_NONBLOCK: a FIFO named like a configuration must not hang.
@@ -387,18 +395,28 @@ def _read_file(path: str) -> tuple[bytes, os.stat_result] | None:
     except FileNotFoundError:
         return None  # deleted since it was listed
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise CorruptDataError(
-                f"File {path!r} is not a regular file ({_file_kind(info.st_mode)}), though it is "
-                "named like a configuration. Move it away or rename it; Confo left it alone."
-            )
-        chunks = [os.read(fd, info.st_size + 1)]
-        while chunks[-1]:
-            chunks.append(os.read(fd, 65536))
+        for _ in range(READ_ATTEMPTS):
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise CorruptDataError(
+                    f"File {path!r} is not a regular file ({_file_kind(info.st_mode)}), though "
+                    "it is named like a configuration. Move it away or rename it; Confo left it "
+                    "alone."
+                )
+            data = _read_all(fd, info.st_size)
+            if _revision(os.fstat(fd)) == _revision(info):
+                break
+            os.lseek(fd, 0, os.SEEK_SET)
     finally:
         os.close(fd)
-    return b"".join(chunks), info
+    return data, info
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    chunks = [os.read(fd, size + 1)]
+    while chunks[-1]:
+        chunks.append(os.read(fd, 65536))
+    return b"".join(chunks)
 
 
 def _file_kind(mode: int) -> str:
