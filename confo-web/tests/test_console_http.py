@@ -315,9 +315,15 @@ def test_saves_of_several_people_at_once_are_each_written_or_refused(
         fields = {"csrf_token": token, "base": "", "value": json.dumps({"n": n})}
         return client.post(f"/ns/shop/c/c{n}/save", data=fields, follow_redirects=False).status_code
 
+    def view(n: int) -> int:  # every page reads the store afresh: a reload of the namespace
+        return client.get("/ns/shop" if n % 2 else "/ns/shop/c/db").status_code
+
     with ThreadPoolExecutor(8) as pool:
-        answers = list(pool.map(save, range(40)))
+        saved = [pool.submit(save, n) for n in range(40)]
+        viewed = [pool.submit(view, n) for n in range(40)]
+        answers = [future.result() for future in saved]
     assert answers == [303] * 40
+    assert [future.result() for future in viewed] == [200] * 40
     handle = store.namespace("shop")
     handle.reload()
     assert {f"c{n}": handle.get(f"c{n}", default=None) for n in range(40)} == {

@@ -157,6 +157,36 @@ def test_the_password_of_a_url_is_masked_in_a_field_of_any_name() -> None:
     assert unmasked(edited, config)["DATABASE_URL"] == "postgres://app:new-pw@db2:5432/shop"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgres://u:{S}@x@db/x",  # an "@" in the password: the URL's last one ends it
+        f"postgresql://u:ab/{S}@h/db",  # a "/" in it
+        f"x_redis://u:{S}@h:6379",  # a scheme after an underscore
+        f"redis://:{S}@[::1]:6379/0",
+    ],
+)
+def test_a_url_password_holding_url_characters_is_masked_whole(url: str) -> None:
+    shown = masked({"endpoint": url})
+    assert S not in json.dumps(shown)
+    assert unmasked(shown, {"endpoint": url}) == {"endpoint": url}
+    assert S not in redacted(f"refused {url}", {"endpoint": url})
+
+
+def test_an_item_edited_while_another_is_added_is_refused_not_a_crash() -> None:
+    items = {"items": [{"password": "PX", "host": "a"}]}
+    (shown,) = masked(items)["items"]
+    with pytest.raises(MaskError):
+        unmasked({"items": [{**shown, "host": "b"}, {"host": "c"}]}, items)
+
+
+def test_an_item_edited_into_its_twin_gets_no_secret_of_the_twin() -> None:
+    items = {"items": [{"pw": "A", "h": "a"}, {"pw": "B", "h": "b"}]}
+    a, b = masked(items)["items"]
+    with pytest.raises(MaskError):
+        unmasked({"items": [{**a, "h": "b"}, b]}, items)
+
+
 def test_a_schema_error_quoting_a_hidden_value_is_redacted() -> None:
     schema = {"properties": {"password": {"enum": [S, "other"]}}}
     message = f"'typo' is not one of ['{S}', 'other']"

@@ -119,8 +119,9 @@ class Console:
         self.guard = guard
         self.templates = Jinja2Templates(directory=HERE / "templates")
         # Requests run side by side on one manager: a save (reload, set, persist) must not
-        # have another's reload drop its edit in between. Held only for those few calls.
-        self.editing = threading.Lock()
+        # have another's reload (any page's), or a rollback, drop its edit in between. Held
+        # only for those calls, on the threadpool, never across an await.
+        self.editing = threading.RLock()
 
     async def run(self, call: Callable[..., T], *args: Any) -> T:
         return await run_in_threadpool(call, *args)
@@ -133,9 +134,14 @@ class Console:
 
     def _fresh(self, namespace: str) -> Namespace:
         """A handle on ``namespace`` holding what the store holds now."""
-        handle = self.manager.namespace(namespace)
-        handle.reload()
+        with self.editing:
+            handle = self.manager.namespace(namespace)
+            handle.reload()
         return handle
+
+    def _rolled_back(self, handle: Namespace, to: str, message: str | None) -> None:
+        with self.editing:  # it replaces unsaved edits of what it writes: a save's, meanwhile
+            handle.rollback(to, message=message)
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -412,7 +418,7 @@ class Console:
         if request.method == "POST":
             form = await self.guard.writing(request)
             message = str(form.get("message", "")).strip() or None
-            await self.run(lambda: handle.rollback(to, message=message))
+            await self.run(self._rolled_back, handle, to, message)
             return RedirectResponse(f"/ns/{quote(ns, '')}/history?rolled_back={quote(to, '')}", 303)
         planned = await self.run(lambda: handle.rollback(to, dry_run=True))
         changes = (

@@ -26,8 +26,13 @@ SECRET_WORDS = frozenset(
 MASK = "••••••••"
 _WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 # The password of a URL's user part (postgres://app:PASSWORD@db/x), in a field of any name:
-# a database URL is as secret as a password field, whatever the field is called.
-_URL_PASSWORD = re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^\s:/@]*:)([^\s@/]+)(@)")
+# a database URL is as secret as a password field, whatever the field is called. It runs to
+# the last "@" of the URL, as confo.urls reads it (a password may hold "@" or "/"): at worst
+# more is masked, never less. The scheme starts where no scheme character precedes it (not
+# at every one inside a long word: that made the search quadratic), the password is bounded.
+_URL_PASSWORD = re.compile(
+    r"(?i)((?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^\s:/@]*:)(\S{1,1024}?)(@)(?=[^\s@]*(?:\s|$))"
+)
 
 
 def is_secret(name: str) -> bool:
@@ -221,12 +226,15 @@ def _matching(new: list[Any], i: int, shown: list[Any]) -> int | None:
     if i in alike and same_length:
         return i
     if len(alike) == 1:
-        return alike[0]
+        j = alike[0]
+        # The item shown at j still stands at j: this one was edited into its twin (or
+        # copied), and which secret it is meant to have is unknown.
+        claimed = j != i and j < len(new) and new[j] == shown[j]
+        return None if claimed else j
     if alike:
         return None  # several stored items the page showed alike: which is unknown
     # Edited: the item of its place only if the rest of the list is as shown.
-    untouched = all(new[k] == shown[k] for k in range(len(new)) if k != i)
-    return i if same_length and untouched else None
+    return i if same_length and all(new[k] == shown[k] for k in range(len(new)) if k != i) else None
 
 
 def _holds_mask(value: Any) -> bool:
