@@ -116,6 +116,9 @@ def test_a_value_that_opens_json_and_breaks_it_is_refused_and_nothing_written(
     kept = run("set", store.url, ns, "flags", "beta", text, "--string")  # the text, meant
     assert (kept.code, kept.err) == (0, "")
     assert store.stored(ns, "flags") == {"beta": text}
+    fresh = f"{ns}_new"
+    assert run("set", store.url, fresh, "flags", "beta", text).code == 2
+    assert fresh not in run("ls", store.url).out.splitlines()  # nothing made either
 
 
 @pytest.mark.parametrize("text", ["true", "null", " false ", "y", "n", "nope", "offline", "~/x"])

@@ -52,6 +52,9 @@ def test_set_reads_value_by_the_schema(ruled: StoreUnderTest, ns: str) -> None:
     assert run("set", ruled.url, ns, "flags", "zip", "5432").code == 0  # a string field
     assert run("set", ruled.url, ns, "flags", "mode", "b").code == 0
     assert ruled.stored(ns, "flags") == {"new_checkout": False, "zip": "5432", "mode": "b"}
+    # A string field takes a template's text, though it opens like JSON.
+    assert run("set", ruled.url, ns, "flags", "zip", "{{ zip }}").code == 0
+    assert ruled.stored(ns, "flags")["zip"] == "{{ zip }}"
 
 
 def test_set_refuses_a_value_the_schema_refuses(ruled: StoreUnderTest, ns: str) -> None:

@@ -225,8 +225,10 @@ def opened(url: str, timeout: float, password_variables: Iterable[str] = ()) -> 
     try:
         confo.load_backend(credentials, BACKEND_NAME, address.backend_type)
     except (CredentialsError, BackendAuthenticationError) as exc:
-        from_url = redact(url) != url  # the URL's own password wins over the variable's
-        if variable is None or from_url or "password" not in str(exc).lower():
+        # Named only if the variable's password was sent: the URL's own wins over it, and a
+        # store that knows no password without a user ignores it when the URL names none.
+        sent = variable is not None and os.environ[variable] in address.credentials.values()
+        if not sent or redact(url) != url or "password" not in str(exc).lower():
             raise
         # The library names its credential (redis_password), which a command line user never
         # typed: say where the password came from, a variable exported for another store.

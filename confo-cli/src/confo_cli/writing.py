@@ -63,14 +63,14 @@ def set_(
     """
     what = f"field {field!r} of {namespace}/{config}"
     with app.store(url) as store:
-        store.confo.create_namespace(namespace)
-        schema = None if as_string else store.confo.get_schema(config, namespace)
+        schema = None if as_string else _schema_if_any(store, config, namespace)
         if as_string:
             parsed: Any = value
         elif schema is None:
             parsed = values.parse(value)
         else:
             parsed = values.by_schema(value, schema, field, what)
+        store.confo.create_namespace(namespace)  # once VALUE is known good: nothing made else
         if if_revision is None:
             store.confo.update(
                 config, lambda current: {**current, field: parsed}, namespace, message=message
@@ -102,6 +102,13 @@ def _set_if_revision(  # noqa: PLR0917 (one call site, in order)
     for field, value in fields.items():
         handle.set(config, field, value)
     handle.persist(config, message=message)
+
+
+def _schema_if_any(store: Store, config: str, namespace: str) -> JSONObject | None:
+    try:
+        return store.confo.get_schema(config, namespace)
+    except NamespaceNotFoundError:
+        return None  # a namespace set makes: no schema yet
 
 
 def _confirm_namespace_delete(store: Store, namespace: str) -> None:
