@@ -139,9 +139,15 @@ class Console:
             handle.reload()
         return handle
 
-    def _rolled_back(self, handle: Namespace, to: str, message: str | None) -> None:
-        with self.editing:  # it replaces unsaved edits of what it writes: a save's, meanwhile
-            handle.rollback(to, message=message)
+    async def edit(self, call: Callable[..., T], *args: Any) -> T:
+        """``call`` on the threadpool, holding :attr:`editing`: a save, a delete, a rollback
+        (which replaces unsaved edits of what it writes)."""
+
+        def locked() -> T:
+            with self.editing:
+                return call(*args)
+
+        return await self.run(locked)
 
     # --- pages ---------------------------------------------------------------------------
 
@@ -186,7 +192,7 @@ class Console:
             base = str(form.get("base", ""))
             message = str(form.get("message", "")).strip() or None
             try:
-                await self.run(self._delete, ns, config, base, message)
+                await self.edit(self._delete, ns, config, base, message)
                 return RedirectResponse(f"/ns/{quote(ns, '')}?deleted={quote(config, '')}", 303)
             except _Stale:
                 status = 409
@@ -206,10 +212,6 @@ class Console:
         )
 
     def _delete(self, ns: str, config: str, base: str, message: str | None) -> None:
-        with self.editing:
-            self._delete_now(ns, config, base, message)
-
-    def _delete_now(self, ns: str, config: str, base: str, message: str | None) -> None:
         handle = self._fresh(ns)
         revision = handle.revision(config)
         if revision is not None and str(revision) != base:
@@ -319,7 +321,7 @@ class Console:
         value: Any = None
         try:
             value = self._parsed(text)
-            await self.run(self._save, ns, config, value, base, message)
+            await self.edit(self._save, ns, config, value, base, message)
         except _Stale as stale:
             note = (
                 "Someone changed this configuration in the store since you opened it. "
@@ -373,12 +375,6 @@ class Console:
     def _save(
         self, ns: str, config: str, value: JSONObject, base: str, message: str | None
     ) -> None:
-        with self.editing:
-            self._save_now(ns, config, value, base, message)
-
-    def _save_now(
-        self, ns: str, config: str, value: JSONObject, base: str, message: str | None
-    ) -> None:
         handle = self._fresh(ns)
         stored = handle.get(config, default=None)
         revision = handle.revision(config)
@@ -418,7 +414,7 @@ class Console:
         if request.method == "POST":
             form = await self.guard.writing(request)
             message = str(form.get("message", "")).strip() or None
-            await self.run(self._rolled_back, handle, to, message)
+            await self.edit(lambda: handle.rollback(to, message=message))
             return RedirectResponse(f"/ns/{quote(ns, '')}/history?rolled_back={quote(to, '')}", 303)
         planned = await self.run(lambda: handle.rollback(to, dry_run=True))
         changes = (

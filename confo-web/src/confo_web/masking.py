@@ -267,7 +267,7 @@ def _hidden(stored: Any, shown: Any) -> list[Any]:
     if isinstance(shown, str) and shown == MASK:
         return [] if isinstance(stored, str) and stored == MASK else [stored]
     if isinstance(shown, str) and MASK in shown and isinstance(stored, str):
-        return list(url_passwords(stored))
+        return url_passwords(stored)
     if isinstance(shown, dict) and isinstance(stored, dict):
         return [v for k in shown for v in _hidden(stored.get(k), shown[k])]
     if isinstance(shown, list) and isinstance(stored, list):

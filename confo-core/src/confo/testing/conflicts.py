@@ -27,7 +27,6 @@ from confo.testing.raw import RawStore
 # One worker process of the races below: argv is backend type, credentials (JSON), namespace,
 # rounds, "update" or "loop" (reload, get, set, persist; retry on ConflictError), and the time
 # at which every worker starts at once (so that they race from the first, creating, write).
-RACER_TIMEOUT = 30.0
 RACER = """
 import json, sys
 from confo.errors import ConflictError
@@ -363,6 +362,9 @@ class ConflictConformance:
         race(self.backend_type, credentials, ns, rounds, "loop", self.racers)
         manager.reload()
         assert manager.get("counter") == {"n": self.racers * rounds}
+
+
+RACER_TIMEOUT = 30.0  # seconds a racer may wait for a lock (a local store's "timeout")
 
 
 def race(  # noqa: PLR0917 (a test helper's plain call reads best)

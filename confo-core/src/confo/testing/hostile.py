@@ -202,10 +202,20 @@ class HostileInputConformance:
             lambda: manager.use_namespace(missing),
             lambda: manager.delete_namespace(missing),
             lambda: manager.namespace(missing).get_all(),
-            # update() reads one configuration by name: a store that cannot tell a missing
-            # configuration from a missing namespace must not create the namespace by writing.
-            lambda: manager.namespace(missing).update("db", lambda config: {**config, "n": 1}),
         ):
             with pytest.raises(NamespaceNotFoundError, match=missing):
                 call()
-        assert missing not in manager.get_namespaces()["all_namespaces"]
+
+    def test_an_update_in_a_namespace_deleted_elsewhere_names_it_and_makes_none(
+        self, manager: Confo, other: Confo
+    ) -> None:
+        """update() reads its one configuration by name, with no read of the namespace first:
+        a store must tell a missing configuration from a missing namespace, and the write must
+        not make the namespace again."""
+        gone = unique("gone")
+        manager.create_namespace(gone)
+        handle = manager.namespace(gone)  # held here, then deleted by another process
+        other.delete_namespace(gone)
+        with pytest.raises(NamespaceNotFoundError, match=gone):
+            handle.update("db", lambda config: {**config, "n": 1})
+        assert gone not in other.get_namespaces()["all_namespaces"]
