@@ -313,7 +313,8 @@ class RedisBackend(Backend):
             if not self._keyspace_events_on(client):
                 _poll(client, feed, stopping, self.poll_interval)
                 return
-            pubsub = client.pubsub()  # type: ignore[no-untyped-call]
+            # redis-py typed some calls in 8.2 and not before: each ignore allows both.
+            pubsub = client.pubsub()  # type: ignore[no-untyped-call, unused-ignore]
             try:
                 _KeyspaceWatch(self, client, pubsub, feed).run(stopping)
             finally:
@@ -576,7 +577,7 @@ def _watched_transaction(
     with client.pipeline(transaction=True) as pipe:
         while True:
             try:
-                pipe.watch(*keys)  # type: ignore[no-untyped-call]
+                pipe.watch(*keys)  # type: ignore[no-untyped-call, unused-ignore]
                 body(pipe)
                 replies: list[Any] = pipe.execute()
                 return replies
@@ -621,7 +622,7 @@ def _client(
         options |= {**tls, "ssl_certfile": settings.certfile, "ssl_keyfile": settings.keyfile}
     if settings.service is None:
         return redis.Redis(host=settings.host, port=settings.port, **options)
-    sentinel = Sentinel(  # type: ignore[no-untyped-call]
+    sentinel = Sentinel(  # type: ignore[no-untyped-call, unused-ignore]
         list(settings.sentinels),
         sentinel_kwargs={
             "password": settings.sentinel_password,
@@ -630,7 +631,7 @@ def _client(
             **tls,
         },
     )
-    client: redis.Redis = sentinel.master_for(settings.service, **options)  # type: ignore[no-untyped-call]
+    client: redis.Redis = sentinel.master_for(settings.service, **options)  # type: ignore[no-untyped-call, unused-ignore]
     return client
 
 
