@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from confo.binding import frozen, json_schema
+from confo.binding import field_names, frozen, json_schema
 from confo.errors import (
     ConfoError,
     InvalidModelError,
@@ -408,3 +408,17 @@ def test_mistakes_a_new_user_makes_are_told_the_fix(manager: Confo) -> None:
         db.on_change(5)  # type: ignore[arg-type]
     with pytest.raises(ModelError, match=r"in the store: .*Fix the stored value, or the model\."):
         manager.bind(Strict, "db")  # the stored db has no port
+
+
+def test_field_names_reach_models_inside_generic_containers() -> None:
+    """Python 3.10 takes ``dict[str, int]`` for a class, and issubclass() of it raises."""
+
+    class Replica(BaseModel):
+        weight: int = Field(1, alias="replica_weight")
+
+    class Cluster(BaseModel):
+        by_zone: dict[str, Replica] = {}
+        spares: list[Replica] = []
+        limits: dict[str, int] = {}
+
+    assert field_names(Cluster) >= {"by_zone", "spares", "limits", "weight", "replica_weight"}

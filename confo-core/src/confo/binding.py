@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, get_args, get_origin
 
 from confo import schemas
 from confo.errors import (
@@ -215,12 +215,12 @@ def field_names(model: type[BaseModel]) -> frozenset[str]:
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    import typing  # noqa: PLC0415
-
     pydantic = pydantic_module()
-    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+    # Python 3.10 takes dict[str, int] for a type, and issubclass() of it raises: ask the origin.
+    plain = get_origin(annotation) is None and isinstance(annotation, type)
+    if plain and issubclass(annotation, pydantic.BaseModel):
         return [annotation]
-    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
 
 
 class ModelCheck:
