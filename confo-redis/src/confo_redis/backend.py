@@ -96,7 +96,7 @@ class RedisBackend(Backend):
         first = _client(settings, timeout, timeout)
         try:
             with self._errors("connect"):
-                first.ping()
+                self._ping_first(first)
                 if settings.password is not None and settings.username is None:
                     self._refuse_unchecked_password(settings, timeout)
                 self._make_root(first)
@@ -106,6 +106,16 @@ class RedisBackend(Backend):
         self.wait_seconds = settings.operation_timeout / 2  # answered before the socket gives up
         single = settings.wait_replicas > 0
         self.client = _client(settings, timeout, settings.operation_timeout, single=single)
+
+    def _ping_first(self, client: redis.Redis) -> None:
+        try:
+            client.ping()
+        except redis.AuthenticationError as error:
+            # redis-py before 8 sends AUTH <password> alone, which a server asking no password
+            # refuses with this text; 8 and later send AUTH default <password>, answered OK.
+            if "without any password configured" in str(error):
+                raise self._password_protects_nothing() from None
+            raise
 
     def _refuse_unchecked_password(self, settings: RedisSettings, timeout: float) -> None:
         """Redis answers OK to AUTH with any password when its default user needs none: a
@@ -117,7 +127,10 @@ class RedisBackend(Backend):
             return  # NOAUTH: the server does check passwords
         finally:
             _close(bare)
-        raise CredentialsError(
+        raise self._password_protects_nothing()
+
+    def _password_protects_nothing(self) -> CredentialsError:
+        return CredentialsError(
             f"Redis at {self.endpoint} asks no password (its default user has none), so "
             "redis_password protects nothing. Remove it, or set one on the server (requirepass, "
             "or an ACL user with redis_username)."
