@@ -10,7 +10,7 @@ TEMPLATE := template/confo-sqlite template/confo-postgres
 # confo-core with its extras: the suite tests typed settings (pydantic) too.
 EDITABLE := -e "./confo-core[pydantic,testing]" $(foreach p,$(filter-out confo-core,$(PACKAGES)) $(TEMPLATE),-e ./$(p))
 
-.PHONY: demo test test-fast lint typecheck pytest servers venv bench dist pythons clean
+.PHONY: demo test test-fast lint typecheck pytest servers venv bench dist pythons lowest clean
 
 ## demo: install confo-core and confo-file into a fresh venv and run the quickstart (no server)
 demo:
@@ -60,6 +60,11 @@ dist: venv
 ## pythons: the whole suite on every Python from 3.10 to 3.13 found on this machine (nox)
 pythons: servers venv
 	$(BIN)/nox --no-error-on-missing-interpreters
+
+## lowest: the whole suite on Python 3.10 (python3.10 on PATH) with the oldest release of each
+## dependency the distributions admit (nox)
+lowest: servers venv
+	$(BIN)/nox --error-on-missing-interpreters -s lowest
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) .pytest_cache .mypy_cache .ruff_cache .nox dist
