@@ -182,6 +182,18 @@ def test_password_auth(secured: RedisServer) -> None:
         assert "secured" in manager.get_namespaces()["all_namespaces"]
 
 
+def test_a_password_for_a_switched_off_default_user_is_refused_not_called_useless() -> None:
+    """The default user has no password but is off: the server asks a login, so a wrong
+    password is refused credentials, never "protects nothing" (which redis-py's AUTH <password>
+    to such a user, refused as "no password configured", could suggest)."""
+    acl = ("--user", "default", "off", "nopass", "--user", "alice", "on", ">alice-pw", "+@all")
+    with RedisServer(extra_args=acl) as server:
+        with pytest.raises(BackendAuthenticationError) as info:
+            connect(server.credentials(redis_password="not-alices-pw"))
+        assert "protects nothing" not in str(info.value)
+        assert "not-alices-pw" not in str(info.value)
+
+
 def test_acl_user_auth(secured: RedisServer) -> None:
     with pytest.raises(BackendAuthenticationError) as info:
         connect(secured.credentials(redis_username="alice", redis_password="nope-pw"))

@@ -96,7 +96,7 @@ class RedisBackend(Backend):
         first = _client(settings, timeout, timeout)
         try:
             with self._errors("connect"):
-                self._ping_first(first)
+                self._ping_first(first, settings, timeout)
                 if settings.password is not None and settings.username is None:
                     self._refuse_unchecked_password(settings, timeout)
                 self._make_root(first)
@@ -107,14 +107,16 @@ class RedisBackend(Backend):
         single = settings.wait_replicas > 0
         self.client = _client(settings, timeout, settings.operation_timeout, single=single)
 
-    def _ping_first(self, client: redis.Redis) -> None:
+    def _ping_first(self, client: redis.Redis, settings: RedisSettings, timeout: float) -> None:
         try:
             client.ping()
         except redis.AuthenticationError as error:
-            # redis-py before 8 sends AUTH <password> alone, which a server asking no password
-            # refuses with this text; 8 and later send AUTH default <password>, answered OK.
-            if "without any password configured" in str(error):
-                raise self._password_protects_nothing() from None
+            # AUTH <password> alone (redis-py before 8; 8 too where HELLO is refused) is refused
+            # with these words when the default user has no password, even a default user
+            # switched off, whose server does ask a login: a bare PING tells the two apart.
+            if not any(words in str(error) for words in _NO_PASSWORD_SET):
+                raise
+            self._refuse_unchecked_password(settings, timeout)
             raise
 
     def _refuse_unchecked_password(self, settings: RedisSettings, timeout: float) -> None:
@@ -709,6 +711,11 @@ def _poll(client: redis.Redis, feed: WatchFeed, stopping: threading.Event, every
 def _place_all(feed: WatchFeed) -> None:
     for namespace in feed.namespaces():
         feed.placed(namespace)
+
+
+# How Redis 6 and later, and Redis before 6, refuse AUTH <password> for a default user that
+# has no password.
+_NO_PASSWORD_SET = ("without any password configured", "no password is set")
 
 
 class _KeyspaceWatch:
